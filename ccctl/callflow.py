@@ -1,0 +1,73 @@
+"""The contract between call logic and the wire: commands out, results in.
+
+Call apps (the IVR interpreter, later the ACD hand-off) are plain objects: given a
+call they return an Execute (run one dialplan application) or a Finish; the ESL
+session runs it and feeds back an AppResult. No sockets here (see ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ccctl.esl.protocol import Event
+
+
+@dataclass(frozen=True)
+class Execute:
+    """Run one dialplan application on the call's channel and wait for it to end."""
+
+    app: str
+    arg: str = ""
+    # text to show instead of arg wherever commands are logged or stored (PIN entry etc.)
+    redacted: bool = False
+
+    def describe(self) -> str:
+        return f"{self.app}({'<redacted>' if self.redacted else self.arg})"
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The call logic is done; hang up (unless already gone) and record the call."""
+
+    disposition: str = "completed"
+    hangup_cause: str = "NORMAL_CLEARING"
+
+
+Command = Execute | Finish
+
+
+@dataclass
+class CallInfo:
+    """What the controller knows of a call when it arrives (from CHANNEL_DATA)."""
+
+    uuid: str
+    caller_number: str
+    destination: str
+    hotline: str
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class AppResult:
+    """How an application ended: CHANNEL_EXECUTE_COMPLETE's response and channel variables."""
+
+    app: str
+    response: str
+    event: Event | None = None
+
+    def variable(self, name: str, default: str = "") -> str:
+        if self.event is None:
+            return default
+        value = self.event.variable(name)
+        return default if value is None else value
+
+
+class CallApp(Protocol):
+    """What the ESL session drives: start, then one resume per finished application."""
+
+    path: list[str]
+
+    def start(self, call: CallInfo) -> Command: ...
+
+    def resume(self, result: AppResult) -> Command: ...

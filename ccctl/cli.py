@@ -1,0 +1,183 @@
+"""The `ccctl` command line: parse, call into the package, print.
+
+Commands import their implementation lazily so `ccctl --help` stays instant and
+gevent is patched only by the commands that run a loop.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ccctl.config import ConfigError, Settings, load_settings
+
+
+class CliError(click.ClickException):
+    """One clear line on stderr and exit status 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"ccctl: {self.format_message()}", err=True)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    try:
+        return load_settings(ctx.obj.get("config"))
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _patch_gevent() -> None:
+    from gevent import monkey
+
+    if not monkey.is_module_patched("socket"):
+        monkey.patch_all()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "-c",
+    envvar="CCCTL_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="Settings file (ccctl.yaml). Environment variables CCCTL_SECTION__KEY override it.",
+)
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    """Hospital contact center controller for FreeSWITCH."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+@main.command()
+@click.pass_context
+def serve(ctx: click.Context) -> None:
+    """Run the controller: outbound ESL server, inbound ESL client, web/status."""
+    _patch_gevent()
+    from ccctl.server import run_serve
+
+    settings = _settings(ctx)
+    run_serve(settings)
+
+
+@main.command()
+@click.option("--calls", "calls", type=int, default=0, help="Stop after this many calls (0: until Ctrl-C).")
+@click.option("--rate", type=float, default=2.0, show_default=True, help="New calls per second (Poisson).")
+@click.option("--time-factor", type=float, default=1.0, show_default=True, help="Speed-up of simulated time.")
+@click.option("--seed", type=int, default=None, help="Random seed for reproducible caller behaviour.")
+@click.pass_context
+def demo(ctx: click.Context, calls: int, rate: float, time_factor: float, seed: int | None) -> None:
+    """Run the contact center on embedded defaults with the emulator generating calls."""
+    _patch_gevent()
+    from ccctl.demo import run_demo
+
+    settings = _settings(ctx)
+    ok = run_demo(settings, calls=calls, rate=rate, time_factor=time_factor, seed=seed)
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Ask a running `ccctl serve` for channels, greenlets and the ESL connection state."""
+    from ccctl.status_client import StatusUnavailable, fetch_status, format_status
+
+    settings = _settings(ctx)
+    try:
+        data = fetch_status(settings)
+    except StatusUnavailable as exc:
+        raise CliError(str(exc)) from None
+    click.echo(json.dumps(data, indent=2) if as_json else format_status(data))
+
+
+@main.group()
+def fs() -> None:
+    """FreeSWITCH configuration."""
+
+
+@fs.command("render")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Target directory.")
+@click.pass_context
+def fs_render(ctx: click.Context, out_dir: str) -> None:
+    """Render fs_conf/ and dialplan/ templates into a FreeSWITCH conf directory."""
+    from ccctl.fs_render import RenderError, render_all
+
+    settings = _settings(ctx)
+    try:
+        written = render_all(settings, out_dir)
+    except RenderError as exc:
+        raise CliError(str(exc)) from None
+    for path in written:
+        click.echo(path)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Create or migrate the database schema (Alembic)."""
+    from ccctl.records.migrate import MigrationError, upgrade
+
+    settings = _settings(ctx)
+    try:
+        upgrade(settings.database.url, revision)
+    except MigrationError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(f"database at revision {revision}")
+
+
+@main.group()
+def calls() -> None:
+    """Call records."""
+
+
+@calls.command("list")
+@click.option("--since", help="Start time, ISO (2026-11-23 or 2026-11-23T08:00).")
+@click.option("--until", help="End time, ISO.")
+@click.option("--hotline", help="Hotline name.")
+@click.option("--disposition", help="completed, abandoned, failed, ...")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def calls_list(ctx, since, until, hotline, disposition, limit, as_json) -> None:
+    """List call records, newest first."""
+    from ccctl.records.call_listing import ListError, format_calls, list_calls
+
+    settings = _settings(ctx)
+    try:
+        rows = list_calls(
+            settings.database.url, since=since, until=until, hotline=hotline, disposition=disposition, limit=limit
+        )
+    except ListError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(json.dumps(rows, indent=2, default=str) if as_json else format_calls(rows))
+
+
+@main.group()
+def bench() -> None:
+    """Benchmarks (bench/); figures go to closing notes, never into tests."""
+
+
+@bench.command("calls")
+@click.option("--rate", type=float, default=250.0, show_default=True, help="Offered calls per second.")
+@click.option("--seconds", type=float, default=20.0, show_default=True, help="Duration of the sustained run.")
+@click.option("--concurrent", type=int, default=1000, show_default=True, help="Concurrent calls for the hold test.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def bench_calls(ctx, rate: float, seconds: float, concurrent: int, as_json: bool) -> None:
+    """Controller throughput, latency, loop lag and memory vs greenswitch, in one run."""
+    from ccctl.bench_runner import run_bench
+
+    result = run_bench("calls", rate=rate, seconds=seconds, concurrent=concurrent)
+    click.echo(json.dumps(result, indent=2) if as_json else result["text"])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

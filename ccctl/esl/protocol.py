@@ -1,0 +1,279 @@
+"""The Event Socket wire format: frames, their headers, and plain/json events.
+
+Shared by the controller (ccctl.esl) and the FreeSWITCH emulator (ccctl.sim).
+Follows mod_event_socket.c: a frame is `Name: value` header lines ended by a
+blank line, then `Content-Length` bytes of body. Event headers inside a
+`text/event-plain` body are URL-encoded (switch_event_serialize); we decode a
+value only when it is read, which is most of the speed over greenswitch, whose
+ESLEvent unquotes the whole body before splitting it (and so also breaks on a
+value holding an encoded newline).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from urllib.parse import quote, unquote
+
+MAX_HEADER_BYTES = 64 * 1024
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+class ProtocolError(Exception):
+    """A frame that breaks the ESL framing rules; the connection must be dropped."""
+
+
+class ConnectionClosed(Exception):
+    """The peer closed the socket (cleanly or mid-frame)."""
+
+
+@dataclass
+class Frame:
+    """One ESL frame: transport headers and an optional body."""
+
+    headers: dict[str, str]
+    body: bytes = b""
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "")
+
+    @property
+    def reply_text(self) -> str:
+        return self.headers.get("Reply-Text", "")
+
+
+class Event:
+    """A FreeSWITCH event whose header values are decoded on first read."""
+
+    __slots__ = ("_raw", "_decoded", "body")
+
+    def __init__(self, raw: dict[str, str], body: str = "", decoded: bool = False) -> None:
+        self._raw = raw
+        self._decoded = decoded
+        self.body = body
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self._raw.get(name)
+        if value is None:
+            return default
+        if not self._decoded and "%" in value:
+            value = unquote(value)
+            self._raw[name] = value
+        return value
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._raw
+
+    @property
+    def name(self) -> str:
+        return self._raw.get("Event-Name", "")
+
+    @property
+    def subclass(self) -> str:
+        return self.get("Event-Subclass", "") or ""
+
+    @property
+    def uuid(self) -> str:
+        return self._raw.get("Unique-ID", "")
+
+    def variable(self, name: str, default: str | None = None) -> str | None:
+        return self.get("variable_" + name, default)
+
+    def headers(self) -> dict[str, str]:
+        """Every header, decoded (costly: for logging and tests, not hot paths)."""
+        return {k: self[k] for k in self._raw}
+
+
+def parse_header_block(block: bytes) -> dict[str, str]:
+    """Split `Name: value` lines of a transport header block (not URL-decoded)."""
+    headers: dict[str, str] = {}
+    for line in block.decode("utf-8", "replace").split("\n"):
+        if not line:
+            continue
+        name, sep, value = line.partition(": ")
+        if not sep:
+            name, sep, value = line.partition(":")
+            if not sep:
+                raise ProtocolError(f"header line without a colon: {line[:60]!r}")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def parse_event_plain(body: bytes | str) -> Event:
+    """Parse a text/event-plain body; values stay encoded until read."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    head, _, rest = text.partition("\n\n")
+    raw: dict[str, str] = {}
+    for line in head.split("\n"):
+        if line:
+            name, sep, value = line.partition(": ")
+            if sep:
+                raw[name] = value
+    event = Event(raw)
+    if "Content-Length" in raw and rest:
+        event.body = rest[: int(raw["Content-Length"])]
+    return event
+
+
+def parse_event_json(body: bytes | str) -> Event:
+    data = json.loads(body)
+    if not isinstance(data, dict):
+        raise ProtocolError("text/event-json body is not an object")
+    event_body = data.pop("_body", "")
+    return Event({k: str(v) for k, v in data.items()}, event_body, decoded=True)
+
+
+def event_from_frame(frame: Frame) -> Event | None:
+    """The event carried by a frame, or None for replies and notices."""
+    ctype = frame.content_type
+    if ctype == "text/event-plain":
+        return parse_event_plain(frame.body)
+    if ctype == "text/event-json":
+        return parse_event_json(frame.body)
+    return None
+
+
+class FrameReader:
+    """Reads frames from a socket, buffering; raises ProtocolError on bad framing."""
+
+    def __init__(self, sock, bufsize: int = 65536) -> None:
+        self._sock = sock
+        self._buf = bytearray()
+        self._bufsize = bufsize
+
+    def _fill(self) -> None:
+        chunk = self._sock.recv(self._bufsize)
+        if not chunk:
+            if self._buf:
+                raise ProtocolError(f"connection closed inside a frame ({len(self._buf)} bytes pending)")
+            raise ConnectionClosed()
+        self._buf += chunk
+
+    def read_frame(self) -> Frame:
+        while True:
+            end = self._buf.find(b"\n\n")
+            if end >= 0:
+                break
+            if len(self._buf) > MAX_HEADER_BYTES:
+                raise ProtocolError(f"header block over {MAX_HEADER_BYTES} bytes without a blank line")
+            self._fill()
+        block = bytes(self._buf[:end])
+        del self._buf[: end + 2]
+        headers = parse_header_block(block.lstrip(b"\n"))
+        length_text = headers.get("Content-Length")
+        if length_text is None:
+            return Frame(headers)
+        if not length_text.isdigit():
+            raise ProtocolError(f"bad Content-Length {length_text[:20]!r}")
+        length = int(length_text)
+        if length > MAX_BODY_BYTES:
+            raise ProtocolError(f"Content-Length {length} over the {MAX_BODY_BYTES} byte limit")
+        while len(self._buf) < length:
+            self._fill()
+        body = bytes(self._buf[:length])
+        del self._buf[:length]
+        return Frame(headers, body)
+
+
+def encode_frame(headers: dict[str, str] | list[tuple[str, str]], body: bytes = b"") -> bytes:
+    """A frame as FreeSWITCH writes it: headers, Content-Length when there is a body, blank line, body."""
+    items = headers.items() if isinstance(headers, dict) else headers
+    lines = [f"{k}: {v}" for k, v in items]
+    if body:
+        lines.insert(0, f"Content-Length: {len(body)}")
+    return ("\n".join(lines) + "\n\n").encode() + body
+
+
+def encode_event_plain(headers: list[tuple[str, str]] | dict[str, str], body: str = "") -> bytes:
+    """Serialise an event like switch_event_serialize (values URL-encoded)."""
+    items = headers.items() if isinstance(headers, dict) else headers
+    lines = [f"{k}: {quote(str(v), safe='')}" for k, v in items]
+    if body:
+        lines.append(f"Content-Length: {len(body.encode())}")
+        return ("\n".join(lines) + "\n\n" + body).encode()
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def encode_event_json(headers: list[tuple[str, str]] | dict[str, str], body: str = "") -> bytes:
+    data = dict(headers.items() if isinstance(headers, dict) else headers)
+    if body:
+        data["Content-Length"] = str(len(body.encode()))
+        data["_body"] = body
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+def encode_command(command: str, headers: dict[str, str] | None = None, body: str = "") -> bytes:
+    """A command from the controller: first line, header lines, blank line."""
+    lines = [command]
+    if headers:
+        lines.extend(f"{k}: {v}" for k, v in headers.items())
+    if body:
+        lines.append(f"content-length: {len(body.encode())}")
+        return ("\n".join(lines) + "\n\n" + body).encode()
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+@dataclass
+class Command:
+    """A command as the switch reads it: first line, headers, body."""
+
+    line: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+
+    @property
+    def verb(self) -> str:
+        return self.line.split(" ", 1)[0].lower()
+
+    @property
+    def arg(self) -> str:
+        parts = self.line.split(" ", 1)
+        return parts[1] if len(parts) > 1 else ""
+
+
+class CommandReader:
+    """The switch side: reads controller commands (same framing, lower-case content-length)."""
+
+    def __init__(self, sock) -> None:
+        self._frames = FrameReader(sock)
+
+    def read_command(self) -> Command:
+        reader = self._frames
+        while True:
+            end = reader._buf.find(b"\n\n")
+            if end >= 0:
+                break
+            if len(reader._buf) > MAX_HEADER_BYTES:
+                raise ProtocolError("command over the header limit without a blank line")
+            reader._fill()
+        block = bytes(reader._buf[:end]).decode("utf-8", "replace").replace("\r", "")
+        del reader._buf[: end + 2]
+        lines = [ln for ln in block.split("\n")]
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        if not lines:
+            raise ProtocolError("empty command")
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep:
+                raise ProtocolError(f"command header without a colon: {line[:60]!r}")
+            headers[name.strip().lower()] = value.strip()
+        body = ""
+        length_text = headers.get("content-length")
+        if length_text:
+            if not length_text.isdigit():
+                raise ProtocolError(f"bad content-length {length_text[:20]!r}")
+            length = int(length_text)
+            while len(reader._buf) < length:
+                reader._fill()
+            body = bytes(reader._buf[:length]).decode("utf-8", "replace")
+            del reader._buf[:length]
+        return Command(lines[0].strip(), headers, body)

@@ -1,0 +1,35 @@
+"""Packaging for ccctl, the hospital contact center controller for FreeSWITCH."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="ccctl",
+    version="0.1.0",
+    description="Hospital contact center on FreeSWITCH: ESL controller, YAML IVR, skill-based ACD",
+    python_requires=">=3.11",
+    packages=find_packages(include=["ccctl", "ccctl.*"]),
+    include_package_data=True,
+    install_requires=[
+        "greenswitch>=0.0.19",
+        "gevent>=24.2",
+        "SQLAlchemy>=2.0",
+        "alembic>=1.13",
+        "psycopg2-binary>=2.9",
+        "PyYAML>=6.0",
+        "Jinja2>=3.1",
+        "boto3>=1.34",
+        "pydub>=0.25",
+        "click>=8.1",
+        "argon2-cffi>=23.1",
+        "psutil>=5.9",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8",
+            "pytest-timeout>=2.3",
+            "pytest-postgresql>=6",
+            "ruff>=0.6",
+        ],
+    },
+    entry_points={"console_scripts": ["ccctl=ccctl.cli:main"]},
+)
