@@ -71,3 +71,21 @@ class CallApp(Protocol):
     def start(self, call: CallInfo) -> Command: ...
 
     def resume(self, result: AppResult) -> Command: ...
+
+
+@dataclass
+class CallRecord:
+    """What is written when a call ends, whatever way it ended (the CDR of one hotline call)."""
+
+    uuid: str
+    hotline: str
+    caller_number: str
+    destination: str
+    started_at: float  # epoch seconds, the controller's clock when the call arrived
+    answered_at: float | None = None
+    ended_at: float | None = None
+    disposition: str = "completed"  # completed, abandoned (caller hung up), failed (error)
+    hangup_cause: str = ""
+    path: list[str] = field(default_factory=list)  # flow steps taken, never digits a caller keyed for a PIN
+    patient_id: int | None = None
+    error: str = ""  # why a failed call failed (no patient data)
