@@ -44,23 +44,64 @@ class Frame:
 
 
 class Event:
-    """A FreeSWITCH event whose header values are decoded on first read."""
+    """A FreeSWITCH event whose headers are found and decoded only when read.
 
-    __slots__ = ("_raw", "_decoded", "body")
+    Built either from a dict (json events, tests) or from the raw bytes of a
+    text/event-plain body, which is searched per header: a controller reads a
+    handful of the ~100 headers of each event, so it never splits the rest.
+    """
+
+    __slots__ = ("_raw", "_decoded", "_data", "_head_end", "_values", "body")
 
     def __init__(self, raw: dict[str, str], body: str = "", decoded: bool = False) -> None:
         self._raw = raw
         self._decoded = decoded
+        self._data: bytes | None = None
+        self._head_end = 0
+        self._values: dict[str, str | None] = {}
         self.body = body
 
+    @classmethod
+    def from_plain(cls, data: bytes) -> Event:
+        event = cls.__new__(cls)
+        event._raw = {}
+        event._decoded = False
+        event._values = {}
+        end = data.find(b"\n\n")
+        event._head_end = len(data) if end < 0 else end
+        # a leading newline lets every header be found as b"\nName: "
+        event._data = b"\n" + data
+        event._head_end += 1
+        event.body = ""
+        if end >= 0 and end + 2 < len(data):
+            length = event.get("Content-Length")
+            if length and length.isdigit():
+                event.body = data[end + 2 : end + 2 + int(length)].decode("utf-8", "replace")
+        return event
+
+    def _find(self, name: str) -> str | None:
+        data = self._data
+        key = b"\n" + name.encode() + b": "
+        i = data.find(key, 0, self._head_end)
+        if i < 0:
+            return None
+        start = i + len(key)
+        stop = data.find(b"\n", start)
+        value = data[start : stop if stop >= 0 else None].decode("utf-8", "replace")
+        return unquote(value) if "%" in value else value
+
     def get(self, name: str, default: str | None = None) -> str | None:
-        value = self._raw.get(name)
-        if value is None:
-            return default
-        if not self._decoded and "%" in value:
-            value = unquote(value)
-            self._raw[name] = value
-        return value
+        values = self._values
+        if name in values:
+            value = values[name]
+        elif self._data is not None:
+            value = values[name] = self._find(name)
+        else:
+            value = self._raw.get(name)
+            if value is not None and not self._decoded and "%" in value:
+                value = unquote(value)
+            values[name] = value
+        return default if value is None else value
 
     def __getitem__(self, name: str) -> str:
         value = self.get(name)
@@ -69,11 +110,11 @@ class Event:
         return value
 
     def __contains__(self, name: str) -> bool:
-        return name in self._raw
+        return self.get(name) is not None
 
     @property
     def name(self) -> str:
-        return self._raw.get("Event-Name", "")
+        return self.get("Event-Name", "") or ""
 
     @property
     def subclass(self) -> str:
@@ -81,14 +122,26 @@ class Event:
 
     @property
     def uuid(self) -> str:
-        return self._raw.get("Unique-ID", "")
+        return self.get("Unique-ID", "") or ""
 
     def variable(self, name: str, default: str | None = None) -> str | None:
         return self.get("variable_" + name, default)
 
     def headers(self) -> dict[str, str]:
-        """Every header, decoded (costly: for logging and tests, not hot paths)."""
-        return {k: self[k] for k in self._raw}
+        """Every header, decoded (for logging and tests, not hot paths); the first of duplicates wins."""
+        if self._data is None:
+            return {k: self[k] for k in self._raw}
+        head = self._data[1 : self._head_end].decode("utf-8", "replace")
+        # one unquote of the whole block is safe unless a value holds an encoded line break
+        whole = not any(code in head for code in ("%0A", "%0a", "%0D", "%0d"))
+        if whole:
+            head = unquote(head)
+        result: dict[str, str] = {}
+        for line in head.split("\n"):
+            name, sep, value = line.partition(": ")
+            if sep and name not in result:
+                result[name] = value if whole or "%" not in value else unquote(value)
+        return result
 
 
 def parse_header_block(block: bytes) -> dict[str, str]:
@@ -107,19 +160,8 @@ def parse_header_block(block: bytes) -> dict[str, str]:
 
 
 def parse_event_plain(body: bytes | str) -> Event:
-    """Parse a text/event-plain body; values stay encoded until read."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    head, _, rest = text.partition("\n\n")
-    raw: dict[str, str] = {}
-    for line in head.split("\n"):
-        if line:
-            name, sep, value = line.partition(": ")
-            if sep:
-                raw[name] = value
-    event = Event(raw)
-    if "Content-Length" in raw and rest:
-        event.body = rest[: int(raw["Content-Length"])]
-    return event
+    """Parse a text/event-plain body; headers are looked up and decoded when read."""
+    return Event.from_plain(body.encode() if isinstance(body, str) else body)
 
 
 def parse_event_json(body: bytes | str) -> Event:

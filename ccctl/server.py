@@ -1,0 +1,231 @@
+"""`ccctl serve`: the outbound ESL server, the inbound ESL client and the status web server in one process.
+
+Controller runs them in-process (tests and `ccctl demo` start one on port 0);
+run_serve() adds logging and signal handling and blocks until SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import signal
+import socket
+import statistics
+import time
+from collections.abc import Callable
+
+import gevent
+from gevent.event import Event as Flag
+from gevent.pool import Pool
+from gevent.pywsgi import WSGIServer
+from gevent.server import StreamServer
+
+from ccctl import __version__
+from ccctl.call_runner import AppFactory, CallStats, RecordSink, run_call
+from ccctl.callflow import CallApp, CallInfo, CallRecord
+from ccctl.config import Settings
+from ccctl.esl.inbound import InboundClient
+from ccctl.esl.outbound import OutboundSession
+from ccctl.ivr.welcome import WelcomeFlow
+from ccctl.web.status_app import make_status_app
+
+log = logging.getLogger("ccctl.serve")
+
+STOP_GRACE_SECONDS = 5.0
+
+
+class ControllerError(Exception):
+    """The controller cannot start; str() is one line saying what to fix."""
+
+
+def welcome_for_every_hotline(call: CallInfo) -> CallApp:
+    """The default app factory until YAML flows arrive: the welcome flow on every hotline."""
+    return WelcomeFlow()
+
+
+class CallStoreSink:
+    """Hands CallRecords to ccctl.records.call_store.CallStore (which queues them and writes in batches)."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            module = importlib.import_module("ccctl.records.call_store")
+        except ModuleNotFoundError as exc:
+            if exc.name != "ccctl.records.call_store":
+                raise
+            raise ControllerError(
+                "ccctl.records.call_store is missing, so call records cannot be stored (database.url is set)"
+            ) from None
+        try:
+            self._store = module.CallStore(url)
+        except Exception as exc:  # the URL may hold a password: name the key and the error type only
+            raise ControllerError(
+                f"cannot open the call records database from database.url ({type(exc).__name__})"
+            ) from None
+
+    def __call__(self, record: CallRecord) -> None:
+        self._store.save(record)
+
+    def close(self, timeout: float) -> None:
+        try:
+            self._store.close(timeout=timeout)
+        except Exception as exc:  # records still queued are lost: say how, without their contents
+            log.error("call records not all written at shutdown: %s", exc)
+
+
+class Controller:
+    """Outbound ESL server + inbound ESL client + status web server, started and stopped together."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        app_factory: AppFactory | None = None,
+        record_sink: RecordSink | None = None,
+        connect_inbound: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.app_factory = app_factory or welcome_for_every_hotline
+        self.record_sink = record_sink
+        self.connect_inbound = connect_inbound
+        self.clock = clock
+        self.stats = CallStats()
+        self.inbound: InboundClient | None = None
+        self._calls = Pool()
+        self._web_requests = Pool()
+        self._outbound: StreamServer | None = None
+        self._web: WSGIServer | None = None
+        self._owned_sink: CallStoreSink | None = None
+        self._started = 0.0
+
+    # -- life cycle -----------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.record_sink is None:
+            self._owned_sink = CallStoreSink(self.settings.database.url)
+            self.record_sink = self._owned_sink
+        esl, web = self.settings.esl, self.settings.web
+        self._outbound = StreamServer((esl.outbound_host, esl.outbound_port), self._handle_call, spawn=self._calls)
+        self._listen(self._outbound, "esl.outbound_host/outbound_port", esl.outbound_host, esl.outbound_port)
+        app = make_status_app(self.status)
+        self._web = WSGIServer((web.host, web.port), app, spawn=self._web_requests, log=None, error_log=log)
+        try:
+            self._listen(self._web, "web.host/port", web.host, web.port)
+        except ControllerError:
+            self._outbound.stop()
+            raise
+        if self.connect_inbound:
+            self.inbound = InboundClient(
+                esl.inbound_host, esl.inbound_port, esl.password, esl.reconnect_seconds, esl.command_timeout
+            )
+            self.inbound.start()
+        self._started = time.monotonic()
+        log.info("outbound ESL listening on %s, status on http://%s", self.outbound_address_text, self.web_address_text)
+
+    def _listen(self, server, keys: str, host: str, port: int) -> None:
+        try:
+            server.start()
+        except OSError as exc:
+            raise ControllerError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); change {keys} in {self.settings.source}"
+            ) from None
+
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop accepting calls, let running calls end for `grace` seconds, then cut them (they are recorded)."""
+        if self.inbound is not None:
+            self.inbound.stop()
+        if self._outbound is not None:
+            self._outbound.stop(timeout=grace)
+        if self._web is not None:
+            self._web.stop(timeout=1)
+        if self._owned_sink is not None:
+            self._owned_sink.close(timeout=max(grace, 1.0))
+
+    # -- addresses and status -------------------------------------------------------
+
+    @property
+    def outbound_address(self) -> tuple[str, int]:
+        """The bound (host, port) of the outbound ESL server (the real port when settings say 0)."""
+        return _bound(self._outbound)
+
+    @property
+    def web_address(self) -> tuple[str, int]:
+        return _bound(self._web)
+
+    @property
+    def outbound_address_text(self) -> str:
+        host, port = self.outbound_address
+        return f"{host}:{port}"
+
+    @property
+    def web_address_text(self) -> str:
+        host, port = self.web_address
+        return f"{host}:{port}"
+
+    def status(self) -> dict:
+        """Counters, rate, greenlets and ESL state: the body of GET /api/v1/status."""
+        if self.inbound is not None:
+            state = self.inbound.state
+            inbound = {"status": state.status, "address": state.address, "last_error": state.last_error}
+        else:
+            inbound = {"status": "disabled", "address": "", "last_error": ""}
+        round_trips = list(self.stats.round_trips)
+        return {
+            "calls": self.stats.calls(),
+            "cps": round(self.stats.cps(), 2),
+            "greenlets": len(self._calls) + len(self._web_requests) + (1 if self.inbound is not None else 0),
+            "esl": {"inbound": inbound, "outbound": {"listening": self.outbound_address_text}},
+            "round_trip_ms": _percentiles(round_trips),
+            "uptime": round(time.monotonic() - self._started, 1),
+            "version": __version__,
+        }
+
+    # -- one call -------------------------------------------------------------------
+
+    def _handle_call(self, sock: socket.socket, address) -> None:
+        try:
+            # a command waits for its reply: never let Nagle hold the next one back
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        session = OutboundSession(sock, self.settings, self.clock, self.stats.round_trips)
+        try:
+            run_call(session, self.app_factory, self.record_sink, self.clock, self.stats)
+        except Exception:
+            log.exception("call %s: runner failed", session.uuid or "(unknown)")
+            session.close()
+
+
+def _bound(server) -> tuple[str, int]:
+    if server is None or server.socket is None:
+        return ("", 0)
+    host, port = server.socket.getsockname()[:2]
+    return host, port
+
+
+def _percentiles(samples: list[float]) -> dict:
+    if not samples:
+        return {"count": 0, "p50": None, "p95": None}
+    ordered = sorted(samples)
+    return {
+        "count": len(ordered),
+        "p50": round(statistics.median(ordered) * 1000, 3),
+        "p95": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000, 3),
+    }
+
+
+def run_serve(settings: Settings) -> None:
+    """Run the controller until SIGINT or SIGTERM."""
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    controller = Controller(settings)
+    try:
+        controller.start()
+    except ControllerError as exc:
+        raise SystemExit(f"ccctl: {exc}") from None
+    stop = Flag()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        gevent.signal_handler(signum, stop.set)
+    stop.wait()
+    log.info("stopping: %d call(s) still active", controller.stats.active)
+    controller.stop()
