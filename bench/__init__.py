@@ -1,0 +1,1 @@
+"""Benchmarks run by `ccctl bench`; their figures go to closing notes, never into tests."""
