@@ -8,3 +8,4 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+pytest_plugins = ["db_fixtures"]

@@ -1,0 +1,110 @@
+"""Engines from a database URL: SQLite (WAL, busy timeout, foreign keys) or PostgreSQL.
+
+Every part of ccctl that talks SQL gets its engine here, so the SQLite pragmas and
+the one-line connection errors are the same for `ccctl serve`, the CLI and the tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+# A writer holding the SQLite lock (a batch of call records) commits in milliseconds;
+# readers and other writers wait this long before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 5000
+PG_CONNECT_TIMEOUT_S = 10
+
+
+class DatabaseUrlError(ValueError):
+    """The database URL cannot be used; str() is one line that hides the password."""
+
+
+def parse_url(url: str | URL) -> URL:
+    """The URL as SQLAlchemy's URL object, or DatabaseUrlError naming what is wrong."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # the text itself may hold a password: show only its scheme
+        scheme = str(url).split(":", 1)[0]
+        raise DatabaseUrlError(
+            f"database url starting {scheme!r} is not a URL (use sqlite:///var/ccctl.db or postgresql://user@host/db)"
+        ) from None
+    try:
+        parsed.get_dialect()
+    except NoSuchModuleError:
+        raise DatabaseUrlError(
+            f"database url {safe_url(parsed)}: unknown database kind {parsed.drivername!r} (use sqlite or postgresql)"
+        ) from None
+    return parsed
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL for messages and logs: password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<not a URL>"
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory ones)."""
+    parsed = parse_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
+def ensure_sqlite_directory(url: str | URL) -> None:
+    """Create the parent directory of a SQLite file (sqlite:///var/ccctl.db needs var/)."""
+    path = sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _set_sqlite_pragmas(dbapi_connection, _connection_record) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL: the listing CLI and web pages read while `ccctl serve` writes
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # with WAL, NORMAL loses at most the last transactions on power loss, never corrupts
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
+    """An engine for the URL; SQLite files get their directory and pragmas.
+
+    Connections may be used from gevent's threadpool (native threads), so SQLite's
+    same-thread check is off; the pool hands a connection to one thread at a time.
+    """
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        ensure_sqlite_directory(parsed)
+        engine = create_engine(
+            parsed,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+        return engine
+    # a silent (firewalled) host would otherwise hold `ccctl db upgrade` for minutes
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    # pre-ping: `ccctl serve` lives for weeks and PostgreSQL restarts under it
+    return create_engine(parsed, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+
+
+def database_problem(exc: BaseException) -> str:
+    """First line of the database's own error: no SQL, no parameters (they may hold patient data)."""
+    orig = getattr(exc, "orig", None)
+    if orig is None:
+        # SQLAlchemy's own message repeats the statement and its parameters
+        return type(exc).__name__
+    text = str(orig).strip().splitlines()
+    return text[0] if text else type(orig).__name__
