@@ -179,5 +179,58 @@ def bench_calls(ctx, rate: float, seconds: float, concurrent: int, as_json: bool
     click.echo(json.dumps(result, indent=2) if as_json else result["text"])
 
 
+@main.group()
+def flow() -> None:
+    """IVR call flows (ivr_flows/): check and show."""
+
+
+def _flow_dirs(ctx: click.Context, flows_dir: str | None, prompts_dir: str | None) -> tuple[str, str | None]:
+    if flows_dir:
+        return flows_dir, prompts_dir
+    return _settings(ctx).flows_dir, prompts_dir
+
+
+@flow.command("check")
+@click.argument("targets", nargs=-1)
+@click.option("--flows-dir", type=click.Path(file_okay=False), help="Flows directory (default: settings flows_dir).")
+@click.option("--prompts-dir", type=click.Path(file_okay=False), help="Recorded prompts (default: FLOWS_DIR/prompts).")
+@click.pass_context
+def flow_check(ctx: click.Context, targets: tuple[str, ...], flows_dir: str | None, prompts_dir: str | None) -> None:
+    """Check flow files or hotlines (default: every flow); each error as file:line: node 'x': message."""
+    from ccctl.ivr.registry import check_flows
+
+    flows_dir, prompts_dir = _flow_dirs(ctx, flows_dir, prompts_dir)
+    report = check_flows(flows_dir, prompts_dir, targets)
+    for error in report.errors:
+        click.echo(str(error))
+    if report.errors:
+        count = len(report.errors)
+        raise CliError(f"{count} {'error' if count == 1 else 'errors'} in flows")
+    click.echo(f"{report.flow_count} {'flow' if report.flow_count == 1 else 'flows'} OK")
+
+
+@flow.command("show")
+@click.argument("hotline")
+@click.option("--flows-dir", type=click.Path(file_okay=False), help="Flows directory (default: settings flows_dir).")
+@click.option("--prompts-dir", type=click.Path(file_okay=False), help="Recorded prompts (default: FLOWS_DIR/prompts).")
+@click.pass_context
+def flow_show(ctx: click.Context, hotline: str, flows_dir: str | None, prompts_dir: str | None) -> None:
+    """Print a hotline's flow as a tree of nodes."""
+    from ccctl.ivr.errors import FlowCheckFailed
+    from ccctl.ivr.flow_tree import format_flow
+    from ccctl.ivr.registry import FlowRegistry, UnknownHotline
+
+    flows_dir, prompts_dir = _flow_dirs(ctx, flows_dir, prompts_dir)
+    try:
+        registry = FlowRegistry(flows_dir, prompts_dir)
+        click.echo(format_flow(registry.get(hotline)))
+    except FlowCheckFailed as exc:
+        for error in exc.errors:
+            click.echo(str(error))
+        raise CliError(f"flows do not pass the check ({len(exc.errors)} problems); see above") from None
+    except UnknownHotline as exc:
+        raise CliError(str(exc)) from None
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

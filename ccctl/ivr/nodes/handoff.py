@@ -1,0 +1,82 @@
+"""Nodes that hand the caller on: queue (to an agent with a skill) and transfer (to an extension).
+
+Until the ACD exists, queue bridges to the dial string the services give for the skill.
+"""
+
+from __future__ import annotations
+
+from ccctl.callflow import Execute, Finish
+from ccctl.ivr.fs_args import UNSAFE_PATH_CHARS
+from ccctl.ivr.nodes.base import Field, Node, Report, Steps
+from ccctl.ivr.run_context import RunContext
+
+SKILL_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+class QueueNode(Node):
+    """Hand the call to an agent with `skill`; `on_failure` when nobody can take it."""
+
+    type_name = "queue"
+    ends_call = True
+    fields = {
+        "skill": Field("text", required=True),
+        "priority": Field("int", default=0),
+        "prompt": Field("prompt"),
+        "on_failure": Field("node"),
+    }
+
+    def check_syntax(self, report: Report) -> None:
+        super().check_syntax(report)
+        skill = str(self.values.get("skill", "x"))
+        if not skill or not set(skill) <= SKILL_CHARS:
+            report(self.line_of("skill"), f"'skill' must be lower-case letters, digits, _ or -, got {skill!r}")
+
+    def describe(self) -> str:
+        return f"queue skill={self.get('skill')} priority={self.get('priority')}"
+
+    def run(self, ctx: RunContext) -> Steps:
+        skill = str(self.get("skill"))
+        if "prompt" in self.values:
+            yield Execute("playback", ctx.playback(self.get("prompt")))
+        target = ctx.services.handoff_target(skill, self.get("priority"), ctx.call.uuid)
+        if target:
+            yield Execute("set", f"cc_skill={skill}")
+            result = yield Execute("bridge", target)
+            disposition = result.variable("originate_disposition").upper()
+            if result.variable("bridge_hangup_cause") or disposition in ("SUCCESS", "ANSWER"):
+                ctx.visit(f"{self.name}:answered")
+                yield Finish("completed")
+                return None
+        ctx.visit(f"{self.name}:failed")
+        return self.get("on_failure")
+
+
+class TransferNode(Node):
+    """Send the call to a dialplan extension; the call leaves this flow."""
+
+    type_name = "transfer"
+    ends_call = True
+    fields = {
+        "destination": Field("text", required=True),
+        "context": Field("text", default="default"),
+        "dialplan": Field("text", default="XML"),
+        "prompt": Field("prompt"),
+    }
+
+    def check_syntax(self, report: Report) -> None:
+        super().check_syntax(report)
+        for key in ("destination", "context", "dialplan"):
+            value = str(self.get(key) or "")
+            if not value or " " in value or any(c in UNSAFE_PATH_CHARS for c in value) or "$" in value:
+                report(self.line_of(key), f"'{key}' must be one word without quotes, braces or $, got {value!r}")
+
+    def describe(self) -> str:
+        return f"transfer {self.get('destination')} {self.get('dialplan')} {self.get('context')}"
+
+    def run(self, ctx: RunContext) -> Steps:
+        if "prompt" in self.values:
+            yield Execute("playback", ctx.playback(self.get("prompt")))
+        yield Execute("transfer", f"{self.get('destination')} {self.get('dialplan')} {self.get('context')}")
+        # the channel now runs elsewhere in the dialplan: done here, but nothing to hang up
+        yield Finish("transferred", "")
+        return None

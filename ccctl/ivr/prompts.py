@@ -1,0 +1,137 @@
+"""Prompt sets (TTS text per language) and how a node's prompt becomes a playback target.
+
+A prompt is written `say:Text {{ var }}` (TTS), `text:key` (the key in the caller's
+language set, spoken, or its recorded file when one exists), `tone_stream://...`, or a
+file path under the prompts dir. Sets live in <flows_dir>/prompt_text/<language>.yaml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from ccctl.ivr.errors import FlowError
+from ccctl.ivr.flow_yaml import LineDict, load_yaml
+from ccctl.ivr.fs_args import UNSAFE_PATH_CHARS
+from ccctl.ivr.templates import template_error
+
+PROMPT_TEXT_DIR = "prompt_text"
+RECORDED_SUFFIXES = (".wav", ".mp3")
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    """The prompt texts of one language, and recorded files that replace some of them."""
+
+    language: str
+    name: str
+    source: str
+    texts: Mapping[str, str]
+    tts_engine: str = ""
+    tts_voice: str = ""
+    recorded: Mapping[str, str] = field(default_factory=dict)  # key -> absolute file path
+
+
+def _flatten(data: LineDict, prefix: str, out: dict[str, tuple[object, int]]) -> None:
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _flatten(value, dotted + ".", out)
+        else:
+            out[dotted] = (value, data.line_of(key))
+
+
+def load_prompt_set(path: Path, display: str, prompts_dir: Path) -> tuple[PromptSet | None, list[FlowError]]:
+    """One prompt_text/<lang>.yaml: `language`, `name`, optional `tts_engine`/`tts_voice`, `prompts`."""
+    data, error = load_yaml(path, display)
+    if error:
+        return None, [error]
+    if not isinstance(data, LineDict) or not isinstance(data.get("prompts"), LineDict):
+        return None, [FlowError(display, None, None, "a prompt set needs a 'prompts' mapping of key: text")]
+    errors: list[FlowError] = []
+    unknown = set(data) - {"language", "name", "tts_engine", "tts_voice", "prompts"}
+    for key in sorted(unknown, key=str):
+        errors.append(FlowError(display, data.line_of(key), None, f"unknown key '{key}' in a prompt set"))
+    texts: dict[str, str] = {}
+    flat: dict[str, tuple[object, int]] = {}
+    _flatten(data["prompts"], "", flat)
+    for key, (value, line) in flat.items():
+        if not isinstance(value, str):
+            errors.append(FlowError(display, line, None, f"prompt '{key}' must be text, got {type(value).__name__}"))
+            continue
+        problem = template_error(value)
+        if problem:
+            errors.append(FlowError(display, line + problem[0] - 1, None, f"prompt '{key}': Jinja2: {problem[1]}"))
+        texts[key] = value
+    language = str(data.get("language") or path.stem)
+    recorded = {}
+    lang_dir = prompts_dir / language
+    if lang_dir.is_dir():
+        for file in sorted(lang_dir.iterdir()):
+            if file.suffix in RECORDED_SUFFIXES and file.stem in texts:
+                recorded[file.stem] = str(file.resolve())
+    prompt_set = PromptSet(
+        language=language,
+        name=str(data.get("name") or language),
+        source=display,
+        texts=MappingProxyType(texts),
+        tts_engine=str(data.get("tts_engine") or ""),
+        tts_voice=str(data.get("tts_voice") or ""),
+        recorded=MappingProxyType(recorded),
+    )
+    return prompt_set, errors
+
+
+def load_prompt_sets(flows_dir: Path, prompts_dir: Path) -> tuple[dict[str, PromptSet], list[FlowError]]:
+    """Every prompt set under <flows_dir>/prompt_text, by language."""
+    sets: dict[str, PromptSet] = {}
+    errors: list[FlowError] = []
+    text_dir = flows_dir / PROMPT_TEXT_DIR
+    if not text_dir.is_dir():
+        return sets, errors
+    for path in sorted(text_dir.glob("*.yaml")):
+        prompt_set, found = load_prompt_set(path, str(path), prompts_dir)
+        errors.extend(found)
+        if prompt_set:
+            if prompt_set.language in sets:
+                errors.append(FlowError(str(path), None, None, f"language '{prompt_set.language}' has two sets"))
+            sets[prompt_set.language] = prompt_set
+    return sets, errors
+
+
+def prompt_syntax_error(spec: str, *, files_allowed: bool = True) -> str | None:
+    """What is wrong with how a prompt is written (not whether its file or text exists)."""
+    if spec.startswith("say:"):
+        problem = template_error(spec[4:])
+        return f"Jinja2: {problem[1]}" if problem else None
+    if spec.startswith("text:"):
+        return None if spec[5:].strip() else "'text:' needs a prompt key"
+    if not files_allowed:
+        return f"must be 'say:' or 'text:' (TTS), got {spec!r}"
+    if "://" in spec:
+        return None
+    if any(c in UNSAFE_PATH_CHARS for c in spec):
+        return f"prompt file name {spec!r} holds a quote, backslash or brace"
+    return None
+
+
+def prompt_reference_error(
+    spec: str, prompts_dir: Path, sets: Mapping[str, PromptSet], languages: list[str]
+) -> str | None:
+    """A prompt file that does not exist, or a text key missing from a language the flow uses."""
+    if spec.startswith("say:") or "://" in spec:
+        return None
+    if spec.startswith("text:"):
+        key = spec[5:].strip()
+        for language in languages:
+            prompt_set = sets.get(language)
+            if prompt_set is None:
+                return f"no prompt set for language '{language}' (expected {PROMPT_TEXT_DIR}/{language}.yaml)"
+            if key not in prompt_set.texts:
+                return f"prompt text '{key}' is missing from the '{language}' set ({prompt_set.source})"
+        return None
+    if not (prompts_dir / spec).is_file():
+        return f"prompt file '{spec}' does not exist under {prompts_dir}"
+    return None

@@ -1,0 +1,112 @@
+"""FlowRegistry: the process's one set of loaded flows, reloaded atomically, and the app factory.
+
+`reload()` builds a complete new catalog and swaps it in only if every flow checks;
+a call keeps the Flow it started with. The controller takes `registry.app_factory`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ccctl.callflow import CallInfo
+from ccctl.ivr.catalog import flow_files, load_catalog
+from ccctl.ivr.errors import FlowCheckFailed, FlowError
+from ccctl.ivr.flow import Flow, FlowCatalog
+from ccctl.ivr.interpreter import FlowRun
+from ccctl.ivr.services import CallServices
+
+log = logging.getLogger(__name__)
+
+
+class UnknownHotline(LookupError):
+    """No flow for this hotline; the controller fails the call."""
+
+
+class FlowRegistry:
+    """Loads and checks all flows of flows_dir; get(hotline) -> Flow; reload(); app_factory(call)."""
+
+    def __init__(
+        self,
+        flows_dir: str | Path,
+        prompts_dir: str | Path | None = None,
+        *,
+        services: CallServices | None = None,
+        clock: Callable[[], dt.datetime] = dt.datetime.now,
+        recordings_dir: str | Path = "recordings",
+        hotline_flows: Mapping[str, str] | None = None,
+    ) -> None:
+        self.flows_dir = Path(flows_dir)
+        self.prompts_dir = Path(prompts_dir) if prompts_dir else self.flows_dir / "prompts"
+        self.services = services
+        self.clock = clock
+        self.recordings_dir = Path(recordings_dir)
+        self.hotline_flows = dict(hotline_flows or {})  # hotline name -> flow name, when they differ
+        self._generation = 0
+        self._catalog: FlowCatalog | None = None
+        errors = self.reload()
+        if errors:
+            raise FlowCheckFailed(errors)
+
+    @property
+    def catalog(self) -> FlowCatalog:
+        assert self._catalog is not None
+        return self._catalog
+
+    def reload(self) -> list[FlowError]:
+        """Check every flow again; swap them in only if all pass. Returns the errors (empty: swapped)."""
+        loaded = load_catalog(self.flows_dir, self.prompts_dir, generation=self._generation + 1)
+        if loaded.catalog is None:
+            log.warning("flow reload refused: %d errors, keeping generation %d", len(loaded.errors), self._generation)
+            return loaded.errors
+        self._generation += 1
+        self._catalog = loaded.catalog  # one assignment: a call sees the old or the new catalog, never a mix
+        log.info("flows generation %d loaded: %s", self._generation, ", ".join(self._catalog.hotlines()))
+        return []
+
+    def get(self, hotline: str) -> Flow:
+        name = self.hotline_flows.get(hotline, hotline)
+        flow = self.catalog.flows.get(name)
+        if flow is None or flow.is_subflow:
+            raise UnknownHotline(f"no flow for hotline '{hotline}' in {self.flows_dir}")
+        return flow
+
+    def app_factory(self, call: CallInfo) -> FlowRun:
+        """A FlowRun for the call's hotline (ivr_flows/<hotline>.yaml), on the current flows."""
+        if self.services is None:
+            raise RuntimeError("FlowRegistry needs services to run calls")
+        return FlowRun(self.get(call.hotline), self.services, self.clock, recordings_dir=self.recordings_dir)
+
+
+@dataclass
+class CheckReport:
+    """What `ccctl flow check` prints: errors, and how many flows were checked."""
+
+    errors: list[FlowError]
+    flow_count: int
+
+
+def check_flows(
+    flows_dir: str | Path, prompts_dir: str | Path | None = None, targets: tuple[str, ...] | list[str] = ()
+) -> CheckReport:
+    """Check flows_dir, or only the named files / hotlines (in the context of flows_dir)."""
+    flows_dir = Path(flows_dir)
+    prompts = Path(prompts_dir) if prompts_dir else flows_dir / "prompts"
+    extra = [_target_path(flows_dir, target) for target in targets]
+    loaded = load_catalog(flows_dir, prompts, extra_files=extra)
+    if not targets:
+        return CheckReport(loaded.errors, len(loaded.flow_names))
+    wanted = {str(path) for path in extra}
+    flow_sources = wanted | {str(p) for p in flow_files(flows_dir)}
+    errors = [e for e in loaded.errors if e.file in wanted or e.file not in flow_sources]
+    return CheckReport(errors, len(extra))
+
+
+def _target_path(flows_dir: Path, target: str) -> Path:
+    path = Path(target)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    return flows_dir / f"{target}.yaml"

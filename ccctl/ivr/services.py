@@ -1,0 +1,64 @@
+"""What a running flow asks of the rest of the system: patients, PINs, messages, hand-off.
+
+A Protocol, so the interpreter has no database import; the DB-backed implementation
+lives in ccctl.records and unit tests use a small in-memory one.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class PatientView:
+    """The part of a patient record a call flow may see (never the PIN hash)."""
+
+    id: int
+    patient_code: str
+    display_name: str
+    member: bool
+    specialty: str = ""
+    language: str = ""
+    # needed to offer "skip straight to the PIN" when the caller's number belongs to a member
+    member_number: str | None = None
+
+
+class AuthOutcome(enum.Enum):
+    """Result of one PIN check; lock-out across calls is the service's business."""
+
+    OK = "ok"
+    WRONG = "wrong"
+    LOCKED = "locked"
+    UNKNOWN = "unknown"  # no such member number
+
+
+class LookupFailed(Exception):
+    """An HTTP lookup timed out or failed; the flow takes its fallback branch."""
+
+
+class CallServices(Protocol):
+    """Everything a flow needs beyond the call itself. Methods may block (gevent-friendly)."""
+
+    def find_patient_by_phone(self, phone: str) -> PatientView | None: ...
+
+    def find_patient_by_member_number(self, member_number: str) -> PatientView | None: ...
+
+    def find_patient_by_code(self, patient_code: str) -> PatientView | None: ...
+
+    def verify_member_pin(self, member_number: str, pin: str, call_uuid: str) -> AuthOutcome:
+        """Check a PIN (hashed), record the attempt without the digits, apply lock-out."""
+        ...
+
+    def save_voice_message(self, call_uuid: str, patient_id: int | None, path: str, reason: str) -> int:
+        """File a recorded voice message as a ticket-ready record; returns its id."""
+        ...
+
+    def http_lookup(self, url: str, params: dict[str, str], timeout: float) -> dict[str, Any] | None:
+        """Ask a hospital system; None when it knows nothing, LookupFailed on timeout or error."""
+        ...
+
+    def handoff_target(self, skill: str, priority: int, call_uuid: str) -> str | None:
+        """A bridge dial string for a call needing this skill (until the ACD exists), or None."""
+        ...
