@@ -1,0 +1,276 @@
+"""The `api` commands of the emulator, with mod_commands' exact output texts.
+
+run_api returns the response body, or None for an unknown command (the listener then
+answers `-ERR <cmd> Command not found!`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ccctl.sim.causes import cause_from_text
+from ccctl.sim.digit_apps import separate_args
+
+if TYPE_CHECKING:
+    from ccctl.sim.listener import Listener
+    from ccctl.sim.switch import Switch
+
+VERSION_FULL = "1.10.12-release+git~20240802T210227Z~a88d069d6f~64bit"
+VERSION_HUMAN = "1.10.12-release git a88d069 2024-08-02 21:02:27Z 64bit"
+ORIGINATE_SYNTAX = "<call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]"
+CHANNEL_COLUMNS = (
+    "uuid,direction,created,created_epoch,name,state,cid_name,cid_num,ip_addr,dest,application,application_data,"
+    "dialplan,context,read_codec,read_rate,read_bit_rate,write_codec,write_rate,write_bit_rate,secure,hostname,"
+    "presence_id,presence_data,accountcode,callstate,callee_name,callee_num,callee_direction,call_uuid,"
+    "sent_callee_name,sent_callee_num,initial_cid_name,initial_cid_num,initial_ip_addr,initial_dest,"
+    "initial_dialplan,initial_context"
+).split(",")
+
+Api = Callable[["Switch", str, "Listener | None"], str]
+
+
+def run_api(switch: Switch, name: str, arg: str | None, listener: Listener | None = None) -> str | None:
+    handler = API.get(name.lower())
+    if handler is None:
+        return None
+    return handler(switch, (arg or "").strip(), listener)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def status(switch: Switch, arg: str, listener) -> str:
+    up = int((switch.clock.now() - switch.started_at) * 1_000_000)
+    years, rest = divmod(up, 365 * 86_400_000_000)
+    days, rest = divmod(rest, 86_400_000_000)
+    hours, rest = divmod(rest, 3_600_000_000)
+    minutes, rest = divmod(rest, 60_000_000)
+    seconds, rest = divmod(rest, 1_000_000)
+    millis, micros = divmod(rest, 1000)
+    stats = switch.stats
+    return (
+        f"UP {_plural(years, 'year')}, {_plural(days, 'day')}, {_plural(hours, 'hour')}, "
+        f"{_plural(minutes, 'minute')}, {_plural(seconds, 'second')}, {_plural(millis, 'millisecond')}, "
+        f"{_plural(micros, 'microsecond')}\n"
+        f"FreeSWITCH (Version {VERSION_HUMAN}) is ready\n"
+        f"{switch.session_ids - 1} session(s) since startup\n"
+        f"{len(switch.channels)} session(s) - peak {stats.peak}, last 5min {stats.peak} \n"
+        f"0 session(s) per Sec out of max 30, peak {stats.peak_rate}, last 5min {stats.peak_rate} \n"
+        f"{switch.session_limit} session(s) max\n"
+        "min idle cpu 0.00/99.00\n"
+        "Current Stack Size/Max 240K/8192K\n"
+    )
+
+
+def version(switch: Switch, arg: str, listener) -> str:
+    if arg and "short" in arg.lower():
+        return "1.10.12\n"
+    return f"FreeSWITCH Version {VERSION_FULL} ({VERSION_HUMAN})\n"
+
+
+def uuid_kill(switch: Switch, arg: str, listener) -> str:
+    if not arg:
+        return "-USAGE: <uuid> [cause]\n"
+    uuid, _, cause = arg.partition(" ")
+    channel = switch.channels.get(uuid)
+    if channel is None or not channel.up:
+        return "-ERR No such channel!\n"
+    switch.hangup_soon(channel, cause_from_text(cause), by="api")
+    return "+OK\n"
+
+
+def uuid_getvar(switch: Switch, arg: str, listener) -> str:
+    argv = separate_args(arg, 4)
+    if len(argv) < 2:
+        return "-USAGE: <uuid> <var>\n"
+    channel = switch.channels.get(argv[0])
+    if channel is None:
+        return "-ERR No such channel!\n"
+    value = channel.get_var(argv[1])
+    return "_undef_" if value is None else value
+
+
+def uuid_setvar(switch: Switch, arg: str, listener) -> str:
+    argv = separate_args(arg, 3)
+    if len(argv) not in (2, 3):
+        return "-USAGE: <uuid> <var> [value]\n"
+    channel = switch.channels.get(argv[0])
+    if channel is None:
+        return "-ERR No such channel!\n"
+    channel.set_var(argv[1], argv[2] if len(argv) == 3 else None)
+    return "+OK\n"
+
+
+def uuid_exists(switch: Switch, arg: str, listener) -> str:
+    return "true" if arg in switch.channels else "false"
+
+
+def uuid_send_dtmf(switch: Switch, arg: str, listener) -> str:
+    uuid, _, digits = arg.partition(" ")
+    channel = switch.channels.get(uuid)
+    if channel is None:
+        return f"-ERR no such session {uuid}\n"
+    channel.queue_dtmf(digits.split("@")[0].strip())
+    return "+OK Success\n"
+
+
+def uuid_transfer(switch: Switch, arg: str, listener) -> str:
+    argv = arg.split()
+    if len(argv) < 2:
+        return "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
+    session = switch.sessions.get(argv[0])
+    if session is None:
+        return "-ERR No such channel!\n"
+    session.transfer_to = (argv[1], argv[3] if len(argv) > 3 else session.channel.context)
+    session.channel.wakeup.set()
+    return "+OK\n"
+
+
+def hupall(switch: Switch, arg: str, listener) -> str:
+    argv = arg.split()
+    cause = cause_from_text(argv[0], default="MANAGER_REQUEST") if argv else "MANAGER_REQUEST"
+    pairs = [(argv[i], argv[i + 1]) for i in range(1, len(argv) - 1, 2)]
+    for channel in list(switch.channels.values()):
+        if all(channel.get_var(k) == v for k, v in pairs):
+            switch.hangup_soon(channel, cause, by="api")
+    if not pairs:
+        return f"+OK hangup all channels with cause {cause}\n"
+    dots = "..." if len(pairs) > 1 else ""
+    return f"+OK hangup all channels matching [{pairs[0][0]}]=[{pairs[0][1]}]{dots} with cause: {cause}\n"
+
+
+def show(switch: Switch, arg: str, listener) -> str:
+    words = arg.split()
+    what = words[0].lower() if words else ""
+    if what not in ("channels", "calls"):
+        return "-USAGE: codec|endpoint|application|api|dialplan|file|timer|calls [count]|channels [count|like <match string>]|calls|detailed_calls|bridged_calls|detailed_bridged_calls|aliases|complete|chat|management|modules|nat_map|say|interfaces|interface_types|tasks|limits|status\n"
+    channels = list(switch.channels.values())
+    if what == "calls":
+        channels = [ch for ch in channels if ch.direction == "inbound" or ch.other_leg is None]
+    if len(words) > 1 and words[1].lower() == "count":
+        return f"\n{len(channels)} total.\n"
+    rows = [_channel_row(switch, ch) for ch in channels]
+    if len(words) > 2 and words[1].lower() == "as" and words[2].lower() == "json":
+        if not rows:
+            return '{"row_count": 0}\n'
+        return json.dumps({"row_count": len(rows), "rows": rows}, separators=(",", ":"))
+    if not rows:
+        return "\n0 total.\n"
+    lines = [",".join(CHANNEL_COLUMNS)] + [",".join(row[c] for c in CHANNEL_COLUMNS) for row in rows]
+    return "\n".join(lines) + f"\n\n{len(rows)} total.\n"
+
+
+def _channel_row(switch: Switch, ch) -> dict[str, str]:
+    created = ch.times.created
+    values = {
+        "uuid": ch.uuid,
+        "direction": ch.direction,
+        "created": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created // 1_000_000)),
+        "created_epoch": str(created // 1_000_000),
+        "name": ch.name,
+        "state": ch.running_state,
+        "cid_name": ch.caller_name,
+        "cid_num": ch.caller_number,
+        "dest": ch.destination,
+        "application": ch.get_var("current_application") or "",
+        "application_data": ch.get_var("current_application_data") or "",
+        "dialplan": "XML",
+        "context": ch.context,
+        "read_codec": "L16",
+        "read_rate": "8000",
+        "read_bit_rate": "128000",
+        "write_codec": "L16",
+        "write_rate": "8000",
+        "write_bit_rate": "128000",
+        "hostname": switch.core.hostname,
+        "callstate": ch.callstate,
+        "callee_name": ch.callee_name,
+        "callee_num": ch.callee_number,
+        "call_uuid": ch.get_var("call_uuid") or ch.uuid,
+        "initial_cid_name": ch.caller_name,
+        "initial_cid_num": ch.caller_number,
+        "initial_dest": ch.destination,
+        "initial_dialplan": "XML",
+        "initial_context": ch.context,
+    }
+    return {column: values.get(column, "") for column in CHANNEL_COLUMNS}
+
+
+def global_getvar(switch: Switch, arg: str, listener) -> str:
+    if not arg:
+        return "".join(f"{k}={v}\n" for k, v in switch.globals.items())
+    return switch.globals.get(arg, "")
+
+
+def global_setvar(switch: Switch, arg: str, listener) -> str:
+    name, _, value = arg.partition("=")
+    if not name:
+        return "-USAGE: <var>=<value>\n"
+    switch.globals[name.strip()] = value.strip()
+    return "+OK\n"
+
+
+def reloadxml(switch: Switch, arg: str, listener) -> str:
+    return "+OK [Success]\n"
+
+
+def eval_api(switch: Switch, arg: str, listener) -> str:
+    if arg.lower().startswith("uuid:"):
+        uuid, _, text = arg[5:].partition(" ")
+        channel = switch.channels.get(uuid)
+        if channel is not None:
+            return channel.expand(text)
+    return "".join(switch.globals.get(part[2:-1], "") if part.startswith("${") else part for part in _tokens(arg))
+
+
+def _tokens(text: str) -> list[str]:
+    out, i = [], 0
+    while i < len(text):
+        if text.startswith("${", i) and text.find("}", i) > 0:
+            end = text.find("}", i)
+            out.append(text[i : end + 1])
+            i = end + 1
+        else:
+            out.append(text[i])
+            i += 1
+    return out
+
+
+def echo(switch: Switch, arg: str, listener) -> str:
+    return arg
+
+
+def originate(switch: Switch, arg: str, listener) -> str:
+    from ccctl.sim.originate import originate_call
+
+    argv = separate_args(arg, 10)
+    if len(argv) < 2 or len(argv) > 7:
+        return f"-USAGE: {ORIGINATE_SYNTAX}\n"
+    argv = [None if a.lower() == "undef" else a for a in argv] + [None] * 7
+    timeout = int(argv[6]) if argv[6] and argv[6].isdigit() else 60
+    ok, result = originate_call(switch, argv[0], argv[1], argv[3] or "default", argv[4], argv[5], timeout)
+    return f"+OK {result}\n" if ok else f"-ERR {result}\n"
+
+
+API: dict[str, Api] = {
+    "status": status,
+    "version": version,
+    "uuid_kill": uuid_kill,
+    "uuid_getvar": uuid_getvar,
+    "uuid_setvar": uuid_setvar,
+    "uuid_exists": uuid_exists,
+    "uuid_send_dtmf": uuid_send_dtmf,
+    "uuid_transfer": uuid_transfer,
+    "hupall": hupall,
+    "show": show,
+    "global_getvar": global_getvar,
+    "global_setvar": global_setvar,
+    "reloadxml": reloadxml,
+    "eval": eval_api,
+    "echo": echo,
+    "originate": originate,
+}

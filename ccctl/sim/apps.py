@@ -1,0 +1,195 @@
+"""The dialplan applications the emulator knows, with mod_dptools' variables and responses.
+
+Each application is a function of (session, expanded data); APPS maps names to specs.
+An application not in APPS is an "Invalid Application": the call is hung up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ccctl.sim.causes import cause_from_text
+from ccctl.sim.command_reader import atoi
+from ccctl.sim.media import RATE, play_file, playback_terminators, speak_text
+
+if TYPE_CHECKING:
+    from ccctl.sim.session import Session
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    name: str
+    run: Callable[[Session, str], None]
+    media: bool = False  # needs media: an unanswered inbound call is pre-answered first
+    zombie: bool = False  # still runs after hangup (SAF_ZOMBIE_EXEC)
+
+
+def answer(session: Session, data: str) -> None:
+    session.channel.answer()
+
+
+def pre_answer(session: Session, data: str) -> None:
+    session.channel.pre_answer()
+
+
+def hangup(session: Session, data: str) -> None:
+    session.channel.hangup(cause_from_text(data), by=session.actor)
+
+
+def set_app(session: Session, data: str) -> None:
+    name, sep, value = data.partition("=")
+    if name:
+        session.channel.set_var(name.strip(), value if sep else None)
+
+
+def export_app(session: Session, data: str) -> None:
+    name, sep, value = data.partition("=")
+    if name.startswith("nolocal:"):
+        return
+    set_app(session, data)
+    exported = session.channel.get_var("export_vars")
+    names = exported.split(",") if exported else []
+    if name not in names:
+        session.channel.set_var("export_vars", ",".join([*names, name]))
+
+
+def unset(session: Session, data: str) -> None:
+    session.channel.set_var(data.strip(), None)
+
+
+def multiset(session: Session, data: str) -> None:
+    """multiset `a=1 b=2` or `^^:a=1:b=2` (a custom delimiter)."""
+    delimiter = " "
+    if data.startswith("^^") and len(data) > 2:
+        delimiter, data = data[2], data[3:]
+    for item in data.split(delimiter):
+        if item:
+            set_app(session, item)
+
+
+def sleep(session: Session, data: str) -> None:
+    session.channel.media_wait(atoi(data) / 1000.0)
+
+
+def playback(session: Session, data: str) -> None:
+    ch = session.channel
+    session.prompts.append(data)
+    ch.set_var("playback_terminator_used", None)
+    terminators = playback_terminators(session)
+
+    def on_digit(digit: str) -> bool:
+        if digit in terminators:
+            ch.set_var("playback_terminator_used", digit)
+            return True
+        return False
+
+    status = play_file(session, data, on_digit)
+    response = {"done": "FILE PLAYED", "break": "FILE PLAYED", "notfound": "FILE NOT FOUND"}
+    ch.set_var("current_application_response", response.get(status, "PLAYBACK ERROR"))
+
+
+def speak(session: Session, data: str) -> None:
+    """speak [engine|voice|]text: needs tts_engine and tts_voice, else the call is hung up."""
+    ch = session.channel
+    parts = data.split("|", 2)
+    text = parts[-1]
+    engine = parts[0] if len(parts) == 3 else ch.get_var("tts_engine")
+    voice = parts[-2] if len(parts) >= 2 else ch.get_var("tts_voice")
+    if not (engine and voice and text):
+        ch.hangup("DESTINATION_OUT_OF_ORDER", by="switch")
+        return
+    session.prompts.append("say:" + text)
+    ch.set_var("playback_terminator_used", None)
+    terminators = playback_terminators(session)
+    speak_text(session, text, lambda digit: digit in terminators)
+
+
+def record(session: Session, data: str) -> None:
+    """record <path> [limit secs] [silence threshold] [silence hits]: the patient speaks, then silence ends it."""
+    ch = session.channel
+    argv = data.split(" ")
+    path = argv[0]
+    limit = atoi(argv[1]) if len(argv) > 1 else 0
+    hits = atoi(argv[3]) if len(argv) > 3 else 0
+    speech = ch.patient.message_seconds if ch.patient is not None else 0.0
+    planned = speech + hits if hits else float(limit or 3600)
+    if limit:
+        planned = min(planned, float(limit))
+    ch.fire("RECORD_START", extra=[("Record-File-Path", path)])
+    start = session.switch.clock.now()
+    ch.media_wait(planned)
+    elapsed = min(session.switch.clock.now() - start, planned)
+    heard = min(elapsed, speech)
+    if hits and speech + hits <= (limit or float("inf")) and elapsed >= planned:
+        ch.set_var("silence_hits_exhausted", "true")
+    samples = int(heard * RATE) if heard else 0
+    size = str(44 + samples * 2)
+    ch.set_var("record_record_file_size", size)
+    ch.set_var("record_file_size", size)
+    ch.set_var("record_seconds", str(samples // RATE))
+    ch.set_var("record_ms", str(samples // (RATE // 1000)))
+    ch.set_var("record_samples", str(samples))
+    ch.fire("RECORD_STOP", extra=[("Record-File-Path", path), ("Record-Completion-Cause", "success-silence")])
+    for name, value in (("read_codec", "L16"), ("read_rate", str(RATE))):
+        ch.set_var(name, value)  # the record media bug restores the read codec
+    session.recordings.append(path)
+
+
+def park(session: Session, data: str) -> None:
+    session.park()
+
+
+def transfer(session: Session, data: str) -> None:
+    """transfer <extension> [XML] [context]: route again from the top."""
+    parts = data.split()
+    if not parts:
+        return
+    session.transfer_to = (parts[0], parts[2] if len(parts) > 2 else session.channel.context)
+
+
+def log(session: Session, data: str) -> None:
+    """Logging goes nowhere in the emulator."""
+
+
+def _build() -> dict[str, AppSpec]:
+    from ccctl.sim.bridge import bridge
+    from ccctl.sim.digit_apps import play_and_get_digits, read_app
+    from ccctl.sim.outbound_leg import socket_app
+
+    specs = [
+        AppSpec("answer", answer),
+        AppSpec("pre_answer", pre_answer),
+        AppSpec("ring_ready", log),
+        AppSpec("hangup", hangup),
+        AppSpec("set", set_app, zombie=True),
+        AppSpec("export", export_app, zombie=True),
+        AppSpec("unset", unset, zombie=True),
+        AppSpec("multiset", multiset, zombie=True),
+        AppSpec("sleep", sleep),
+        AppSpec("playback", playback, media=True),
+        AppSpec("speak", speak, media=True),
+        AppSpec("play_and_get_digits", play_and_get_digits, media=True),
+        AppSpec("read", read_app, media=True),
+        AppSpec("record", record, media=True),
+        AppSpec("park", park),
+        AppSpec("socket", socket_app),
+        AppSpec("transfer", transfer),
+        AppSpec("bridge", bridge),
+        AppSpec("log", log, zombie=True),
+        AppSpec("info", log),
+    ]
+    return {spec.name: spec for spec in specs}
+
+
+class _Registry(dict):
+    """Built on first use: the application modules import the session machinery."""
+
+    def get(self, name, default=None):  # type: ignore[override]
+        if not self:
+            self.update(_build())
+        return super().get(name, default)
+
+
+APPS: dict[str, AppSpec] = _Registry()

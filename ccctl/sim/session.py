@@ -1,0 +1,218 @@
+"""The life of one call leg, one greenlet: route, run applications, park under a socket, hang up.
+
+Follows switch_core_session_exec (EXECUTE / EXECUTE_COMPLETE and current_application*),
+switch_ivr_parse_event (sendmsg call-command) and the hangup/reporting state handlers.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from collections import deque
+from typing import TYPE_CHECKING
+
+import gevent
+
+from ccctl.sim.apps import APPS
+from ccctl.sim.causes import cause_from_text, q850
+from ccctl.sim.cdr import set_cdr_variables
+from ccctl.sim.channel import Channel
+from ccctl.sim.command_reader import ControllerCommand, atoi
+from ccctl.sim.sim_clock import FRAME_SECONDS
+
+if TYPE_CHECKING:
+    from ccctl.sim.listener import Listener
+    from ccctl.sim.switch import Switch
+
+
+class Session:
+    """Runs a Channel from creation to CHANNEL_DESTROY."""
+
+    def __init__(self, switch: Switch, channel: Channel, extension: list[tuple[str, str | None]] | None = None):
+        self.switch = switch
+        self.channel = channel
+        self.extension = extension  # None: route through the dialplan
+        self.messages: deque[ControllerCommand] = deque()
+        self.controller: Listener | None = None
+        self.actor = "dialplan"  # who runs the current application: dialplan or controller
+        self.transfer_to: tuple[str, str] | None = None  # (destination, context)
+        self.apps: list[tuple[str, str]] = []
+        self.prompts: list[str] = []
+        self.recordings: list[str] = []
+        self.connect_failed = False
+        self.created = False  # CHANNEL_CREATE already fired (legs rung by originate)
+        self.bridged_to: list[str] = []
+        self.greenlet: gevent.Greenlet | None = None
+
+    def start(self) -> gevent.Greenlet:
+        self.greenlet = gevent.spawn(self.run)
+        return self.greenlet
+
+    def run(self) -> None:
+        try:
+            self._route_and_execute()
+            if self.channel.up:
+                self.channel.hangup("NORMAL_CLEARING", by=self.actor)
+            self._finish()
+        finally:
+            self.switch.session_ended(self)
+
+    def _route_and_execute(self) -> None:
+        ch = self.channel
+        if not self.created:
+            ch.fire("CHANNEL_CREATE")
+            _media_variables(ch)
+            if ch.direction == "inbound":
+                ch.set_callstate("RINGING")
+        if ch.patient is not None:
+            ch.patient.on_start(ch)
+        extension = self.extension
+        while ch.up:
+            ch.set_running_state("CS_ROUTING")
+            if extension is None:
+                extension = self.switch.dialplan.route(ch)
+            if extension is None:
+                ch.hangup("NO_ROUTE_DESTINATION", by="dialplan")
+                return
+            ch.set_running_state("CS_EXECUTE")
+            for app, arg in extension:
+                self.actor = "dialplan"
+                if not self.execute(app, arg) or self.transfer_to is not None:
+                    break
+            if self.transfer_to is None:
+                return
+            ch.destination, ch.context = self.transfer_to
+            ch.times.transferred = self.switch.clock.now_us()
+            ch.touch_profile()
+            self.transfer_to = None
+            extension = None
+
+    # applications --------------------------------------------------------------
+    def execute(self, app: str, arg: str | None, app_uuid: str | None = None) -> bool:
+        """switch_core_session_execute_application: False stops the caller's loop."""
+        ch = self.channel
+        spec = APPS.get(app)
+        if not ch.up:
+            return spec is not None and spec.zombie and self._exec(spec.name, spec, arg, app_uuid)
+        if spec is None:
+            ch.hangup("DESTINATION_OUT_OF_ORDER", by="switch")  # "Invalid Application", no EXECUTE events
+            return False
+        if spec.media and not ch.answered and not ch.early and ch.direction == "inbound":
+            ch.pre_answer()
+        return self._exec(app, spec, arg, app_uuid)
+
+    def _exec(self, app: str, spec, arg: str | None, app_uuid: str | None) -> bool:
+        ch = self.channel
+        expanded = ch.expand(arg) if arg is not None else None
+        app_uuid = app_uuid or str(uuidlib.uuid4())
+        ch.app_log.append((app, expanded))
+        self.apps.append((app, expanded or ""))
+        ch.set_var("current_application", app)
+        ch.set_var("current_application_data", expanded)
+        ch.set_var("current_application_response", None)
+        data = [("Application-Data", expanded)] if expanded else []
+        ch.fire("CHANNEL_EXECUTE", extra=[("Application", app), *data, ("Application-UUID", app_uuid)])
+        ch.set_var("current_application", app)
+        if ch.patient is not None:
+            ch.patient.on_app(ch, app, expanded or "")
+        spec.run(self, expanded or "")
+        response = ch.get_var("current_application_response") or "_none_"
+        ch.fire(
+            "CHANNEL_EXECUTE_COMPLETE",
+            extra=[("Application", app), *data, ("Application-Response", response), ("Application-UUID", app_uuid)],
+        )
+        return True
+
+    # messages from a controller (sendmsg) ---------------------------------------
+    def queue_message(self, command: ControllerCommand) -> None:
+        if (command.header("call-command") or "").lower() == "hangup":
+            # parse_all_events runs every media frame, so a hangup never waits for the app
+            self.channel.hangup(cause_from_text(command.header("hangup-cause")), by="controller")
+            return
+        self.messages.append(command)
+        self.channel.wakeup.set()
+
+    def parse_message(self, command: ControllerCommand) -> None:
+        """switch_ivr_parse_event for call-command execute (loops, event-uuid)."""
+        ch = self.channel
+        if (command.header("call-command") or "").lower() != "execute":
+            return
+        app = command.header("execute-app-name")
+        if not app:
+            return
+        arg = command.header("execute-app-arg")
+        if not arg and (command.header("content-type") or "").lower() == "text/plain":
+            arg = command.body
+        loops = atoi(command.header("loops") or "1")
+        event_uuid = command.header("event-uuid")
+        x = 0
+        while x < loops or loops < 0:
+            ch.set_var("current_loop", str(x + 1))
+            ch.set_var("total_loops", str(loops))
+            self.actor = "controller"
+            started = self.switch.clock.now()
+            if not self.execute(app, arg, event_uuid):
+                break
+            x += 1
+            if not ch.up or self.switch.clock.now() - started < 0.5:
+                break
+        ch.set_var("current_loop", None)
+        ch.set_var("total_loops", None)
+
+    def park(self) -> None:
+        """switch_ivr_park: wait for queued messages until hangup, transfer or the controller leaves."""
+        ch = self.channel
+        ch.fire("CHANNEL_PARK")
+        clock = self.switch.clock
+        woken = False  # the last thing that happened was a wait, not one of our own applications
+        while ch.up and self.transfer_to is None and self._controlled():
+            if self.messages:
+                self.parse_message(self.messages.popleft())
+                woken = False
+                continue
+            now = clock.now()
+            if ch.hangup_deadline is not None and now >= ch.hangup_deadline:
+                ch.hangup(ch.deadline_cause, by=ch.deadline_by, at=ch.hangup_deadline)
+                break
+            timeout = None if ch.hangup_deadline is None else clock.real(ch.hangup_deadline - now) + 0.0005
+            ch.wakeup.clear()
+            ch.wakeup.wait(timeout)
+            woken = True
+        if woken and not ch.up:
+            clock.sleep(FRAME_SECONDS)  # a hangup from elsewhere is noticed at the next frame
+        ch.fire("CHANNEL_UNPARK")
+
+    def _controlled(self) -> bool:
+        return self.controller is None or self.controller.running
+
+    # hangup ----------------------------------------------------------------------
+    def _finish(self) -> None:
+        ch = self.channel
+        clock = self.switch.clock
+        cause = ch.hangup_cause or "NORMAL_CLEARING"
+        ch.set_running_state("CS_HANGUP")
+        ch.times.hungup = clock.now_us()
+        ch.touch_profile()
+        ch.set_var("hangup_cause", cause)
+        ch.set_var("hangup_cause_q850", str(q850(cause)))
+        ch.set_callstate("HANGUP")
+        ch.set_running_state("CS_REPORTING")
+        set_cdr_variables(ch)
+        ch.fire("CHANNEL_HANGUP_COMPLETE", before=[("Hangup-Cause", cause)])
+        limit = clock.real(self.switch.max_call_seconds)
+        for listener in list(ch.controllers):
+            if not listener.closed.wait(limit):
+                self.switch.note_failure(ch, "controller kept the socket open after hangup")
+                listener.stop()
+        ch.state = ch.running_state = "CS_DESTROY"
+        ch.fire("CHANNEL_DESTROY")
+
+
+def _media_variables(ch: Channel) -> None:
+    """Codec variables arrive once media is set up; loopback re-sets its leg variables after them."""
+    for name, value in (("read_codec", "L16"), ("read_rate", "8000"), ("write_codec", "L16"), ("write_rate", "8000")):
+        if ch.get_var(name) is None:
+            ch.set_var(name, value)
+    for name in ("origination_caller_id_number", "other_loopback_leg_uuid", "loopback_leg", "call_uuid"):
+        value = ch.get_var(name)
+        if value is not None:
+            ch.set_var(name, value)
