@@ -79,3 +79,10 @@ def current_revision(url: str) -> str | None:
         raise MigrationError(f"database {safe_url(url)}: {database_problem(exc)}") from None
     finally:
         engine.dispose()
+
+
+def head_revision() -> str:
+    """The newest revision among the scripts in sql/ (what `upgrade` brings a database to)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()

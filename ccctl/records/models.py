@@ -1,4 +1,4 @@
-"""SQLAlchemy models: patients and their phones, calls, agents, skills, queues, audit log.
+"""SQLAlchemy models: patients and their phones, calls, agents, skills, queues, audit log, PIN attempts, voice messages.
 
 The schema itself is created by the Alembic migrations in sql/versions; a test checks
 that these models and the migrations agree on SQLite and PostgreSQL.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -76,10 +76,16 @@ class Patient(Base):
     locked_until: Mapped[datetime | None]
     specialty: Mapped[str] = mapped_column(String(64), default="")
     custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # prompt language the IVR uses for this patient ("" = the hotline's)
+    language: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    # wrong PINs are counted from here (set by a right PIN, an unlock, a lock-out)
+    pin_failures_since: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
-    phones: Mapped[list[PatientPhone]] = relationship(back_populates="patient", cascade="all, delete-orphan")
+    phones: Mapped[list[PatientPhone]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="PatientPhone.id"
+    )
 
 
 class PatientPhone(Base):
@@ -172,3 +178,31 @@ class AuditEntry(Base):
     patient_id: Mapped[int | None] = mapped_column(index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(64), default="")
+
+
+class PinAttempt(Base):
+    """One PIN check by keypad: who, which call, when, the outcome. Never the digits."""
+
+    __tablename__ = "pin_attempts"
+    __table_args__ = (Index("ix_pin_attempts_patient_id_at", "patient_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # null for an unknown member number (the number keyed in is not kept)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="SET NULL"))
+    call_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utc_now)
+    outcome: Mapped[str] = mapped_column(String(16))  # ok, wrong, locked, unknown
+
+
+class VoiceMessage(Base):
+    """A voice message recorded by a flow (complaint, request, after hours), waiting to become a ticket."""
+
+    __tablename__ = "voice_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="SET NULL"), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)

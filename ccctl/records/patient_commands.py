@@ -1,0 +1,214 @@
+"""The work behind `ccctl patients ...`: one transaction per command, reads audited, one-line errors.
+
+cli.py parses and prints; these functions open the database, call the repository and
+turn database failures into PatientError lines without SQL or patient data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from ccctl.records.audit import record_audit
+from ccctl.records.database import DatabaseUrlError, database_problem, make_engine, safe_url, sqlite_file
+from ccctl.records.models import utc_now
+from ccctl.records.patient_fields import FieldDefinitionError, SpecialtyFields, load_specialties
+from ccctl.records.patient_import import import_patients
+from ccctl.records.patients import (
+    PatientData,
+    PatientError,
+    PatientFilter,
+    PatientRecord,
+    add_patient,
+    get_patient,
+    list_patients,
+    patient_record,
+)
+from ccctl.records.pins import PinHasher, store_pin_hash, unlock_patient
+
+T = TypeVar("T")
+SOURCE = "cli"
+
+
+def specialties_from(fields_dir: str | Path | None) -> dict[str, SpecialtyFields]:
+    """The field definitions, or PatientError naming the file and line at fault."""
+    try:
+        return load_specialties(fields_dir)
+    except FieldDefinitionError as exc:
+        raise PatientError(str(exc)) from None
+
+
+@contextmanager
+def _engine(url: str) -> Iterator[Engine]:
+    try:
+        file = sqlite_file(url)
+    except DatabaseUrlError as exc:
+        raise PatientError(str(exc)) from None
+    if file is not None and not file.exists():
+        # do not let a patient command create an empty database file
+        raise PatientError(f"database {safe_url(url)}: no such file {file} (run `ccctl db upgrade` first)")
+    engine = make_engine(url)
+    try:
+        yield engine
+    except DBAPIError as exc:
+        problem = database_problem(exc)
+        hint = " (run `ccctl db upgrade` first)" if "no such" in problem or "does not exist" in problem else ""
+        raise PatientError(f"database {safe_url(url)}: {problem}{hint}") from None
+    finally:
+        engine.dispose()
+
+
+def _in_transaction(url: str, work: Callable[[Session], T]) -> T:
+    with _engine(url) as engine, Session(engine, expire_on_commit=False) as session, session.begin():
+        return work(session)
+
+
+def add(url: str, data: PatientData, fields_dir: str | Path | None, actor: str) -> str:
+    """Add one patient; its code."""
+    specialties = specialties_from(fields_dir)
+
+    def work(session: Session) -> str:
+        patient = add_patient(session, data, specialties)
+        record_audit(session, actor, "add", patient.id, SOURCE)
+        return patient.patient_code
+
+    return _in_transaction(url, work)
+
+
+def show(url: str, code: str, actor: str, with_sensitive: bool) -> PatientRecord:
+    """One patient's record (never the PIN hash); the read is written to the audit log."""
+
+    def work(session: Session) -> PatientRecord:
+        patient = get_patient(session, code)
+        record_audit(
+            session, actor, "show", patient.id, SOURCE, detail="with sensitive fields" if with_sensitive else ""
+        )
+        return patient_record(patient)
+
+    return _in_transaction(url, work)
+
+
+def set_pin(url: str, code: str, pin: str, actor: str, hasher: PinHasher | None = None) -> None:
+    """Give a member a new PIN (hashed; the digits go nowhere else); clears failures and lock-out."""
+    pin_hash = (hasher or PinHasher()).hash(pin)
+
+    def work(session: Session) -> None:
+        patient = get_patient(session, code)
+        if not patient.is_member:
+            raise PatientError(f"patient '{code}' is not a member (only members have a PIN)")
+        store_pin_hash(patient, pin_hash, utc_now())
+        record_audit(session, actor, "set_pin", patient.id, SOURCE)
+
+    _in_transaction(url, work)
+
+
+def unlock(url: str, code: str, actor: str) -> bool:
+    """End a member's lock-out; whether the member was locked."""
+
+    def work(session: Session) -> bool:
+        patient = get_patient(session, code)
+        now = utc_now()
+        was_locked = patient.locked_until is not None and patient.locked_until > now
+        unlock_patient(patient, now)
+        record_audit(session, actor, "unlock", patient.id, SOURCE)
+        return was_locked
+
+    return _in_transaction(url, work)
+
+
+def list_records(url: str, filters: PatientFilter, actor: str) -> list[PatientRecord]:
+    """Patients matching the filters; the listing itself is audited (one row, no patient)."""
+
+    def work(session: Session) -> list[PatientRecord]:
+        records = [patient_record(patient) for patient in list_patients(session, filters)]
+        record_audit(session, actor, "list", None, SOURCE, detail=f"{len(records)} patients")
+        return records
+
+    return _in_transaction(url, work)
+
+
+def import_csv(
+    url: str, path: str, fields_dir: str | Path | None, actor: str, hasher: PinHasher | None = None
+) -> list[str]:
+    """Import a CSV file all-or-nothing; the codes stored (ImportFailed lists every bad row)."""
+    specialties = specialties_from(fields_dir)
+    with _engine(url) as engine:
+        return import_patients(engine, path, specialties, hasher or PinHasher(), actor)
+
+
+def _value_text(value: Any) -> str:
+    return ("yes" if value else "no") if isinstance(value, bool) else str(value)
+
+
+def _fields_text(record: PatientRecord, specialties: dict[str, SpecialtyFields], with_sensitive: bool) -> list[str]:
+    spec_fields = specialties.get(record.specialty)
+    lines = []
+    for name, value in record.custom_fields.items():
+        spec = spec_fields.fields.get(name) if spec_fields else None
+        hidden = spec is not None and spec.sensitive and not with_sensitive
+        shown = "(sensitive: add --sensitive)" if hidden else _value_text(value)
+        lines.append(f"  {name}: {shown}")
+    return lines
+
+
+def record_json(
+    record: PatientRecord, specialties: dict[str, SpecialtyFields], with_sensitive: bool = False
+) -> dict[str, Any]:
+    """JSON-ready dict of a record (ISO times; sensitive fields left out unless asked for)."""
+    data = asdict(record)
+    spec_fields = specialties.get(record.specialty)
+    if spec_fields and not with_sensitive:
+        data["custom_fields"] = {
+            name: value
+            for name, value in record.custom_fields.items()
+            if not (name in spec_fields.fields and spec_fields.fields[name].sensitive)
+        }
+    for key in ("locked_until", "created_at", "updated_at"):
+        data[key] = None if data[key] is None else data[key].isoformat()
+    return data
+
+
+def format_record(record: PatientRecord, specialties: dict[str, SpecialtyFields], with_sensitive: bool) -> str:
+    """The text of `ccctl patients show`."""
+    locked = record.locked_until.isoformat() if record.locked_until and record.locked_until > utc_now() else "no"
+    lines = [
+        f"code:          {record.patient_code}",
+        f"name:          {record.display_name}",
+        f"member:        {'yes, number ' + str(record.member_number) if record.member else 'no'}",
+        f"phones:        {', '.join(record.phones) or '-'}",
+        f"specialty:     {record.specialty or '-'}",
+        f"language:      {record.language or '-'}",
+    ]
+    if record.member:
+        lines.append(f"PIN:           {'set' if record.has_pin else 'not set'}")
+        lines.append(f"wrong PINs:    {record.pin_failures}")
+        lines.append(f"locked until:  {locked}")
+    lines.append(f"created:       {record.created_at.isoformat(timespec='seconds')}")
+    if record.custom_fields:
+        lines.append("fields:")
+        lines.extend(_fields_text(record, specialties, with_sensitive))
+    return "\n".join(lines)
+
+
+COLUMNS = ("CODE", "NAME", "MEMBER", "SPECIALTY", "PHONES")
+
+
+def format_records(records: list[PatientRecord]) -> str:
+    """An aligned table of `ccctl patients list`; 'no patients' when empty."""
+    if not records:
+        return "no patients"
+    rows = [COLUMNS] + [
+        (r.patient_code, r.display_name, "yes" if r.member else "no", r.specialty or "-", ", ".join(r.phones) or "-")
+        for r in records
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
