@@ -48,8 +48,19 @@ class WelcomeApp:
             self._timed(session.call_command, "answer", block=True, response_timeout=30)
             self._timed(session.playback, WELCOME)
             self._timed(
-                session.play_and_get_digits, 1, 1, 3, 5000, "#", f"'{DIGIT_PROMPT}'", f"'{INVALID}'",
-                "cc_choice", "\\d", 2000, "", response_timeout=30,
+                session.play_and_get_digits,
+                1,
+                1,
+                3,
+                5000,
+                "#",
+                f"'{DIGIT_PROMPT}'",
+                f"'{INVALID}'",
+                "cc_choice",
+                "\\d",
+                2000,
+                "",
+                response_timeout=30,
             )
             self._timed(session.playback, GOODBYE)
             session.hangup()
@@ -65,13 +76,19 @@ def main() -> None:
     args = parser.parse_args()
     monitor = LoopLagMonitor()
     monitor.start()
-    server = OutboundESLServer(bind_address="127.0.0.1", bind_port=args.port, application=WelcomeApp,
-                               max_connections=100_000)
+    server = OutboundESLServer(
+        bind_address="127.0.0.1", bind_port=args.port, application=WelcomeApp, max_connections=100_000
+    )
 
     def finish(*_):
         rt = STATS["round_trips_ms"]
-        out = {"completed": STATS["completed"], "failed": STATS["failed"],
-               "command_p50_ms": percentile(rt, 50), "command_p99_ms": percentile(rt, 99), **monitor.summary()}
+        out = {
+            "completed": STATS["completed"],
+            "failed": STATS["failed"],
+            "command_p50_ms": percentile(rt, 50),
+            "command_p99_ms": percentile(rt, 99),
+            **monitor.summary(),
+        }
         Path(args.stats_file).write_text(json.dumps(out))
         server.stop()
         gevent.spawn_later(0.5, sys.exit, 0)

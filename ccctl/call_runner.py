@@ -144,7 +144,9 @@ def _drive(session: OutboundSession, app: CallApp, call: CallInfo, outcome: _Out
         command = app.resume(result)
     if not isinstance(command, Finish):
         raise TypeError(f"call app returned {type(command).__name__}, not Execute or Finish")
-    session.hangup(command.hangup_cause)
+    if command.hangup_cause:
+        session.hangup(command.hangup_cause)
+    # an empty cause means the flow handed the channel on (transfer): the switch keeps the call
     outcome.disposition = command.disposition
     outcome.hangup_cause = command.hangup_cause
 
@@ -195,7 +197,8 @@ def _close_and_record(
         disposition=outcome.disposition,
         hangup_cause=session.hangup_cause or outcome.hangup_cause,
         path=list(app.path) if app is not None else [],
-        error=outcome.error,
+        patient_id=getattr(app, "patient_id", None),
+        error=outcome.error or getattr(app, "error", "") or "",
     )
     stats.call_ended(record.disposition)
     log.info(

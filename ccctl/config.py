@@ -56,6 +56,23 @@ class Hotline:
 
 
 @dataclass
+class SkillTarget:
+    """Until the ACD routes by skill, a queue node for `skill` bridges to `target` (a dial string)."""
+
+    skill: str = ""
+    target: str = ""
+
+
+@dataclass
+class HandoffSettings:
+    default: str = "user/1000"
+    skills: list[SkillTarget] = field(default_factory=list)
+
+    def as_mapping(self) -> dict[str, str]:
+        return {"*": self.default, **{s.skill: s.target for s in self.skills}}
+
+
+@dataclass
 class FreeswitchSettings:
     domain: str = "cc.local"
     agents_sip_port: int = 5060
@@ -77,7 +94,10 @@ class Settings:
     hotlines: list[Hotline] = field(
         default_factory=lambda: [Hotline(name="main", did="7000", flow="main", language="en")]
     )
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
     flows_dir: str = "ivr_flows"
+    # recorded prompt files (<prompts_dir>/<language>/<key>.wav); empty: <flows_dir>/prompts
+    prompts_dir: str = ""
     recordings_dir: str = "recordings"
     log_level: str = "INFO"
     source: str = "<defaults>"

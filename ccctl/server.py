@@ -6,8 +6,10 @@ run_serve() adds logging and signal handling and blocks until SIGINT/SIGTERM.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import logging
+import os
 import signal
 import socket
 import statistics
@@ -26,6 +28,8 @@ from ccctl.callflow import CallApp, CallInfo, CallRecord
 from ccctl.config import Settings
 from ccctl.esl.inbound import InboundClient
 from ccctl.esl.outbound import OutboundSession
+from ccctl.ivr.errors import FlowCheckFailed
+from ccctl.ivr.registry import FlowRegistry
 from ccctl.ivr.welcome import WelcomeFlow
 from ccctl.web.status_app import make_status_app
 
@@ -39,8 +43,36 @@ class ControllerError(Exception):
 
 
 def welcome_for_every_hotline(call: CallInfo) -> CallApp:
-    """The default app factory until YAML flows arrive: the welcome flow on every hotline."""
+    """The minimal flow on every hotline: proves the path without flows or a database."""
     return WelcomeFlow()
+
+
+def build_flow_registry(settings: Settings, clock: Callable[[], dt.datetime] | None = None) -> FlowRegistry:
+    """The hotlines' YAML flows, checked, with the database-backed services they call.
+
+    `clock` gives the local time the flows' time-of-day branches see (default: now).
+    """
+    from ccctl.records.call_services import DbCallServices
+
+    services = DbCallServices(settings.database.url, settings, handoff=settings.handoff.as_mapping())
+    try:
+        return FlowRegistry(
+            settings.flows_dir,
+            settings.prompts_dir or None,
+            services=services,
+            recordings_dir=settings.recordings_dir,
+            hotline_flows={h.name: h.flow for h in settings.hotlines},
+            clock=clock or dt.datetime.now,
+        )
+    except FlowCheckFailed as exc:
+        first = exc.errors[0] if exc.errors else "unknown problem"
+        raise ControllerError(
+            f"call flows do not pass `ccctl flow check` ({len(exc.errors)} errors; first: {first})"
+        ) from None
+
+
+def build_app_factory(settings: Settings) -> AppFactory:
+    return build_flow_registry(settings).app_factory
 
 
 class CallStoreSink:
@@ -82,9 +114,12 @@ class Controller:
         record_sink: RecordSink | None = None,
         connect_inbound: bool = True,
         clock: Callable[[], float] = time.time,
+        registry: FlowRegistry | None = None,
     ) -> None:
         self.settings = settings
-        self.app_factory = app_factory or welcome_for_every_hotline
+        self.registry = registry
+        self.app_factory = app_factory or (registry.app_factory if registry else welcome_for_every_hotline)
+        self.reloads = {"count": 0, "ok": True, "errors": []}
         self.record_sink = record_sink
         self.connect_inbound = connect_inbound
         self.clock = clock
@@ -139,6 +174,9 @@ class Controller:
             self._web.stop(timeout=1)
         if self._owned_sink is not None:
             self._owned_sink.close(timeout=max(grace, 1.0))
+        close_services = getattr(self.registry.services, "close", None) if self.registry else None
+        if close_services is not None:
+            close_services()
 
     # -- addresses and status -------------------------------------------------------
 
@@ -176,8 +214,24 @@ class Controller:
             "esl": {"inbound": inbound, "outbound": {"listening": self.outbound_address_text}},
             "round_trip_ms": _percentiles(round_trips),
             "uptime": round(time.monotonic() - self._started, 1),
+            "pid": os.getpid(),
+            "flows": self._flows_status(),
             "version": __version__,
         }
+
+    def _flows_status(self) -> dict:
+        if self.registry is None:
+            return {"generation": None, "hotlines": [], "reloads": self.reloads}
+        catalog = self.registry.catalog
+        return {"generation": catalog.generation, "hotlines": catalog.hotlines(), "reloads": self.reloads}
+
+    def reload_flows(self) -> list[str]:
+        """Check and swap in the flows on disk (SIGHUP, `ccctl flow reload`); calls in progress keep theirs."""
+        if self.registry is None:
+            return ["this controller runs the built-in welcome flow, not YAML flows"]
+        errors = [str(e) for e in self.registry.reload()]
+        self.reloads = {"count": self.reloads["count"] + 1, "ok": not errors, "errors": errors[:50]}
+        return errors
 
     # -- one call -------------------------------------------------------------------
 
@@ -213,19 +267,28 @@ def _percentiles(samples: list[float]) -> dict:
     }
 
 
+def _reload_and_log(controller: Controller) -> None:
+    errors = controller.reload_flows()
+    if errors:
+        log.error("flow reload refused (%d errors), the running flows stay; first: %s", len(errors), errors[0])
+    else:
+        log.info("flows reloaded")
+
+
 def run_serve(settings: Settings) -> None:
     """Run the controller until SIGINT or SIGTERM."""
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
-    controller = Controller(settings)
     try:
+        controller = Controller(settings, registry=build_flow_registry(settings))
         controller.start()
     except ControllerError as exc:
         raise SystemExit(f"ccctl: {exc}") from None
     stop = Flag()
     for signum in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(signum, stop.set)
+    gevent.signal_handler(signal.SIGHUP, lambda: gevent.spawn(_reload_and_log, controller))
     stop.wait()
     log.info("stopping: %d call(s) still active", controller.stats.active)
     controller.stop()

@@ -6,6 +6,7 @@ a call keeps the Flow it started with. The controller takes `registry.app_factor
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
@@ -58,7 +59,13 @@ class FlowRegistry:
 
     def reload(self) -> list[FlowError]:
         """Check every flow again; swap them in only if all pass. Returns the errors (empty: swapped)."""
+        if not self.flows_dir.is_dir():
+            return [FlowError(str(self.flows_dir), None, None, "flows directory not found (check flows_dir)")]
         loaded = load_catalog(self.flows_dir, self.prompts_dir, generation=self._generation + 1)
+        if loaded.catalog is not None:
+            missing = self._hotlines_without_flow(loaded.catalog)
+            if missing:
+                loaded = dataclasses.replace(loaded, catalog=None, errors=missing)
         if loaded.catalog is None:
             log.warning("flow reload refused: %d errors, keeping generation %d", len(loaded.errors), self._generation)
             return loaded.errors
@@ -66,6 +73,16 @@ class FlowRegistry:
         self._catalog = loaded.catalog  # one assignment: a call sees the old or the new catalog, never a mix
         log.info("flows generation %d loaded: %s", self._generation, ", ".join(self._catalog.hotlines()))
         return []
+
+    def _hotlines_without_flow(self, catalog: FlowCatalog) -> list[FlowError]:
+        """A configured hotline whose flow is absent (or only a subflow) would fail every call: refuse."""
+        errors = []
+        for hotline, name in sorted(self.hotline_flows.items()):
+            flow = catalog.flows.get(name)
+            if flow is None or flow.is_subflow:
+                where = str(self.flows_dir / f"{name}.yaml")
+                errors.append(FlowError(where, None, None, f"hotline '{hotline}' needs this flow, which is missing"))
+        return errors
 
     def get(self, hotline: str) -> Flow:
         name = self.hotline_flows.get(hotline, hotline)

@@ -40,7 +40,9 @@ def test_events_decode_values_on_read():
     events = [event_from_frame(f) for f in frames_of(b"".join(section.received()))]
     dtmf = [e["DTMF-Digit"] for e in events if e and e.name == "DTMF"]
     assert dtmf == ["1", "2", "3", "4", "5", "#"]
-    complete = [e for e in events if e and e.name == "CHANNEL_EXECUTE_COMPLETE" and e["Application"] == "play_and_get_digits"]
+    complete = [
+        e for e in events if e and e.name == "CHANNEL_EXECUTE_COMPLETE" and e["Application"] == "play_and_get_digits"
+    ]
     assert complete[0].variable("member_no") == "12345"
     assert complete[0]["Event-Date-GMT"].endswith(" GMT")
 

@@ -98,3 +98,15 @@ def test_app_factory_picks_the_flow_by_hotline(registry):
         registry.app_factory(CallInfo(CALL_UUID, "1", "7001", "pharmacy"))
     with pytest.raises(UnknownHotline):
         registry.get("shared/complaint")  # sub-flows are not hotlines
+
+
+def test_a_configured_hotline_without_its_flow_is_refused_at_start(flows_dir):
+    with pytest.raises(FlowCheckFailed) as caught:
+        FlowRegistry(flows_dir, hotline_flows={"main": "main", "pharmacy": "pharmacy"})
+    assert str(caught.value) == f"{flows_dir / 'pharmacy.yaml'}: hotline 'pharmacy' needs this flow, which is missing"
+
+
+def test_a_missing_flows_directory_is_named(tmp_path):
+    with pytest.raises(FlowCheckFailed) as caught:
+        FlowRegistry(tmp_path / "nowhere")
+    assert str(caught.value) == f"{tmp_path / 'nowhere'}: flows directory not found (check flows_dir)"
