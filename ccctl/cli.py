@@ -66,14 +66,21 @@ def serve(ctx: click.Context) -> None:
 @click.option("--rate", type=float, default=2.0, show_default=True, help="New calls per second (Poisson).")
 @click.option("--time-factor", type=float, default=1.0, show_default=True, help="Speed-up of simulated time.")
 @click.option("--seed", type=int, default=None, help="Random seed for reproducible caller behaviour.")
+@click.option(
+    "--at",
+    "start_at",
+    type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+    default=None,
+    help="Local time the flows see at the start, e.g. 2026-11-29T23:00 for out of hours (default: now).",
+)
 @click.pass_context
-def demo(ctx: click.Context, calls: int, rate: float, time_factor: float, seed: int | None) -> None:
+def demo(ctx: click.Context, calls: int, rate: float, time_factor: float, seed: int | None, start_at) -> None:
     """Run the contact center on embedded defaults with the emulator generating calls."""
     _patch_gevent()
     from ccctl.demo import run_demo
 
     settings = _settings(ctx)
-    ok = run_demo(settings, calls=calls, rate=rate, time_factor=time_factor, seed=seed)
+    ok = run_demo(settings, calls=calls, rate=rate, time_factor=time_factor, seed=seed, start_at=start_at)
     sys.exit(0 if ok else 1)
 
 
@@ -230,6 +237,164 @@ def flow_show(ctx: click.Context, hotline: str, flows_dir: str | None, prompts_d
         raise CliError(f"flows do not pass the check ({len(exc.errors)} problems); see above") from None
     except UnknownHotline as exc:
         raise CliError(str(exc)) from None
+
+
+@main.group()
+def patients() -> None:
+    """Patient records: members (member number + PIN) and non-members, custom fields per specialty."""
+
+
+def _as_option(command):
+    who = "Who is asking, for the audit log (default: the OS user)."
+    return click.option("--as", "actor", default=None, help=who)(command)
+
+
+def _fields_dir_option(command):
+    return click.option(
+        "--fields-dir",
+        type=click.Path(file_okay=False),
+        help="Custom field definitions (default: ./patient_fields, else the shipped ones).",
+    )(command)
+
+
+def _actor(actor: str | None) -> str:
+    from ccctl.records.audit import default_actor
+
+    return actor or default_actor()
+
+
+def _patients_call(work):
+    """Run a ccctl.records.patient_commands call; its one-line errors become CLI errors."""
+    from ccctl.records.patients import PatientError
+    from ccctl.records.pins import PinFormatError
+
+    try:
+        return work()
+    except (PatientError, PinFormatError) as exc:
+        raise CliError(str(exc)) from None
+
+
+@patients.command("add")
+@click.option("--code", help="Patient code (default: the next P000123).")
+@click.option("--given", default="", help="Given name.")
+@click.option("--family", default="", help="Family name.")
+@click.option("--phone", "phones", multiple=True, help="Phone number (repeatable).")
+@click.option("--member-number", help="Makes the patient a member (4 to 16 digits).")
+@click.option("--specialty", default="", help="Specialty whose custom fields apply (patient_fields/NAME.yaml).")
+@click.option("--language", default="", help="Prompt language (en, zh, pl, ...).")
+@click.option("--field", "fields", multiple=True, help="Custom field NAME=VALUE (repeatable).")
+@_fields_dir_option
+@_as_option
+@click.pass_context
+def patients_add(ctx, code, given, family, phones, member_number, specialty, language, fields, fields_dir, actor):
+    """Add a patient; prints its code."""
+    from ccctl.records import patient_commands
+    from ccctl.records.patients import PatientData
+
+    custom = {}
+    for item in fields:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise CliError("--field: expected NAME=VALUE")
+        custom[name.strip()] = value
+    data = PatientData(given, family, list(phones), code, member_number, specialty, language, custom)
+    url = _settings(ctx).database.url
+    click.echo(_patients_call(lambda: patient_commands.add(url, data, fields_dir, _actor(actor))))
+
+
+@patients.command("show")
+@click.argument("code")
+@click.option("--sensitive", is_flag=True, help="Also print fields marked sensitive.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@_fields_dir_option
+@_as_option
+@click.pass_context
+def patients_show(ctx, code: str, sensitive: bool, as_json: bool, fields_dir, actor) -> None:
+    """Print one patient's record (never the PIN hash); the read goes to the audit log."""
+    from ccctl.records import patient_commands
+
+    url = _settings(ctx).database.url
+    specialties = _patients_call(lambda: patient_commands.specialties_from(fields_dir))
+    record = _patients_call(lambda: patient_commands.show(url, code, _actor(actor), sensitive))
+    if as_json:
+        click.echo(json.dumps(patient_commands.record_json(record, specialties, sensitive), indent=2))
+    else:
+        click.echo(patient_commands.format_record(record, specialties, sensitive))
+
+
+@patients.command("set-pin")
+@click.argument("code")
+@click.option("--pin-stdin", is_flag=True, help="Read the PIN from the first line of standard input.")
+@_as_option
+@click.pass_context
+def patients_set_pin(ctx, code: str, pin_stdin: bool, actor) -> None:
+    """Set a member's PIN (4-8 digits) from a hidden prompt, never from an argument."""
+    from ccctl.records import patient_commands
+
+    url = _settings(ctx).database.url
+    if pin_stdin:
+        pin = sys.stdin.readline().strip()
+    else:
+        pin = click.prompt("PIN", hide_input=True, confirmation_prompt=True, err=True).strip()
+    _patients_call(lambda: patient_commands.set_pin(url, code, pin, _actor(actor)))
+    click.echo(f"PIN set for {code}")
+
+
+@patients.command("unlock")
+@click.argument("code")
+@_as_option
+@click.pass_context
+def patients_unlock(ctx, code: str, actor) -> None:
+    """End a member's PIN lock-out and reset the count of wrong PINs."""
+    from ccctl.records import patient_commands
+
+    url = _settings(ctx).database.url
+    was_locked = _patients_call(lambda: patient_commands.unlock(url, code, _actor(actor)))
+    click.echo(f"unlocked {code}" if was_locked else f"{code} was not locked; wrong PINs reset")
+
+
+@patients.command("list")
+@click.option("--member/--non-member", default=None, help="Only members, or only non-members.")
+@click.option("--specialty", help="Only this specialty.")
+@click.option("--search", help="Part of a name or code, or a whole phone or member number.")
+@click.option("--limit", type=int, default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (sensitive fields left out) instead of a table.")
+@_fields_dir_option
+@_as_option
+@click.pass_context
+def patients_list(ctx, member, specialty, search, limit: int, as_json: bool, fields_dir, actor) -> None:
+    """List patients by code."""
+    from ccctl.records import patient_commands
+    from ccctl.records.patients import PatientFilter
+
+    url = _settings(ctx).database.url
+    filters = PatientFilter(member=member, specialty=specialty, search=search, limit=limit)
+    specialties = _patients_call(lambda: patient_commands.specialties_from(fields_dir))
+    records = _patients_call(lambda: patient_commands.list_records(url, filters, _actor(actor)))
+    if as_json:
+        click.echo(json.dumps([patient_commands.record_json(r, specialties) for r in records], indent=2))
+    else:
+        click.echo(patient_commands.format_records(records))
+
+
+@patients.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@_fields_dir_option
+@_as_option
+@click.pass_context
+def patients_import(ctx, file: str, fields_dir, actor) -> None:
+    """Import patients from CSV: all rows or none; every bad row as FILE:LINE: reason."""
+    from ccctl.records import patient_commands
+    from ccctl.records.patient_import import ImportFailed
+
+    url = _settings(ctx).database.url
+    try:
+        codes = _patients_call(lambda: patient_commands.import_csv(url, file, fields_dir, _actor(actor)))
+    except ImportFailed as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise CliError(str(exc)) from None
+    click.echo(f"imported {len(codes)} {'patient' if len(codes) == 1 else 'patients'} from {file}")
 
 
 if __name__ == "__main__":  # pragma: no cover

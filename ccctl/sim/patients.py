@@ -85,3 +85,60 @@ def random_script(rng: random.Random, destination: str = "7000", menu_keys: str 
     if roll < 0.90:
         return CallerScript(caller, destination, [], hangup_after=rng.uniform(15, 40))
     return CallerScript(caller, destination, [choice], hangup_at_prompt=rng.randint(1, 3), hangup_into_prompt=0.7)
+
+
+@dataclass(frozen=True)
+class KnownMember:
+    """A member the simulated callers can be: their phone, member number and PIN."""
+
+    phone: str
+    member_number: str
+    pin: str
+
+
+def hotline_script(rng: random.Random, destination: str, members: list[KnownMember]) -> CallerScript:
+    """A caller of the shipped main hotline (ivr_flows/main.yaml), keys in its menu order.
+
+    Members call from their own phone (and take the "this phone's member number" shortcut)
+    or from elsewhere, sometimes mistype the PIN once; non-members ask for information,
+    registration or leave a complaint; a few stay silent or hang up early. Out of opening
+    hours the same keys lead through the after-hours message instead, as a real caller would.
+    """
+    language = rng.choices("123", weights=(70, 20, 10))[0]
+    talk = rng.uniform(8, 40)
+    roll = rng.random()
+    script = CallerScript(
+        "138" + "".join(rng.choice("0123456789") for _ in range(8)),
+        destination,
+        reaction=rng.uniform(0.4, 2.0),
+        message_seconds=talk,
+        context="public",
+    )
+    if members and roll < 0.45:
+        member = rng.choice(members)
+        own_phone = rng.random() < 0.6
+        if own_phone:
+            script.caller = member.phone
+            identity = ["1"]  # "use the member number of this phone"
+        else:
+            identity = [member.member_number + "#"]
+        pins = [member.pin + "#"]
+        if rng.random() < 0.15:
+            pins.insert(0, "".join(rng.choice("0123456789") for _ in range(len(member.pin))) + "#")
+        choice = rng.choice("123345")
+        after = {"2": [rng.choice("123")], "5": [rng.choice("12")]}.get(choice, [])
+        script.keys = [language, "1", *identity, *pins, choice, *after]
+        return script
+    if roll < 0.80:
+        choice = rng.choice("1223")
+        after = {"2": [rng.choice("1234"), "", "9", ""], "3": [rng.choice("12")]}.get(choice, [])
+        script.keys = [language, "2", choice, *after]
+        return script
+    if roll < 0.90:
+        script.keys = [language, "", ""]  # silent: the menus fall back, then the operator queue
+        script.hangup_after = rng.uniform(20, 60)
+        return script
+    script.keys = [language]
+    script.hangup_at_prompt = rng.randint(1, 4)
+    script.hangup_into_prompt = rng.uniform(0.3, 3.0)
+    return script
