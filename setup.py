@@ -22,6 +22,7 @@ setup(
         "click>=8.1",
         "argon2-cffi>=23.1",
         "psutil>=5.9",
+        "Flask>=3.0",
     ],
     extras_require={
         "test": [
@@ -29,6 +30,9 @@ setup(
             "pytest-timeout>=2.3",
             "pytest-postgresql>=6",
             "ruff>=0.6",
+            "playwright>=1.40",
+            "moto[server]>=5.0",
+            "aiosmtpd>=1.4",
         ],
     },
     entry_points={"console_scripts": ["ccctl=ccctl.cli:main"]},

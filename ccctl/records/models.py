@@ -206,3 +206,7 @@ class VoiceMessage(Base):
     reason: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
     status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+
+
+# tables of later features live in their own modules; importing them registers them on Base.metadata
+from ccctl.records import models_acd, models_channels, models_inbox, models_media, models_web  # noqa: E402, F401, I001
