@@ -397,5 +397,8 @@ def patients_import(ctx, file: str, fields_dir, actor) -> None:
     click.echo(f"imported {len(codes)} {'patient' if len(codes) == 1 else 'patients'} from {file}")
 
 
+# --- command groups of later features, each in its own module (append one line each) ---
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
