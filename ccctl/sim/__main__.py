@@ -37,6 +37,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def reaction_percentiles(seconds) -> dict:
+    """p50/p99 (ms) of how long the controller took to answer an EXECUTE_COMPLETE with its next command."""
+    ordered = sorted(seconds)
+    if not ordered:
+        return {"samples": 0, "p50": 0.0, "p99": 0.0}
+    pick = lambda pct: round(ordered[min(len(ordered) - 1, int(pct / 100 * len(ordered)))] * 1000, 3)  # noqa: E731
+    return {"samples": len(ordered), "p50": pick(50), "p99": pick(99)}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.calls is None and args.seconds is None:
@@ -73,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         switch.stop()
     report = summary.as_dict()
+    report["controller_reaction_ms"] = reaction_percentiles(switch.stats.reactions)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

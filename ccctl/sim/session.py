@@ -6,6 +6,7 @@ switch_ivr_parse_event (sendmsg call-command) and the hangup/reporting state han
 
 from __future__ import annotations
 
+import time
 import uuid as uuidlib
 from collections import deque
 from typing import TYPE_CHECKING
@@ -42,6 +43,7 @@ class Session:
         self.created = False  # CHANNEL_CREATE already fired (legs rung by originate)
         self.bridged_to: list[str] = []
         self.greenlet: gevent.Greenlet | None = None
+        self.completed_at: float | None = None  # perf_counter of the last EXECUTE_COMPLETE the controller awaits
 
     def start(self) -> gevent.Greenlet:
         self.greenlet = gevent.spawn(self.run)
@@ -120,10 +122,15 @@ class Session:
             "CHANNEL_EXECUTE_COMPLETE",
             extra=[("Application", app), *data, ("Application-Response", response), ("Application-UUID", app_uuid)],
         )
+        if self.actor == "controller":
+            self.completed_at = time.perf_counter()
         return True
 
     # messages from a controller (sendmsg) ---------------------------------------
     def queue_message(self, command: ControllerCommand) -> None:
+        if self.completed_at is not None:
+            self.switch.stats.reactions.append(time.perf_counter() - self.completed_at)
+            self.completed_at = None
         if (command.header("call-command") or "").lower() == "hangup":
             # parse_all_events runs every media frame, so a hangup never waits for the app
             self.channel.hangup(cause_from_text(command.header("hangup-cause")), by="controller")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import socket
 import uuid as uuidlib
+from collections import deque
 from dataclasses import dataclass, field
 
 import gevent
@@ -93,6 +94,9 @@ class SwitchStats:
     failed: int = 0
     peak: int = 0
     peak_rate: int = 0
+    # real seconds from an EXECUTE_COMPLETE sent to a controller until its next command on that call:
+    # how long the controller thinks, measured the same way whichever controller it is (ccctl bench)
+    reactions: deque = field(default_factory=lambda: deque(maxlen=200_000))
 
     def as_dict(self, active: int) -> dict[str, int]:
         return {"started": self.started, "completed": self.completed, "failed": self.failed, "active": active}

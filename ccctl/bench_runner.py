@@ -1,0 +1,73 @@
+"""`ccctl bench`: runs a benchmark from bench/ and lays its figures out side by side.
+
+The bench/ directory sits beside the package in a source checkout (or an editable install).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class BenchUnavailable(Exception):
+    """bench/ is not beside the package (an installed wheel carries no benchmarks)."""
+
+
+def _bench_module(name: str):
+    if not (ROOT / "bench" / f"{name}.py").is_file():
+        raise BenchUnavailable(f"no {ROOT / 'bench' / name}.py: run ccctl bench from a source checkout")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import importlib
+
+    return importlib.import_module(f"bench.{name}")
+
+
+SUSTAINED_ROWS = [
+    ("calls placed", "placed"),
+    ("completed", "completed"),
+    ("failed or unfinished", "failed"),
+    ("offered calls/s", "offered_cps"),
+    ("peak concurrent calls", "peak_active"),
+    ("reaction p50 ms (switch-measured)", "reaction_p50_ms"),
+    ("reaction p99 ms (switch-measured)", "reaction_p99_ms"),
+    ("event-loop lag p99 ms", "loop_lag_p99_ms"),
+    ("CPU ms per call", "cpu_ms_per_call"),
+    ("peak RSS MB", "peak_rss_mb"),
+]
+HOLD_ROWS = [("calls held up at once", "calls_up"), ("RSS MB with them up", "rss_mb"), ("KB per call", "kb_per_call")]
+
+
+def format_calls(result: dict, rate: float, seconds: float, concurrent: int) -> str:
+    width = 36
+    lines = [f"{'calls: ' + f'{rate:g}/s for {seconds:g} s':<{width}} {'ccctl':>12} {'greenswitch':>12}"]
+    for label, key in SUSTAINED_ROWS:
+        ours, theirs = result["ccctl"]["sustained"][key], result["greenswitch"]["sustained"][key]
+        lines.append(f"{label:<{width}} {ours:>12} {theirs:>12}")
+    lines.append(f"{f'hold: {concurrent} concurrent calls':<{width}}")
+    for label, key in HOLD_ROWS:
+        ours, theirs = result["ccctl"]["hold"][key], result["greenswitch"]["hold"][key]
+        lines.append(f"{label:<{width}} {ours:>12} {theirs:>12}")
+    parse = result["event_parse"]
+    lines.append(f"{'event parsing, us per event':<{width}}")
+    for workload in ("controller_reads", "full_decode"):
+        row = parse[workload]
+        label = f"  {workload} (x{row['speedup']})"
+        lines.append(f"{label:<{width}} {row['ccctl_us_per_event']:>12} {row['greenswitch_us_per_event']:>12}")
+    command = result["ccctl"]["sustained"]["controller"]
+    lines.append(
+        f"ccctl command send->reply p50/p99 ms: {command.get('command_p50_ms', 0):.2f} / "
+        f"{command.get('command_p99_ms', 0):.2f}"
+    )
+    return "\n".join(lines)
+
+
+def run_bench(name: str, rate: float = 250.0, seconds: float = 20.0, concurrent: int = 1000) -> dict:
+    """Run bench `name` ("calls"); the result dict has a "text" table for people."""
+    if name != "calls":
+        raise BenchUnavailable(f"unknown benchmark '{name}' (known: calls)")
+    result = _bench_module("bench_calls").run(rate=rate, seconds=seconds, concurrent=concurrent)
+    result["text"] = format_calls(result, rate, seconds, concurrent)
+    return result

@@ -1,0 +1,25 @@
+"""`ccctl bench calls` on a tiny load: both controllers run, the table compares them side by side."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+
+def test_bench_calls_compares_both_controllers():
+    command = [sys.executable, "-m", "ccctl.cli", "bench", "calls", "--rate", "20", "--seconds", "2"]
+    run = subprocess.run([*command, "--concurrent", "20", "--json"], capture_output=True, text=True, timeout=240)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    for name in ("ccctl", "greenswitch"):
+        sustained = result[name]["sustained"]
+        assert sustained["placed"] > 10
+        assert sustained["completed"] == sustained["placed"]
+        assert sustained["failed"] == 0
+        assert sustained["reaction_p99_ms"] > 0  # the emulator measured every controller reply
+        assert result[name]["hold"]["calls_up"] == 20
+    assert result["event_parse"]["controller_reads"]["speedup"] > 0
+    header, *rows = result["text"].splitlines()
+    assert header.split()[-2:] == ["ccctl", "greenswitch"]
+    assert any(row.startswith("KB per call") for row in rows)
