@@ -7,7 +7,10 @@ want_tests=0
 [ "${1:-}" = "--test" ] && want_tests=1
 
 packages=(python3 python3-venv ca-certificates)
-[ "$want_tests" = 1 ] && packages+=(postgresql-15 postgresql-client-15)
+# real servers the tests start: PostgreSQL, Chromium (Playwright drives it), Kannel + fakesmsc (SMS),
+# Dovecot (IMAP); converters for fax and recordings
+[ "$want_tests" = 1 ] && packages+=(postgresql-15 postgresql-client-15 chromium kannel kannel-extras dovecot-imapd)
+packages+=(ghostscript img2pdf libtiff-tools poppler-utils ffmpeg)
 if command -v apt-get >/dev/null 2>&1; then
     missing=()
     for pkg in "${packages[@]}"; do
