@@ -146,9 +146,14 @@ def hold(name: str, concurrent: int) -> dict:
         time.sleep(SAMPLE_SECONDS)
     emulator.kill()
     emulator.communicate()
-    controller.stop()
+    stats = controller.stop()
     per_call = (rss - controller.baseline_rss) / up if up else 0.0
-    return {"calls_up": up, "rss_mb": round(rss / 2**20, 1), "kb_per_call": round(per_call / 1024, 1)}
+    return {
+        "calls_up": up,
+        "rss_mb": round(rss / 2**20, 1),
+        "kb_per_call": round(per_call / 1024, 1),
+        "loop_lag_p99_ms": round(stats.get("loop_lag_p99_ms", 0.0), 2),
+    }
 
 
 def run(rate: float = 250.0, seconds: float = 20.0, concurrent: int = 1000, time_factor: float = 20.0) -> dict:

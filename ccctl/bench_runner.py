@@ -37,7 +37,12 @@ SUSTAINED_ROWS = [
     ("CPU ms per call", "cpu_ms_per_call"),
     ("peak RSS MB", "peak_rss_mb"),
 ]
-HOLD_ROWS = [("calls held up at once", "calls_up"), ("RSS MB with them up", "rss_mb"), ("KB per call", "kb_per_call")]
+HOLD_ROWS = [
+    ("calls held up at once", "calls_up"),
+    ("RSS MB with them up", "rss_mb"),
+    ("KB per call", "kb_per_call"),
+    ("event-loop lag p99 ms", "loop_lag_p99_ms"),
+]
 
 
 def format_calls(result: dict, rate: float, seconds: float, concurrent: int) -> str:
