@@ -6,11 +6,17 @@ the one-line connection errors are the same for `ccctl serve`, the CLI and the t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
 
 # A writer holding the SQLite lock (a batch of call records) commits in milliseconds;
 # readers and other writers wait this long before "database is locked".
@@ -108,3 +114,33 @@ def database_problem(exc: BaseException) -> str:
         return type(exc).__name__
     text = str(orig).strip().splitlines()
     return text[0] if text else type(orig).__name__
+
+
+@contextmanager
+def command_engine(url: str, error: type[Exception]) -> Iterator[Engine]:
+    """An engine for one ccctl command over an existing schema.
+
+    Every database problem becomes `error` with one line (no password, no row data);
+    a missing SQLite file is refused rather than created empty.
+    """
+    try:
+        file = sqlite_file(url)
+    except DatabaseUrlError as exc:
+        raise error(str(exc)) from None
+    if file is not None and not file.exists():
+        raise error(f"database {safe_url(url)}: no such file {file} (run `ccctl db upgrade` first)")
+    engine = make_engine(url)
+    try:
+        yield engine
+    except DBAPIError as exc:
+        problem = database_problem(exc)
+        hint = " (run `ccctl db upgrade` first)" if "no such" in problem or "does not exist" in problem else ""
+        raise error(f"database {safe_url(url)}: {problem}{hint}") from None
+    finally:
+        engine.dispose()
+
+
+def in_transaction(url: str, error: type[Exception], work: Callable[[Session], T]) -> T:
+    """Run `work(session)` in one transaction on `url`; database problems raise `error` (see command_engine)."""
+    with command_engine(url, error) as engine, Session(engine, expire_on_commit=False) as session, session.begin():
+        return work(session)

@@ -6,18 +6,15 @@ turn database failures into PatientError lines without SQL or patient data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ccctl.records.audit import record_audit
-from ccctl.records.database import DatabaseUrlError, database_problem, make_engine, safe_url, sqlite_file
+from ccctl.records.database import command_engine, in_transaction
 from ccctl.records.models import utc_now
 from ccctl.records.patient_fields import FieldDefinitionError, SpecialtyFields, load_specialties
 from ccctl.records.patient_import import import_patients
@@ -45,29 +42,8 @@ def specialties_from(fields_dir: str | Path | None) -> dict[str, SpecialtyFields
         raise PatientError(str(exc)) from None
 
 
-@contextmanager
-def _engine(url: str) -> Iterator[Engine]:
-    try:
-        file = sqlite_file(url)
-    except DatabaseUrlError as exc:
-        raise PatientError(str(exc)) from None
-    if file is not None and not file.exists():
-        # do not let a patient command create an empty database file
-        raise PatientError(f"database {safe_url(url)}: no such file {file} (run `ccctl db upgrade` first)")
-    engine = make_engine(url)
-    try:
-        yield engine
-    except DBAPIError as exc:
-        problem = database_problem(exc)
-        hint = " (run `ccctl db upgrade` first)" if "no such" in problem or "does not exist" in problem else ""
-        raise PatientError(f"database {safe_url(url)}: {problem}{hint}") from None
-    finally:
-        engine.dispose()
-
-
 def _in_transaction(url: str, work: Callable[[Session], T]) -> T:
-    with _engine(url) as engine, Session(engine, expire_on_commit=False) as session, session.begin():
-        return work(session)
+    return in_transaction(url, PatientError, work)
 
 
 def add(url: str, data: PatientData, fields_dir: str | Path | None, actor: str) -> str:
@@ -139,7 +115,7 @@ def import_csv(
 ) -> list[str]:
     """Import a CSV file all-or-nothing; the codes stored (ImportFailed lists every bad row)."""
     specialties = specialties_from(fields_dir)
-    with _engine(url) as engine:
+    with command_engine(url, PatientError) as engine:
         return import_patients(engine, path, specialties, hasher or PinHasher(), actor)
 
 
