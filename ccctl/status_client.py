@@ -79,7 +79,20 @@ def format_status(data: dict) -> str:
         f"outbound ESL: listening on {outbound.get('listening', '?')}",
         f"inbound ESL:  {inbound_text}",
     ]
+    if data.get("flows"):
+        lines.append(f"flows:        {_flows_text(data['flows'])}")
     return "\n".join(lines)
+
+
+def _flows_text(flows: dict) -> str:
+    if flows.get("generation") is None:
+        return "built-in welcome flow"
+    text = f"generation {flows['generation']}: {', '.join(flows.get('hotlines') or []) or 'no hotlines'}"
+    reloads = flows.get("reloads") or {}
+    if reloads.get("count") and not reloads.get("ok"):
+        count = reloads.get("error_count", len(reloads.get("errors") or []))
+        text += f" (last reload refused: {count} errors, see `ccctl status --json`)"
+    return text
 
 
 def _duration(seconds: float) -> str:
