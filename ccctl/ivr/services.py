@@ -39,7 +39,11 @@ class LookupFailed(Exception):
 
 
 class CallServices(Protocol):
-    """Everything a flow needs beyond the call itself. Methods may block (gevent-friendly)."""
+    """Everything a flow needs beyond the call itself. Methods may block (gevent-friendly).
+
+    An implementation may also carry `acd` (a ccctl.acd.engine.AcdEngine, or None): queue nodes
+    then hand callers to the ACD instead of bridging to handoff_target's dial string.
+    """
 
     def find_patient_by_phone(self, phone: str) -> PatientView | None: ...
 

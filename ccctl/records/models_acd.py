@@ -1,8 +1,75 @@
-"""Tables for acd: ACD: agents' status and state, contacts, queues, waiting callers, queue events (KPIs).
+"""Tables for the ACD: waiting callers (queue_entries), every queue timestamp (queue_events), alarms.
 
 Imported at the end of models.py so Base.metadata (and the migration check) sees them.
 """
 
 from __future__ import annotations
 
-from ccctl.records.models import Base  # noqa: F401
+from datetime import datetime
+
+from sqlalchemy import Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ccctl.records.models import Base, utc_now
+
+
+class QueueEntry(Base):
+    """One caller in a queue; the row is the only copy of the place in line (a restart loses nobody)."""
+
+    __tablename__ = "queue_entries"
+    __table_args__ = (Index("ix_queue_entries_status_queue", "status", "queue"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64))
+    call_uuid: Mapped[str] = mapped_column(String(64), unique=True)
+    patient_id: Mapped[int | None]
+    priority: Mapped[int] = mapped_column(default=0)
+    entered_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # waiting, callback (waiting, caller hung up), offered, bridged, done, abandoned, overflowed
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    agent_id: Mapped[int | None]
+    # > 0: the lowest skill level accepted, set by an overflow rule (0 = the queue's own levels)
+    min_level: Mapped[int] = mapped_column(default=0)
+    callback_number: Mapped[str] = mapped_column(String(32), default="")
+    # the serve process whose greenlet holds the caller (only its router offers them agents); "" = any
+    owner: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class QueueEvent(Base):
+    """One timestamp in a queued call's life: entered, offered, no_answer, answered, abandoned, ended, ..."""
+
+    __tablename__ = "queue_events"
+    __table_args__ = (Index("ix_queue_events_at_queue", "at", "queue"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utc_now)
+    queue: Mapped[str] = mapped_column(String(64))
+    call_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    agent_id: Mapped[int | None]
+    patient_id: Mapped[int | None]
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class AcdAlarm(Base):
+    """Something a supervisor must see (an agent put On Break after missed calls, a full queue)."""
+
+    __tablename__ = "acd_alarms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    agent_id: Mapped[int | None]
+    queue: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    cleared_at: Mapped[datetime | None]
+
+
+class AcdProcess(Base):
+    """A `ccctl serve` process's heartbeat: callers owned by a process not seen lately are taken over."""
+
+    __tablename__ = "acd_processes"
+
+    instance_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(default=utc_now)

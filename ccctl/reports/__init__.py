@@ -1,1 +1,1 @@
-"""ccctl.reports."""
+"""Reports: contact-center KPIs from the queue events (and, later, staffing with Erlang C)."""

@@ -1,6 +1,7 @@
 """Nodes that hand the caller on: queue (to an agent with a skill) and transfer (to an extension).
 
-Until the ACD exists, queue bridges to the dial string the services give for the skill.
+With an ACD (services.acd) the caller waits in the ACD queue named `queue` (default: the skill);
+without one, or for a queue the ACD does not know, it bridges to the dial string the services give.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class QueueNode(Node):
     ends_call = True
     fields = {
         "skill": Field("text", required=True),
+        "queue": Field("text"),
         "priority": Field("int", default=0),
         "prompt": Field("prompt"),
         "on_failure": Field("node"),
@@ -38,6 +40,16 @@ class QueueNode(Node):
         skill = str(self.get("skill"))
         if "prompt" in self.values:
             yield Execute("playback", ctx.playback(self.get("prompt")))
+        acd = getattr(ctx.services, "acd", None)
+        if acd is not None:
+            outcome = yield from self._through_acd(ctx, acd, str(self.get("queue") or skill))
+            if outcome in ("answered", "callback"):
+                ctx.visit(f"{self.name}:{outcome}")
+                yield Finish("completed" if outcome == "answered" else "callback")
+                return None
+            if outcome != "refused":
+                ctx.visit(f"{self.name}:{outcome}")
+                return self.get("on_failure")
         target = ctx.services.handoff_target(skill, self.get("priority"), ctx.call.uuid)
         if target:
             yield Execute("set", f"cc_skill={skill}")
@@ -49,6 +61,14 @@ class QueueNode(Node):
                 return None
         ctx.visit(f"{self.name}:failed")
         return self.get("on_failure")
+
+    def _through_acd(self, ctx: RunContext, acd, queue: str) -> Steps:
+        from ccctl.acd.hold import SessionRecorder, queue_call
+
+        patient_id = ctx.patient.id if ctx.patient is not None else None
+        recorder = SessionRecorder(str(ctx.recordings_dir or ""), ctx.call.uuid, patient_id)
+        caller = ctx.call.caller_number
+        return (yield from queue_call(acd, queue, ctx.call.uuid, self.get("priority"), patient_id, recorder, caller))
 
 
 class TransferNode(Node):

@@ -1,0 +1,64 @@
+"""Calls that come back to a place already in line: callbacks the ACD placed, and callers it re-adopted.
+
+call_back() places a callback (originate ... &socket to this controller); after a controller restart,
+adopt_orphans() sends callers parked on the switch here (uuid_transfer ... inline). CallbackCall runs both.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+
+from ccctl.acd.hold import SessionRecorder, wait_for_agent
+from ccctl.callflow import AppResult, CallInfo, Command, Execute, Finish
+
+log = logging.getLogger("ccctl.acd")
+GREETING = "say:This is the hospital calling you back. Please hold for the next agent."
+
+
+def originate_command(dial_template: str, number: str, entry_id: int, socket_address: str, timeout: float) -> str:
+    """The api command for one callback; the entry id travels as a channel variable to the socket call."""
+    digits = "".join(c for c in number if c.isdigit() or c == "+")
+    target = dial_template.format(number=digits)
+    variables = f"{{cc_callback_entry={entry_id},originate_timeout={int(timeout)}}}"
+    return f"originate {variables}{target} '&socket({socket_address} async full)'"
+
+
+class CallbackCall:
+    """A callback (greet, then ring the reserved agents) or a re-adopted caller (hold again, same place)."""
+
+    def __init__(self, acd, entry_id: int, recordings_dir: str, readopted: bool = False) -> None:
+        self.acd = acd
+        self.readopted = readopted
+        self.entry_id = entry_id
+        self.recordings_dir = recordings_dir
+        self.path: list[str] = []
+        self.patient_id: int | None = None
+        self._steps: Generator[Command, AppResult, str] | None = None
+
+    def start(self, call: CallInfo) -> Command:
+        self._steps = self._run(call)
+        return self._advance(None)
+
+    def resume(self, result: AppResult) -> Command:
+        return self._advance(result)
+
+    def _advance(self, result: AppResult | None) -> Command:
+        try:
+            return next(self._steps) if result is None else self._steps.send(result)
+        except StopIteration as done:
+            self.path.append(f"callback:{done.value}")
+            return Finish("completed" if done.value == "answered" else "callback-failed")
+
+    def _run(self, call: CallInfo) -> Generator[Command, AppResult, str]:
+        if self.readopted:
+            ticket = self.acd.readopt(self.entry_id, call.uuid)
+        else:
+            ticket = self.acd.callback_connected(self.entry_id, call.uuid)
+        if ticket.rules is None:
+            return "unknown-entry"
+        self.patient_id = ticket.patient_id
+        if not self.readopted:
+            yield Execute("playback", GREETING)
+        recorder = SessionRecorder(self.recordings_dir, call.uuid, ticket.patient_id)
+        return (yield from wait_for_agent(self.acd, ticket, recorder, call.caller_number))

@@ -1,0 +1,291 @@
+"""AcdEngine: the router loop of one process plus what a queued call's greenlet asks of the ACD.
+
+The waiting callers and reservations live in the database; this object keeps only wake-ups and listeners.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import time
+import uuid as uuidlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+import gevent
+from gevent.event import AsyncResult
+from gevent.event import Event as Flag
+from gevent.threadpool import ThreadPool
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session
+
+from ccctl.acd import store
+from ccctl.acd.queue_rules import QueueRules
+from ccctl.acd.queued_call_events import QueuedCallEvents
+from ccctl.acd.routing import Assignment, plan_assignments
+from ccctl.acd.strategies import AgentCandidate
+from ccctl.config import AcdSettings
+from ccctl.records.database import make_engine
+from ccctl.records.models import utc_now
+from ccctl.records.models_acd import AcdProcess, QueueEntry
+
+log = logging.getLogger("ccctl.acd")
+T = TypeVar("T")
+Listener = Callable[[dict], None]
+
+
+@dataclass
+class Offer:
+    """What the router gave a waiting caller: the agents to ring (several for ring-all)."""
+
+    entry_id: int
+    queue: str
+    agents: list[AgentCandidate] = field(default_factory=list)
+
+
+@dataclass
+class QueueTicket:
+    """A caller's place: entry id and the queue's rules, or `refused` with the reason."""
+
+    entry_id: int = 0
+    rules: QueueRules | None = None
+    refused: str = ""
+    entered_at: datetime | None = None
+    patient_id: int | None = None
+
+
+class AcdEngine(QueuedCallEvents):
+    """Router loop + call-side operations over one database; see docs/acd.md."""
+
+    def __init__(
+        self,
+        url_or_engine: str | Engine,
+        settings: AcdSettings | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        rng: random.Random | None = None,
+        domain: str = "cc.local",
+    ) -> None:
+        self._owns_engine = not isinstance(url_or_engine, Engine)
+        self.engine = make_engine(url_or_engine) if self._owns_engine else url_or_engine
+        self.settings = settings or AcdSettings()
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.domain = domain  # agents' phones are user/<extension>@<domain> unless they have a contact
+        # names this process in queue_entries.owner: its router offers agents only to the callers it holds
+        self.instance_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuidlib.uuid4().hex[:8]}"
+        self._db = ThreadPool(1)
+        self._wake = Flag()
+        self._offers: dict[int, Offer] = {}
+        self._ringing: dict[str, tuple[int, list[AgentCandidate]]] = {}
+        self._answers: dict[str, AsyncResult] = {}
+        self._callback_channels: dict[str, int] = {}  # callback call's channel uuid -> queue entry id
+        self._listeners: list[Listener] = []
+        self._loop: gevent.Greenlet | None = None
+        self.inbound = None  # ccctl.esl.inbound.InboundClient, set by attach_inbound
+        self.recordings_dir = ""
+        self.adopted = 0  # callers taken back from a dead controller since start
+        self.adoption_passes = 0
+        self._beaten = 0.0
+        self._sweeping = True  # until the first adoption pass (started by attach_inbound) is over
+        # "host:port" of this process's outbound ESL server: where callbacks are sent (set by the Controller)
+        self.callback_socket: Callable[[], str] | None = None
+
+    # -- life cycle -----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._beat()
+        self._loop = gevent.spawn(self._route_forever)
+
+    def stop(self) -> None:
+        """Stop routing; the heartbeat goes at once, so the next process takes our waiting callers now."""
+        if self._loop is not None:
+            self._loop.kill()
+        try:
+            self.in_db(
+                lambda session: session.execute(delete(AcdProcess).where(AcdProcess.instance_id == self.instance_id))
+            )
+        except Exception as exc:  # then the others wait for the heartbeat to go stale
+            log.warning("ACD heartbeat not removed at stop (%s)", type(exc).__name__)
+        self._db.kill()
+        if self._owns_engine:
+            self.engine.dispose()
+
+    def wake(self) -> None:
+        """Route now (a caller arrived, an agent became free) instead of at the next tick."""
+        self._wake.set()
+
+    def attach_inbound(self, client) -> None:
+        """Learn answer times from CHANNEL_BRIDGE; place callbacks; take back callers a dead controller left."""
+        self.inbound = client
+        gevent.spawn(self._adopt_when_connected, client)
+        client.subscribe(["CHANNEL_BRIDGE", "CUSTOM sofia::register sofia::unregister sofia::expire"])
+        for subclass in ("sofia::register", "sofia::unregister", "sofia::expire"):
+            client.on(f"CUSTOM {subclass}", self._registration)
+        client.on(
+            "CHANNEL_BRIDGE", lambda event: self.channel_bridged(event.uuid, event.get("Other-Leg-Channel-Name") or "")
+        )
+
+    def _registration(self, event) -> None:
+        """A phone (un)registered: the agent with that extension is rung there from now on."""
+        from ccctl.acd.registrations import contact_dial_string, learn_contact
+
+        user = event.get("from-user") or event.get("username") or ""
+        registered = event.subclass == "sofia::register" and event.get("expires") != "0"
+        contact = contact_dial_string(event.get("profile-name") or "", event.get("contact") or "") if registered else ""
+        if user:
+            gevent.spawn(self.in_db, lambda session: learn_contact(session, user, contact))
+
+    def _adopt_when_connected(self, client) -> None:
+        from ccctl.acd.adoption import adopt_orphans
+
+        try:
+            if client.wait_connected(timeout=30) and self.callback_socket is not None:
+                adopt_orphans(self, client, self.callback_socket())
+        except Exception:  # the callers stay in the table: the next sweep tries again
+            log.exception("re-adopting queued callers failed")
+        finally:
+            self._sweeping = False
+
+    def readopt(self, entry_id: int, channel_uuid: str) -> QueueTicket:
+        from ccctl.acd.adoption import readopt
+
+        return readopt(self, entry_id, channel_uuid)
+
+    def add_listener(self, fn: Listener) -> None:
+        self._listeners.append(fn)
+
+    def _fire(self, kind: str, agent: str, call_uuid: str, patient_id: int | None, queue: str) -> None:
+        event = {"type": kind, "agent": agent, "call_uuid": call_uuid, "patient_id": patient_id, "queue": queue}
+        for fn in list(self._listeners):
+            try:
+                fn(event)
+            except Exception:  # a listener's bug must not stop calls
+                log.exception("ACD listener failed on %s", kind)
+
+    def in_db(self, work: Callable[[Session], T]) -> T:
+        def job() -> T:
+            with Session(self.engine, expire_on_commit=False) as session:
+                result = work(session)
+                session.commit()
+                return result
+
+        return self._db.apply(job)
+
+    # -- the router -----------------------------------------------------------------
+
+    def _route_forever(self) -> None:
+        while True:
+            self._wake.wait(self.settings.router_tick_seconds)
+            self._wake.clear()
+            try:
+                if time.monotonic() - self._beaten >= self.settings.heartbeat_seconds:
+                    self._beat()
+                    self._sweep_orphans()
+                self.route_once()
+            except Exception:
+                log.exception("ACD routing pass failed; next pass in %.1fs", self.settings.router_tick_seconds)
+
+    def _beat(self) -> None:
+        from ccctl.acd.adoption import beat
+
+        self._beaten = time.monotonic()
+        self.in_db(lambda session: beat(session, self.instance_id, self.clock()))
+
+    def _sweep_orphans(self) -> None:
+        """Callers of a process that died since we started: taken over here (one sweep at a time)."""
+        if self.inbound is None or self.callback_socket is None or self._sweeping:
+            return
+        self._sweeping = True
+        gevent.spawn(self._adopt_when_connected, self.inbound)
+
+    def route_once(self) -> list[Assignment]:
+        """One pass: three reads (queues, free agents, waiting callers), then one claim per decision."""
+        now = self.clock()
+
+        def work(session: Session) -> list[Assignment]:
+            queues = store.load_queues(session)
+            callers = store.waiting_callers(session, self.instance_id)
+            if not callers:
+                return []
+            plan = plan_assignments(callers, store.free_agents(session, now), queues, self.rng)
+            hold = self.settings.reservation_seconds
+            numbers = {c.entry_id: c.callback_number for c in callers}
+            made = []
+            for assignment in plan:
+                hold_for = hold + queues[assignment.queue].no_answer_timeout
+                if store.claim(session, assignment.entry_id, [a.agent_id for a in assignment.agents], now, hold_for):
+                    made.append((assignment, numbers.get(assignment.entry_id, "")))
+            return made
+
+        made = self.in_db(work)
+        for assignment, callback_number in made:
+            self._offers[assignment.entry_id] = Offer(assignment.entry_id, assignment.queue, assignment.agents)
+            if callback_number:
+                gevent.spawn(self.call_back, assignment.entry_id, callback_number)
+        return [assignment for assignment, _ in made]
+
+    # -- what a queued call asks ----------------------------------------------------
+
+    def enqueue(self, queue: str, call_uuid: str, priority: int, patient_id: int | None) -> QueueTicket:
+        now = self.clock()
+
+        def work(session: Session) -> QueueTicket:
+            rules = store.load_queues(session).get(queue)
+            if rules is None:
+                return QueueTicket(refused=f"no queue named {queue!r} (ccctl queues add)")
+            waiting = session.scalar(
+                select(func.count()).where(QueueEntry.queue == queue, QueueEntry.status == store.WAITING)
+            )
+            entry = session.scalar(select(QueueEntry).where(QueueEntry.call_uuid == call_uuid))
+            if entry is not None and entry.status in (store.WAITING, store.OFFERED):
+                # the flow ran again for a caller already in line (taken back after a restart): same place
+                return store.take_back(session, entry, rules, self.instance_id, now)
+            if rules.max_length and waiting >= rules.max_length:
+                return QueueTicket(rules=rules, refused="full")
+            if entry is None:  # a call that left a queue and comes back to one reuses its row
+                entry = QueueEntry(call_uuid=call_uuid)
+                session.add(entry)
+            entry.queue, entry.patient_id, entry.priority, entry.entered_at = queue, patient_id, priority, now
+            entry.status, entry.agent_id, entry.min_level, entry.callback_number = store.WAITING, None, 0, ""
+            entry.updated_at, entry.owner = now, self.instance_id
+            session.flush()
+            store.add_event(session, entry, "entered", now, detail=f"priority={priority}")
+            return QueueTicket(entry.id, rules, entered_at=now, patient_id=patient_id)
+
+        ticket = self.in_db(work)
+        if ticket.entry_id:
+            self.wake()
+        return ticket
+
+    def offer_for(self, entry_id: int) -> Offer | None:
+        """The agents the router reserved for this caller, once (None while still waiting)."""
+        return self._offers.pop(entry_id, None)
+
+    def position(self, entry_id: int) -> int:
+        """1 for the next caller served in this entry's queue (priority, then arrival)."""
+
+        def work(session: Session) -> int:
+            entry = session.get(QueueEntry, entry_id)
+            if entry is None:
+                return 0
+            ahead = session.scalar(
+                select(func.count()).where(
+                    QueueEntry.queue == entry.queue,
+                    QueueEntry.status == store.WAITING,
+                    (QueueEntry.priority > entry.priority)
+                    | ((QueueEntry.priority == entry.priority) & (QueueEntry.entered_at < entry.entered_at)),
+                )
+            )
+            return int(ahead or 0) + 1
+
+        return self.in_db(work)
+
+    def snapshot(self) -> dict[str, Any]:
+        from ccctl.acd.live_view import build_snapshot
+
+        now = self.clock()
+        return self.in_db(lambda session: build_snapshot(session, now))

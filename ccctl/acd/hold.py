@@ -1,0 +1,128 @@
+"""A queued caller's side, as call-flow steps: hold music, position announcements, callback key, ring, bridge.
+
+Run from the `queue` node with `yield from queue_call(...)`; it returns how the caller left the queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import datetime
+
+from ccctl.acd.engine import AcdEngine, Offer, QueueTicket
+from ccctl.callflow import AppResult, Execute
+
+Steps = Generator[Execute, AppResult, str]
+
+
+def dial_string(offer: Offer, timeout: float, domain: str) -> str:
+    """Every offered agent's phone at once (one for most strategies), with the no-answer timeout."""
+    targets = [a.contact or f"user/{a.extension}@{domain}" for a in offer.agents]
+    # one variable only: a comma inside {} would read as a second dial target to simpler parsers
+    return f"{{originate_timeout={int(timeout)}}}" + ",".join(targets)
+
+
+def bridged(result: AppResult) -> bool:
+    return bool(result.variable("bridge_hangup_cause")) or result.variable("DIALSTATUS").upper() == "ANSWER"
+
+
+def queue_call(
+    acd: AcdEngine,
+    queue: str,
+    call_uuid: str,
+    priority: int,
+    patient_id: int | None,
+    recorder: SessionRecorder,
+    caller_number: str,
+) -> Steps:
+    """Wait for an agent and talk to them; returns answered, callback, timeout, overflow, full or refused."""
+    ticket = acd.enqueue(queue, call_uuid, priority, patient_id)
+    if ticket.refused == "full":
+        return "full"
+    if ticket.refused or ticket.rules is None:
+        return "refused"  # no such queue: the node falls back to its hand-off dial string
+    # if this controller dies the switch keeps the caller (socket_resume) and names the entry to whoever adopts it
+    yield Execute("set", f"cc_queue_entry={ticket.entry_id}")
+    yield Execute("set", "socket_resume=true")
+    return (yield from wait_for_agent(acd, ticket, recorder, caller_number))
+
+
+def wait_for_agent(acd: AcdEngine, ticket: QueueTicket, recorder: SessionRecorder, caller_number: str) -> Steps:
+    """The caller already has a place (new, called back or re-adopted): hold until an agent talks to them."""
+    rules = ticket.rules
+    entered = ticket.entered_at or acd.clock()
+    announced, overflowed = acd.clock(), False
+    if rules.callback_key:
+        yield Execute("set", f"playback_terminators={rules.callback_key}")
+    while True:
+        offer = acd.offer_for(ticket.entry_id)
+        if offer is not None:
+            if (yield from _ring(acd, ticket, offer, recorder)):
+                return "answered"
+            continue
+        waited = (acd.clock() - entered).total_seconds()
+        if waited >= rules.max_wait_seconds:
+            acd.left(ticket.entry_id, "timeout")
+            return "timeout"
+        if rules.overflow_after_seconds and waited >= rules.overflow_after_seconds and not overflowed:
+            overflowed = True
+            outcome = acd.overflow(ticket.entry_id, rules, caller_number)
+            if outcome:
+                return outcome
+        if rules.announce_every_seconds and (acd.clock() - announced).total_seconds() >= rules.announce_every_seconds:
+            announced = acd.clock()
+            yield Execute("playback", f"say:You are number {acd.position(ticket.entry_id)} in line.")
+        result = yield Execute("playback", rules.hold_prompt)
+        if rules.callback_key and result.variable("playback_terminator_used") == rules.callback_key:
+            acd.request_callback(ticket.entry_id, caller_number)
+            yield Execute("playback", "say:We will call you back when it is your turn. Goodbye.")
+            return "callback"
+
+
+def _ring(acd: AcdEngine, ticket: QueueTicket, offer: Offer, recorder: SessionRecorder) -> Generator:
+    rules = ticket.rules
+    path = recorder.path_for(acd.clock())
+    if path:
+        yield Execute("record_session", path)
+    acd.offered(ticket.entry_id, recorder.call_uuid, offer.agents)
+    yield Execute("set", f"cc_queue={offer.queue}")
+    yield Execute("set", f"cc_agent={offer.agents[0].name}")
+    result = yield Execute("bridge", dial_string(offer, rules.no_answer_timeout, acd.domain))
+    if not bridged(result):
+        acd.not_answered(ticket.entry_id, offer.agents, result.variable("originate_disposition"), rules)
+        return False
+    answer = acd.answered_by(recorder.call_uuid, result.variable("bridge_channel"))
+    if answer is None:  # the call already ended and was settled as abandoned
+        return True
+    agent, answered_at = answer
+    if path:
+        recorder.register(acd, path, agent.name, offer.queue)
+    acd.talk_ended(ticket.entry_id, agent, answered_at, rules)
+    return True
+
+
+class SessionRecorder:
+    """Where a bridged call is recorded (recordings/YYYY/MM/DD/<uuid>.wav) and its metadata row."""
+
+    def __init__(self, recordings_dir: str, call_uuid: str, patient_id: int | None) -> None:
+        self.recordings_dir = recordings_dir
+        self.call_uuid = call_uuid
+        self.patient_id = patient_id
+        self.started_at: datetime | None = None
+
+    def path_for(self, now: datetime) -> str:
+        if not self.recordings_dir:
+            return ""
+        from ccctl.recordings.store import recording_path
+
+        self.started_at = now
+        return str(recording_path(self.recordings_dir, self.call_uuid, now))
+
+    def register(self, acd: AcdEngine, path: str, agent_name: str, queue: str) -> None:
+        from ccctl.recordings.store import register_recording
+
+        started = self.started_at
+        acd.in_db(
+            lambda session: register_recording(
+                session, self.call_uuid, path, agent_name, queue, self.patient_id, started
+            )
+        )

@@ -1,0 +1,73 @@
+"""One routing decision over all waiting callers and all free agents at once (no per-caller queries).
+
+Callers go by priority, then arrival; each takes the first qualified free agent its queue's strategy ranks.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ccctl.acd.queue_rules import QueueRules
+from ccctl.acd.strategies import AgentCandidate, rank_agents
+
+
+@dataclass
+class WaitingCaller:
+    entry_id: int
+    queue: str
+    priority: int
+    entered_at: datetime
+    min_level: int = 0  # > 0 once overflow widened the queue to lower skill levels
+    callback_number: str = ""  # set: the caller hung up and is called back when their turn comes
+
+
+@dataclass
+class Assignment:
+    """The caller `entry_id` is offered to `agents` (one agent, or several at once for ring-all)."""
+
+    entry_id: int
+    queue: str
+    agents: list[AgentCandidate] = field(default_factory=list)
+
+
+def caller_order(callers: list[WaitingCaller]) -> list[WaitingCaller]:
+    """Higher priority first, then who came first: members or urgent callers pass ordinary ones."""
+    return sorted(callers, key=lambda c: (-c.priority, c.entered_at, c.entry_id))
+
+
+def qualifies(agent: AgentCandidate, skills: dict[str, int], min_level: int) -> bool:
+    """Has every required skill at the queue's level (or at the overflow level, when lower)."""
+    for skill, level in skills.items():
+        needed = min(level, min_level) if min_level > 0 else level
+        if agent.level(skill) < max(needed, 1):
+            return False
+    return True
+
+
+def plan_assignments(
+    callers: list[WaitingCaller],
+    agents: list[AgentCandidate],
+    queues: dict[str, QueueRules],
+    rng: random.Random | None = None,
+) -> list[Assignment]:
+    """Who gets whom now; each free agent at most once. Callers of unknown queues are skipped."""
+    rng = rng or random.Random()
+    free = {a.agent_id: a for a in agents}
+    plan: list[Assignment] = []
+    for caller in caller_order(callers):
+        if not free:
+            break
+        rules = queues.get(caller.queue)
+        if rules is None:
+            continue
+        eligible = [a for a in free.values() if qualifies(a, rules.skills, caller.min_level)]
+        if not eligible:
+            continue
+        ranked = rank_agents(rules.strategy, eligible, rules.skills, rng)
+        chosen = ranked if rules.strategy == "ring-all" else ranked[:1]
+        for agent in chosen:
+            del free[agent.agent_id]
+        plan.append(Assignment(caller.entry_id, caller.queue, chosen))
+    return plan

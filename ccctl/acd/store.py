@@ -1,0 +1,180 @@
+"""The ACD's database work: queues, free agents, waiting callers, compare-and-set claims, queue events.
+
+Every function takes an open Session; the engine runs them in its database thread.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from ccctl.acd.queue_rules import QueueRules, build_rules
+from ccctl.acd.routing import WaitingCaller
+from ccctl.acd.strategies import AgentCandidate
+from ccctl.records.models import Agent, AgentSkill, Queue, QueueSkill, Skill
+from ccctl.records.models_acd import AcdAlarm, QueueEntry, QueueEvent
+
+WAITING = "waiting"
+OFFERED = "offered"
+BRIDGED = "bridged"
+
+
+def load_queues(session: Session) -> dict[str, QueueRules]:
+    skills: dict[int, dict[str, int]] = {}
+    rows = session.execute(select(QueueSkill.queue_id, Skill.name, QueueSkill.min_level).join(Skill))
+    for queue_id, skill, level in rows:
+        skills.setdefault(queue_id, {})[skill] = level
+    return {
+        q.name: build_rules(q.name, q.strategy, skills.get(q.id, {}), q.settings or {})
+        for q in session.scalars(select(Queue))
+    }
+
+
+def _free_now(now: datetime):
+    """Available agents who are idle, or whose reservation or wrap-up has run out."""
+    lapsed = and_(Agent.state.in_(("reserved", "wrapup")), Agent.reserved_until < now)
+    return and_(Agent.status == "available", or_(Agent.state == "idle", lapsed))
+
+
+def free_agents(session: Session, now: datetime) -> list[AgentCandidate]:
+    """Every free agent with their skills: one query, whatever the number of waiting callers."""
+    rows = session.execute(
+        select(Agent, Skill.name, AgentSkill.level)
+        .outerjoin(AgentSkill, AgentSkill.agent_id == Agent.id)
+        .outerjoin(Skill, Skill.id == AgentSkill.skill_id)
+        .where(_free_now(now))
+    )
+    found: dict[int, AgentCandidate] = {}
+    for agent, skill, level in rows:
+        candidate = found.get(agent.id)
+        if candidate is None:
+            candidate = found[agent.id] = AgentCandidate(
+                agent.id,
+                agent.name,
+                agent.extension,
+                idle_since=agent.last_call_ended_at or agent.state_since,
+                last_offered_at=agent.last_offered_at,
+                calls_answered=agent.calls_answered,
+                talk_seconds=agent.talk_seconds,
+                contact=agent.contact,
+            )
+        if skill is not None:
+            candidate.skills[skill] = level
+    return list(found.values())
+
+
+def waiting_callers(session: Session, owner: str) -> list[WaitingCaller]:
+    """Callers this process holds, and callers waiting for a callback (whichever process dials them)."""
+    mine = or_(QueueEntry.owner == owner, QueueEntry.callback_number != "")
+    rows = session.scalars(select(QueueEntry).where(QueueEntry.status == WAITING, mine))
+    return [WaitingCaller(e.id, e.queue, e.priority, e.entered_at, e.min_level, e.callback_number) for e in rows]
+
+
+def claim(session: Session, entry_id: int, agent_ids: list[int], now: datetime, hold_for: float) -> bool:
+    """Reserve the agents and the caller together, or nothing: another process may have taken either."""
+    until = now + timedelta(seconds=hold_for)
+    taken = session.execute(
+        update(Agent)
+        .where(Agent.id.in_(agent_ids), _free_now(now))
+        .values(state="reserved", reserved_until=until, reserved_entry_id=entry_id, state_since=now)
+    ).rowcount
+    if taken != len(agent_ids):
+        session.rollback()
+        return False
+    offered = session.execute(
+        update(QueueEntry)
+        .where(QueueEntry.id == entry_id, QueueEntry.status == WAITING)
+        .values(status=OFFERED, agent_id=agent_ids[0], updated_at=now)
+    ).rowcount
+    if offered != 1:
+        session.rollback()
+        return False
+    session.commit()
+    return True
+
+
+def add_event(
+    session: Session, entry: QueueEntry, kind: str, at: datetime, agent_id: int | None = None, detail: str = ""
+) -> None:
+    session.add(
+        QueueEvent(
+            at=at,
+            queue=entry.queue,
+            call_uuid=entry.call_uuid,
+            kind=kind,
+            agent_id=agent_id,
+            patient_id=entry.patient_id,
+            detail=detail,
+        )
+    )
+
+
+def set_agent_state(session: Session, agent_id: int, state: str, now: datetime, until: datetime | None = None) -> None:
+    session.execute(
+        update(Agent)
+        .where(Agent.id == agent_id)
+        .values(state=state, state_since=now, reserved_until=until, reserved_entry_id=None)
+    )
+
+
+def note_no_answer(session: Session, agent_id: int, rules: QueueRules, now: datetime) -> bool:
+    """Count a missed offer; True when the agent reached max_no_answer and was put On Break (alarm raised)."""
+    agent = session.get(Agent, agent_id)
+    if agent is None:
+        return False
+    agent.no_answer_count += 1
+    agent.state, agent.state_since, agent.reserved_until, agent.reserved_entry_id = "idle", now, None, None
+    if rules.max_no_answer and agent.no_answer_count >= rules.max_no_answer:
+        agent.status = "on_break"
+        session.add(QueueEvent(at=now, queue=rules.name, call_uuid="", kind="agent_on_break", agent_id=agent.id))
+        session.add(
+            AcdAlarm(
+                at=now,
+                kind="agent_no_answer",
+                agent_id=agent.id,
+                queue=rules.name,
+                detail=f"agent {agent.name} missed {agent.no_answer_count} calls in a row and was put On Break",
+            )
+        )
+        return True
+    return False
+
+
+def settle_talk(
+    session: Session, entry: QueueEntry, agent_id: int, answered_at: datetime, wrapup_seconds: float, now: datetime
+) -> None:
+    """End of a conversation: ended + wrapup_end events, the agent's counters, wrap-up until it runs out."""
+    wrapup_end = now + timedelta(seconds=wrapup_seconds)
+    talk = max(0, int((now - answered_at).total_seconds()))
+    add_event(session, entry, "ended", now, agent_id, detail=f"talk={talk}")
+    add_event(session, entry, "wrapup_end", wrapup_end, agent_id)
+    entry.status, entry.updated_at = "done", now
+    agent = session.get(Agent, agent_id)
+    if agent is not None:
+        agent.calls_answered += 1
+        agent.talk_seconds += talk
+        agent.last_call_ended_at = now
+    set_agent_state(session, agent_id, "wrapup", now, until=wrapup_end)
+
+
+def settle_hangup_in_talk(session: Session, entry: QueueEntry, now: datetime) -> None:
+    """The caller hung up during the conversation: settle it from the stored answer time."""
+    answered_at = session.scalar(
+        select(QueueEvent.at).where(QueueEvent.call_uuid == entry.call_uuid, QueueEvent.kind == "answered")
+    )
+    rules = load_queues(session).get(entry.queue)
+    wrapup = rules.wrapup_seconds if rules is not None else 0.0
+    settle_talk(session, entry, entry.agent_id, answered_at or now, wrapup, now)
+
+
+def take_back(session: Session, entry: QueueEntry, rules: QueueRules, owner: str, now: datetime):
+    """A caller back under a live controller: same place in line, old reservations released."""
+    from ccctl.acd.engine import QueueTicket
+
+    for agent in session.scalars(select(Agent).where(Agent.reserved_entry_id == entry.id)):
+        set_agent_state(session, agent.id, "idle", now)
+    entry.status, entry.agent_id, entry.updated_at, entry.owner = WAITING, None, now, owner
+    add_event(session, entry, "readopted", now)
+    return QueueTicket(entry.id, rules, entered_at=entry.entered_at, patient_id=entry.patient_id)

@@ -1,0 +1,44 @@
+"""record_session: the media bug that records a whole call (both legs) to a file until hangup.
+
+Like mod_dptools' record_session it returns at once; the emulator writes a valid, silent WAV at the path.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from typing import TYPE_CHECKING
+
+from ccctl.sim.media import RATE
+
+if TYPE_CHECKING:
+    from ccctl.sim.session import Session
+
+CHANNELS = 2  # stereo: caller left, agent right (RECORD_STEREO)
+BITS = 16
+
+
+def silent_wav(seconds: float = 0.1) -> bytes:
+    frames = int(RATE * seconds)
+    data = b"\0" * (frames * CHANNELS * BITS // 8)
+    block = CHANNELS * BITS // 8
+    header = struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        b"RIFF", 36 + len(data), b"WAVE", b"fmt ", 16, 1, CHANNELS, RATE, RATE * block, block, BITS, b"data", len(data),
+    )  # fmt: skip
+    return header + data
+
+
+def record_session(session: Session, data: str) -> None:
+    path = data.split(" ")[0].strip()
+    if not path:
+        return
+    ch = session.channel
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        with open(path, "wb") as out:
+            out.write(silent_wav())
+    except OSError:
+        return  # FreeSWITCH logs the failure and the call goes on unrecorded
+    ch.fire("RECORD_START", extra=[("Record-File-Path", path)])
+    session.recordings.append(path)
