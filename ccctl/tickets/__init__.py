@@ -1,0 +1,1 @@
+"""Complaint and request tickets from every channel: states, SLA, escalation, history, report."""

@@ -1,0 +1,175 @@
+"""The work behind `ccctl tickets ...`: one transaction per command, reads of patients' tickets audited.
+
+cli_inbox.py parses and prints; these functions call ccctl.tickets and return the text to print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from ccctl.channels.inbox import InboxError, get_item
+from ccctl.config import Settings
+from ccctl.records import database
+from ccctl.records.audit import record_audit
+from ccctl.records.models import Patient, utc_now
+from ccctl.records.models_inbox import Ticket
+from ccctl.records.patients import find_by_code
+from ccctl.tickets.follow_up import escalate_overdue, from_voice_messages, resolve_ticket
+from ccctl.tickets.report import report_csv, report_json, report_table, ticket_report
+from ccctl.tickets.service import (
+    TicketError,
+    TicketFilter,
+    assign_ticket,
+    change_state,
+    get_ticket,
+    list_tickets,
+    open_ticket,
+    set_department,
+    ticket_history,
+)
+
+SOURCE = "cli"
+T = TypeVar("T")
+
+
+def in_transaction(url: str, work: Callable[[Session], T]) -> T:
+    """One transaction for a command; database problems become one-line TicketErrors."""
+    return database.in_transaction(url, TicketError, work)
+
+
+@dataclass
+class NewTicket:
+    source: str  # agent, letter, ... (voice tickets come from from-voice)
+    category: str
+    description: str
+    patient_code: str | None = None
+    inbox_item_id: int | None = None
+
+
+def add(settings: Settings, new: NewTicket, actor: str) -> int:
+    """Open a ticket typed in by an agent (a call, a letter) or made from an inbox item; its id."""
+
+    def work(session: Session) -> int:
+        patient_id = None
+        if new.patient_code:
+            patient = find_by_code(session, new.patient_code)
+            if patient is None:
+                raise TicketError(f"no patient with code '{new.patient_code}'")
+            patient_id = patient.id
+        if new.inbox_item_id is not None:
+            try:
+                item = get_item(session, new.inbox_item_id)
+            except InboxError as exc:
+                raise TicketError(str(exc)) from None
+            patient_id = patient_id or item.patient_id
+        return open_ticket(
+            session,
+            new.source,
+            patient_id,
+            new.category,
+            new.description,
+            new.inbox_item_id,
+            settings=settings.inbox,
+            actor=actor,
+        )
+
+    return in_transaction(settings.database.url, work)
+
+
+def _code(session: Session, patient_id: int | None) -> str:
+    patient = session.get(Patient, patient_id) if patient_id is not None else None
+    return patient.patient_code if patient else ""
+
+
+def _when(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value else "-"
+
+
+def list_text(url: str, filters: TicketFilter) -> str:
+    def work(session: Session) -> str:
+        tickets = list_tickets(session, filters)
+        if not tickets:
+            return "no tickets"
+        now = utc_now()
+        lines = [f"{'id':>5} {'state':<20} {'category':<14} {'department':<18} {'owner':<10} {'patient':<9} due (UTC)"]
+        for t in tickets:
+            late = " OVERDUE" if t.state not in ("resolved", "closed") and t.due_at < now else ""
+            lines.append(
+                f"{t.id:>5} {t.state:<20} {t.category:<14} {t.department or '-':<18} {t.owner or '-':<10} "
+                f"{_code(session, t.patient_id) or '-':<9} {_when(t.due_at)}{late}"
+            )
+        return "\n".join(lines)
+
+    return in_transaction(url, work)
+
+
+def show_text(url: str, ticket_id: int, actor: str) -> str:
+    """A ticket, its description and its whole history; reading a patient's ticket is audited."""
+
+    def work(session: Session) -> str:
+        t: Ticket = get_ticket(session, ticket_id)
+        if t.patient_id is not None:
+            record_audit(session, actor, "ticket show", t.patient_id, SOURCE, f"ticket {ticket_id}")
+        lines = [
+            f"ticket {t.id}: {t.category}, {t.state}",
+            f"patient:    {_code(session, t.patient_id) or '-'}",
+            f"source:     {t.source}" + (f" (inbox item {t.inbox_item_id})" if t.inbox_item_id else ""),
+            f"department: {t.department or '-'}",
+            f"owner:      {t.owner or '-'}",
+            f"opened:     {_when(t.created_at)} UTC, due {_when(t.due_at)} UTC"
+            + (f", escalated {_when(t.escalated_at)}" if t.escalated_at else ""),
+            "",
+            t.description,
+        ]
+        if t.outcome:
+            lines += ["", f"outcome: {t.outcome}"]
+        lines += ["", "history:"]
+        for e in ticket_history(session, ticket_id):
+            move = f"{e.from_state} -> {e.to_state}" if e.from_state and e.from_state != e.to_state else e.to_state
+            lines.append(f"  {_when(e.at)} {e.actor:<12} {e.action:<10} {move:<30} {e.detail}".rstrip())
+        return "\n".join(lines)
+
+    return in_transaction(url, work)
+
+
+def assign(url: str, ticket_id: int, owner: str, actor: str) -> None:
+    in_transaction(url, lambda session: assign_ticket(session, ticket_id, owner, actor))
+
+
+def move(url: str, ticket_id: int, state: str | None, department: str | None, actor: str) -> None:
+    if not state and not department:
+        raise TicketError("give a STATE and/or --department")
+
+    def work(session: Session) -> None:
+        if department:
+            set_department(session, ticket_id, department, actor)
+        if state:
+            change_state(session, ticket_id, state, actor)
+
+    in_transaction(url, work)
+
+
+def resolve(settings: Settings, ticket_id: int, outcome: str, actor: str) -> str:
+    return in_transaction(settings.database.url, lambda s: resolve_ticket(s, settings, ticket_id, outcome, actor))
+
+
+def close(url: str, ticket_id: int, actor: str) -> None:
+    in_transaction(url, lambda session: change_state(session, ticket_id, "closed", actor))
+
+
+def escalate(settings: Settings) -> list[int]:
+    return in_transaction(settings.database.url, lambda session: escalate_overdue(session, settings))
+
+
+def from_voice(settings: Settings, actor: str) -> list[int]:
+    return in_transaction(settings.database.url, lambda session: from_voice_messages(session, settings, actor))
+
+
+def report(url: str, since: datetime | None, until: datetime | None, output: str) -> str:
+    rows = in_transaction(url, lambda session: ticket_report(session, since, until))
+    return {"json": report_json, "csv": report_csv}.get(output, report_table)(rows)
