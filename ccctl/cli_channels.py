@@ -1,0 +1,173 @@
+"""`ccctl sms ...` and `ccctl fax ...`: parse, call ccctl.channels.sms* / fax*, print.
+
+Implementations are imported inside each command so `ccctl --help` stays instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from ccctl.cli_common import CliError, _patch_gevent, _settings
+from ccctl.config import Settings
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator:
+    from sqlalchemy.orm import Session
+
+    from ccctl.records.database import make_engine
+
+    engine = make_engine(settings.database.url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _run(work: Callable):
+    """Run a command body; the one-line errors of SMS and fax become CLI errors."""
+    from ccctl.channels.fax_files import FaxFileError
+    from ccctl.channels.fax_send import FaxSendError
+    from ccctl.channels.sms import SmsError
+    from ccctl.channels.sms_bulk import BulkError
+
+    try:
+        return work()
+    except (SmsError, BulkError, FaxFileError, FaxSendError) as exc:
+        raise CliError(str(exc)) from None
+
+
+@click.group()
+def sms() -> None:
+    """SMS through Kannel: single and bulk sends, delivery status, Kannel's configuration."""
+
+
+@sms.command("send")
+@click.argument("number")
+@click.argument("text")
+@click.pass_context
+def sms_send(ctx, number: str, text: str) -> None:
+    """Send one SMS to NUMBER (opted-out numbers are skipped)."""
+    from ccctl.channels.sms_records import send_one
+
+    settings = _settings(ctx)
+    with _session(settings) as session:
+        message = _run(lambda: send_one(session, settings, number, text))
+        if message.status == "failed":
+            raise CliError(message.error)
+        if message.status == "opted_out":
+            raise CliError("not sent: this number opted out of SMS (it can send START to opt in again)")
+        click.echo(f"SMS accepted by Kannel, id {message.message_id}")
+
+
+@sms.command("bulk")
+@click.option("--template", "template_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--patients", "codes", default="", help="Patient codes, comma separated.")
+@click.option("--specialty", default="", help="Every patient of this specialty.")
+@click.option(
+    "--key",
+    default="",
+    help="Batch key; the same key never sends twice to a patient (default: from template and recipients).",
+)
+@click.pass_context
+def sms_bulk(ctx, template_file: str, codes: str, specialty: str, key: str) -> None:
+    """Send a Jinja2 template to many patients, throttled; running it again sends nobody twice."""
+    from ccctl.channels.sms_bulk import Selection, batch_status, format_status, run_bulk
+
+    if bool(codes) == bool(specialty):
+        raise CliError("choose the recipients with exactly one of --patients or --specialty")
+    settings = _settings(ctx)
+    selection = Selection(codes=[c.strip() for c in codes.split(",") if c.strip()], specialty=specialty)
+    source = Path(template_file).read_text(encoding="utf-8")
+    _patch_gevent()
+    with _session(settings) as session:
+        batch = _run(lambda: run_bulk(session, settings, source, template_file, selection, key))
+        click.echo(f"batch {batch.key}")
+        click.echo(format_status(batch_status(session, batch.key)))
+
+
+@sms.command("status")
+@click.argument("batch")
+@click.pass_context
+def sms_status(ctx, batch: str) -> None:
+    """Per-recipient status of a bulk send."""
+    from ccctl.channels.sms_bulk import batch_status, format_status
+
+    settings = _settings(ctx)
+    with _session(settings) as session:
+        click.echo(format_status(_run(lambda: batch_status(session, batch))))
+
+
+@sms.command("kannel-conf")
+@click.option("--log-dir", default="/var/log/kannel", show_default=True)
+@click.pass_context
+def sms_kannel_conf(ctx, log_dir: str) -> None:
+    """Print a kannel.conf for bearerbox and smsbox (fill in the operator's SMPP account)."""
+    from ccctl.channels.sms_kannel import SMPP_EXAMPLE, render_kannel_conf
+
+    click.echo(render_kannel_conf(_settings(ctx), [SMPP_EXAMPLE], log_dir=log_dir), nl=False)
+
+
+@click.group()
+def fax() -> None:
+    """Faxes to patients (received ones are in `ccctl inbox`)."""
+
+
+@fax.command("send")
+@click.argument("number")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+def fax_send(ctx, number: str, file: str) -> None:
+    """Convert FILE (PDF, JPEG, PNG, TIFF, office) to a fax and send it, with retries."""
+    from ccctl.channels.fax_send import FaxSender, format_attempts, queue_fax
+    from ccctl.esl.inbound import InboundClient
+
+    settings = _settings(ctx)
+    _patch_gevent()
+    with _session(settings) as session:
+        job = _run(lambda: queue_fax(session, settings, number, Path(file)))
+        click.echo(f"fax job {job.id}: {job.pages} pages to send")
+        esl = InboundClient(settings.esl.inbound_host, settings.esl.inbound_port, settings.esl.password)
+        esl.start()
+        try:
+            if not esl.wait_connected(settings.esl.command_timeout):
+                raise CliError(f"FreeSWITCH at {settings.esl.inbound_host}:{settings.esl.inbound_port} not reachable")
+            FaxSender(esl, settings).send(session, job)
+        finally:
+            esl.stop()
+        click.echo(format_attempts(job))
+        if job.status != "sent":
+            raise CliError(f"fax job {job.id} failed after {len(job.attempts)} attempts")
+
+
+@fax.command("list")
+@click.option("--limit", default=50, show_default=True)
+@click.pass_context
+def fax_list(ctx, limit: int) -> None:
+    """Faxes sent, newest first."""
+    from ccctl.channels.fax_send import format_jobs, list_jobs
+
+    settings = _settings(ctx)
+    with _session(settings) as session:
+        click.echo(format_jobs(list_jobs(session, limit)))
+
+
+@fax.command("status")
+@click.argument("job_id", type=int)
+@click.pass_context
+def fax_status(ctx, job_id: int) -> None:
+    """Every attempt of one fax job: pages sent and spandsp's result."""
+    from ccctl.channels.fax_send import format_attempts
+    from ccctl.records.models_channels import FaxJob
+
+    settings = _settings(ctx)
+    with _session(settings) as session:
+        job = session.get(FaxJob, job_id)
+        if job is None:
+            raise CliError(f"no fax job {job_id}")
+        click.echo(format_attempts(job))
