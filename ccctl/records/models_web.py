@@ -1,8 +1,74 @@
-"""Tables for web console users, roles and login throttling: Web console users, roles and login throttling.
+"""Tables of the web console: users and roles, login attempts (throttling), agents' patient contacts, wrap-ups.
 
 Imported at the end of models.py so Base.metadata (and the migration check) sees them.
 """
 
 from __future__ import annotations
 
-from ccctl.records.models import Base  # noqa: F401
+from datetime import datetime
+
+from sqlalchemy import Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ccctl.records.models import Base, utc_now
+
+
+class WebUser(Base):
+    """A person who logs in to the web console: admin, supervisor or agent."""
+
+    __tablename__ = "web_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    # argon2id hash (the encoded form carries its own salt and cost)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    # the ACD agent this user works as ("" = none; an agent user defaults to its own name)
+    agent: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class LoginAttempt(Base):
+    """One login try: counted per user name and per address to slow down password guessing."""
+
+    __tablename__ = "web_login_attempts"
+    __table_args__ = (
+        Index("ix_web_login_attempts_name_at", "name", "at"),
+        Index("ix_web_login_attempts_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utc_now)
+    ok: Mapped[bool] = mapped_column(default=False)
+
+
+class AgentContact(Base):
+    """A patient offered to an agent on a call: what lets that agent open the patient's record for a while."""
+
+    __tablename__ = "web_agent_contacts"
+    __table_args__ = (Index("ix_web_agent_contacts_agent_at", "agent", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent: Mapped[str] = mapped_column(String(64))
+    # None: the caller was not recognised (the agent may still wrap the call up)
+    patient_id: Mapped[int | None] = mapped_column(index=True)
+    call_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    queue: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class CallWrapUp(Base):
+    """The agent's wrap-up of one call: a code from the list and free notes."""
+
+    __tablename__ = "call_wrapups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    agent: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(32))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utc_now)

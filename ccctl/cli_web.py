@@ -1,0 +1,82 @@
+"""`ccctl users ...`: web console users and roles; parse, call ccctl.web.user_commands, print.
+
+Passwords come from a hidden prompt or stdin, never from an argument (it would show in `ps` and shell history).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+
+
+def _url(ctx: click.Context) -> str:
+    # imported late: `python -m ccctl.cli` runs cli.py as __main__, which imports this module half-way
+    from ccctl.cli_common import _settings
+
+    return _settings(ctx).database.url
+
+
+def _run(work):
+    from ccctl.cli_common import CliError
+    from ccctl.web.accounts import AccountError
+
+    try:
+        return work()
+    except AccountError as exc:
+        raise CliError(str(exc)) from None
+
+
+_stdin_option = click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+
+
+@click.group()
+def users() -> None:
+    """Users of the web console: admin, supervisor, agent."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["admin", "supervisor", "agent"]))
+@click.option("--agent", default="", help="The ACD agent this user works as (default for an agent: NAME).")
+@click.option("--language", default="en", show_default=True, type=click.Choice(["en", "zh", "pl"]))
+@_stdin_option
+@click.pass_context
+def users_add(ctx, name: str, role: str, agent: str, language: str, password_stdin: bool) -> None:
+    """Add a user; the password is asked for (twice) unless --password-stdin."""
+    from ccctl.web import user_commands
+
+    url = _url(ctx)
+    password = _password(password_stdin)
+    user = _run(lambda: user_commands.add(url, name, role, password, agent, language))
+    click.echo(f"added {user.role} {user.name}" + (f" (agent {user.agent})" if user.agent else ""))
+
+
+@users.command("passwd")
+@click.argument("name")
+@_stdin_option
+@click.pass_context
+def users_passwd(ctx, name: str, password_stdin: bool) -> None:
+    """Set a user's password."""
+    from ccctl.web import user_commands
+
+    url = _url(ctx)
+    password = _password(password_stdin)
+    _run(lambda: user_commands.change_password(url, name, password))
+    click.echo(f"password changed for {name}")
+
+
+@users.command("list")
+@click.pass_context
+def users_list(ctx) -> None:
+    """List the console's users."""
+    from ccctl.web import user_commands
+
+    url = _url(ctx)
+    click.echo(user_commands.format_users(_run(lambda: user_commands.listing(url))))

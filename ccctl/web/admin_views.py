@@ -1,0 +1,165 @@
+"""Admin pages: patient search and changes (fields, PIN, unlock), hotlines and flows, users, the audit log.
+
+Searches are POSTed so no name, phone or code ever lands in a URL, a browser history or an access log.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ccctl.records.audit import record_audit
+from ccctl.records.models import AuditEntry, Patient, utc_now
+from ccctl.records.patient_commands import specialties_from
+from ccctl.records.patients import PatientError, PatientFilter, list_patients, patient_record, update_patient
+from ccctl.records.pins import PinFormatError, PinHasher, store_pin_hash, unlock_patient
+from ccctl.web.accounts import LANGUAGES, ROLES, AccountError, add_user, list_users
+from ccctl.web.app import audit_source, require_role, web
+
+admin = Blueprint("admin", __name__)
+AUDIT_ROWS = 200
+
+
+@admin.route("/admin/patients", methods=["GET", "POST"])
+@require_role("admin", "supervisor")
+def patients():
+    found = None
+    if request.method == "POST":
+        search = request.form.get("search", "").strip()
+        with web().transaction() as db:
+            rows = list_patients(db, PatientFilter(search=search or None, limit=100))
+            found = [patient_record(p) for p in rows]
+            record_audit(db, g.user.name, "search", None, audit_source(), detail=f"{len(found)} patients")
+    return render_template("admin_patients.html", found=found)
+
+
+def _patient_or_404(db, patient_id: int) -> Patient:
+    patient = db.get(Patient, patient_id)
+    if patient is None:
+        abort(404)
+    return patient
+
+
+def _changes_from_form() -> dict:
+    changes = {k: request.form.get(k, "").strip() for k in ("given_name", "family_name", "specialty")}
+    fields = {k[6:]: v.strip() for k, v in request.form.items() if k.startswith("field_") and v.strip()}
+    changes["custom_fields"] = fields
+    return changes
+
+
+@admin.post("/patients/<int:patient_id>/edit")
+@require_role("admin")
+def edit_patient(patient_id: int):
+    specialties = specialties_from(None)
+    try:
+        with web().transaction() as db:
+            patient = _patient_or_404(db, patient_id)
+            update_patient(db, patient.patient_code, _changes_from_form(), specialties)
+            record_audit(db, g.user.name, "edit", patient_id, audit_source())
+        flash(("ok", "saved"))
+    except PatientError as exc:  # names the field, never the value
+        flash(("error", str(exc)))
+    return redirect(url_for("patients.patient_page", patient_id=patient_id))
+
+
+@admin.post("/patients/<int:patient_id>/pin")
+@require_role("admin")
+def set_pin(patient_id: int):
+    try:
+        pin_hash = PinHasher().hash(request.form.get("pin", ""))
+    except PinFormatError as exc:
+        flash(("error", str(exc)))
+        return redirect(url_for("patients.patient_page", patient_id=patient_id))
+    with web().transaction() as db:
+        patient = _patient_or_404(db, patient_id)
+        if not patient.is_member:
+            flash(("error", "only members have a PIN"))
+        else:
+            store_pin_hash(patient, pin_hash, utc_now())
+            record_audit(db, g.user.name, "set_pin", patient_id, audit_source())
+            flash(("ok", "saved"))
+    return redirect(url_for("patients.patient_page", patient_id=patient_id))
+
+
+@admin.post("/patients/<int:patient_id>/unlock")
+@require_role("admin")
+def unlock(patient_id: int):
+    with web().transaction() as db:
+        unlock_patient(_patient_or_404(db, patient_id), utc_now())
+        record_audit(db, g.user.name, "unlock", patient_id, audit_source())
+    flash(("ok", "saved"))
+    return redirect(url_for("patients.patient_page", patient_id=patient_id))
+
+
+@admin.get("/admin/flows")
+@require_role("admin", "supervisor")
+def flows():
+    ctx = web()
+    status = ctx.controller.status()
+    return render_template("admin_flows.html", hotlines=ctx.settings.hotlines, flows=status.get("flows", {}))
+
+
+@admin.post("/admin/flows/reload")
+@require_role("admin")
+def reload_flows():
+    errors = web().controller.reload_flows()
+    flash(("error", "; ".join(errors[:5])) if errors else ("ok", "reloaded"))
+    return redirect(url_for("admin.flows"))
+
+
+@admin.route("/admin/users", methods=["GET", "POST"])
+@require_role("admin")
+def users():
+    ctx = web()
+    if request.method == "POST":
+        form = request.form
+        try:
+            with ctx.transaction() as db:
+                add_user(
+                    db, form.get("name", ""), form.get("role", ""), form.get("password", ""),
+                    agent=form.get("agent", "").strip(), language=form.get("language", "en"),
+                )  # fmt: skip
+            flash(("ok", "saved"))
+        except AccountError as exc:
+            flash(("error", str(exc)))
+        return redirect(url_for("admin.users"))
+    with ctx.transaction() as db:
+        rows = list_users(db)
+    return render_template("admin_users.html", users=rows, roles=ROLES, languages=LANGUAGES)
+
+
+@admin.get("/admin/audit")
+@require_role("admin")
+def audit():
+    with web().transaction() as db:
+        rows = list(db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_ROWS)))
+    return render_template("admin_audit.html", rows=rows)
+
+
+@admin.route("/admin/agents", methods=["GET", "POST"])
+@require_role("admin", "supervisor")
+def agents():
+    """Agents with their skills and state, queues with their rules; admins add agents."""
+    from ccctl.acd.agents import AgentError, add_agent, list_agents, parse_skills
+    from ccctl.acd.store import load_queues
+
+    ctx = web()
+    url = ctx.settings.database.url
+    if request.method == "POST":
+        if g.user.role != "admin":
+            abort(403)
+        form = request.form
+        try:
+            add_agent(
+                url,
+                form.get("name", "").strip(),
+                form.get("extension", "").strip(),
+                parse_skills(form.get("skills", "")),
+            )
+            flash(("ok", "saved"))
+        except AgentError as exc:
+            flash(("error", str(exc)))
+        return redirect(url_for("admin.agents"))
+    with ctx.transaction() as db:
+        queues = sorted(load_queues(db).values(), key=lambda q: q.name)
+    return render_template("admin_agents.html", agents=list_agents(url), queues=queues)

@@ -1,0 +1,132 @@
+"""Alarms of the wallboard: thresholds from settings checked against the live status and the ACD snapshot.
+
+Logic without sockets: evaluate() takes plain dicts; AlarmBoard logs each alarm once when it starts and when it ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ccctl.config import AlarmThresholds
+from ccctl.records.models import Agent
+from ccctl.records.models_acd import AcdAlarm
+
+log = logging.getLogger("ccctl.alarms")
+
+
+@dataclass(frozen=True)
+class Alarm:
+    kind: str  # esl_lost, disk_low, caller_waiting, queue_full, service_level, agent_no_answer, recording_archive
+    subject: str  # what it is about: a queue, an agent, a path ("" for the whole system)
+    text: str  # one English line for the log and the page (never patient data)
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.subject}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def disk_free_percent(path: str) -> float | None:
+    try:
+        usage = shutil.disk_usage(path)
+    except OSError:
+        return None
+    return 100.0 * usage.free / usage.total if usage.total else None
+
+
+def _queue_alarms(queue: dict, limits: AlarmThresholds) -> list[Alarm]:
+    name = queue.get("name", "?")
+    alarms = []
+    waits = [w.get("wait_seconds", 0) for w in queue.get("waiting", [])]
+    if waits and max(waits) > limits.caller_wait_seconds:
+        alarms.append(
+            Alarm(
+                "caller_waiting",
+                name,
+                f"queue {name}: a caller waits {math.ceil(max(waits))} s (over {limits.caller_wait_seconds} s)",
+            )  # fmt: skip
+        )
+    if len(waits) >= limits.queue_full_callers:
+        alarms.append(Alarm("queue_full", name, f"queue {name}: {len(waits)} callers waiting (full at "
+                            f"{limits.queue_full_callers})"))  # fmt: skip
+    level = queue.get("service_level_today")
+    if level is not None and level < limits.service_level_target:
+        alarms.append(
+            Alarm(
+                "service_level",
+                name,
+                f"queue {name}: service level {level:.0%} under the target {limits.service_level_target:.0%}",
+            )  # fmt: skip
+        )
+    return alarms
+
+
+def evaluate(status: dict, acd: dict | None, limits: AlarmThresholds, disk_free: float | None) -> list[Alarm]:
+    """The alarms the data shows now (an ACD snapshot per the ACD contract, or None when no ACD runs)."""
+    alarms = []
+    inbound = status.get("esl", {}).get("inbound", {})
+    if inbound.get("status") not in ("connected", "disabled", None):
+        alarms.append(Alarm("esl_lost", "", f"inbound ESL to FreeSWITCH {inbound.get('address', '')} is "
+                            f"{inbound.get('status')}"))  # fmt: skip
+    if disk_free is not None and disk_free < limits.disk_free_percent:
+        alarms.append(Alarm("disk_low", limits.disk_path, f"disk of {limits.disk_path}: {disk_free:.1f}% free "
+                            f"(under {limits.disk_free_percent}%)"))  # fmt: skip
+    for queue in (acd or {}).get("queues", []):
+        alarms.extend(_queue_alarms(queue, limits))
+    for agent in (acd or {}).get("agents", []):
+        # the ACD may count offers an agent let ring out; alarm once the count reaches the limit
+        missed = agent.get("no_answer_count", 0) or 0
+        if missed >= limits.agent_max_no_answer:
+            alarms.append(Alarm("agent_no_answer", agent.get("name", "?"), f"agent {agent.get('name')}: "
+                                f"{missed} offers not answered"))  # fmt: skip
+    archive = status.get("recordings_archive") or {}
+    if archive.get("failing"):
+        alarms.append(Alarm("recording_archive", "", f"recording archive failing: {archive.get('last_error', '')}"))
+    return alarms
+
+
+def stored_acd_alarms(db: Session) -> list[Alarm]:
+    """The ACD's own uncleared alarms (acd_alarms: an agent benched after missed offers, a full queue...)."""
+    rows = db.execute(
+        select(AcdAlarm.kind, AcdAlarm.queue, AcdAlarm.detail, Agent.name)
+        .outerjoin(Agent, Agent.id == AcdAlarm.agent_id)
+        .where(AcdAlarm.cleared_at.is_(None), AcdAlarm.kind != "status")
+        .order_by(AcdAlarm.at)
+        .limit(50)
+    )
+    alarms = []
+    for kind, queue, detail, agent in rows:
+        about = " ".join(
+            part for part in (f"queue {queue}" if queue else "", f"agent {agent}" if agent else "") if part
+        )
+        alarms.append(Alarm(kind, agent or queue or "", f"{about or 'ACD'}: {detail or kind}"))
+    return alarms
+
+
+class AlarmBoard:
+    """The alarms now active; each is logged as a warning when it starts and at info level when it ends."""
+
+    def __init__(self, limits: AlarmThresholds) -> None:
+        self.limits = limits
+        self._active: dict[str, Alarm] = {}
+
+    def update(self, status: dict, acd: dict | None, stored: list[Alarm] = ()) -> list[Alarm]:
+        """Alarms from the thresholds plus `stored` ones (the ACD's), each key once; logs the changes."""
+        alarms = evaluate(status, acd, self.limits, disk_free_percent(self.limits.disk_path))
+        now = {a.key: a for a in [*alarms, *stored]}
+        for key, alarm in now.items():
+            if key not in self._active:
+                log.warning("alarm: %s", alarm.text)
+        for key, alarm in self._active.items():
+            if key not in now:
+                log.info("alarm cleared: %s", alarm.text)
+        self._active = now
+        return list(now.values())

@@ -1,0 +1,209 @@
+"""The Flask app of `ccctl serve`: sessions, CSRF, roles, languages, and the blueprints of every page and API.
+
+make_web_app(controller, settings) builds it; gevent.pywsgi serves it inside the controller process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from ccctl.config import Settings
+from ccctl.records.database import make_engine
+from ccctl.web.accounts import LoginLimits, user_by_id
+from ccctl.web.alarm_board import AlarmBoard
+from ccctl.web.catalog import LANGUAGE_NAMES, translator
+from ccctl.web.screen_pops import ScreenPops
+
+log = logging.getLogger("ccctl.web")
+
+SECRET_FILE = Path("var/web-secret-key")
+STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
+HOME_BY_ROLE = {"admin": "admin.patients", "supervisor": "wallboard.page", "agent": "workstation.page"}
+
+
+@dataclass
+class WebContext:
+    """What every request handler needs: the controller, the settings, the database, live state."""
+
+    controller: Any
+    settings: Settings
+    engine: Engine
+    screen_pops: ScreenPops
+    alarms: AlarmBoard
+    limits: LoginLimits = field(default_factory=LoginLimits)
+    acd_listening: bool = False
+    wallboard_cache: Any = None  # ccctl.web.wallboard's snapshot cache, shared by every viewer and the alarm watch
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as db, db.begin():
+            yield db
+
+    @property
+    def acd(self) -> Any:
+        return getattr(self.controller, "acd", None)
+
+    def listen_to_acd(self) -> None:
+        """Register the screen pops with the ACD once it exists (the controller may start it after the web app)."""
+        if not self.acd_listening and self.acd is not None:
+            self.acd.add_listener(self.screen_pops.on_acd_event)
+            self.acd_listening = True
+
+
+def web() -> WebContext:
+    return current_app.extensions["ccctl"]
+
+
+def secret_key(settings: Settings, path: Path = SECRET_FILE) -> str:
+    """web.secret_key, or a random key generated once into var/ (sessions then survive restarts)."""
+    if settings.web.secret_key:
+        return settings.web.secret_key
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # created owner-only from the start: the key signs every session cookie
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        file.write(key)
+    return key
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def audit_source() -> str:
+    return f"web:{client_address()}"
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def require_role(*roles: str) -> Callable:
+    """Only a logged-in user with one of the roles gets through: others get the login page, 401 or 403."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if g.user is None:
+                if wants_json():
+                    return jsonify(error="log in first"), 401
+                return redirect(url_for("auth.login"))
+            if g.user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def _load_user() -> None:
+    g.user = None
+    user_id = session.get("uid")
+    if user_id is not None:
+        with web().transaction() as db:
+            g.user = user_by_id(db, user_id)
+        if g.user is None:
+            session.pop("uid", None)
+    g.t = translator(g.user.language if g.user else session.get("lang", "en"))
+
+
+def _check_csrf():
+    if request.method not in STATE_CHANGING:
+        return None
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+    expected = session.get("csrf")
+    if not expected or not sent or not secrets.compare_digest(sent, expected):
+        log.warning(
+            "refused %s %s from %s: CSRF token missing or wrong", request.method, request.path, client_address()
+        )
+        if wants_json():
+            return jsonify(error="CSRF token missing or wrong (send the X-CSRF-Token header)"), 403
+        return "CSRF token missing or wrong: reload the page and try again.\n", 403, {"Content-Type": "text/plain"}
+    return None
+
+
+def _forbidden(_error):
+    if wants_json():
+        return jsonify(error="forbidden"), 403
+    from flask import render_template
+
+    return render_template("message.html", message=g.t("forbidden")), 403
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def make_web_app(controller: Any, settings: Settings) -> Flask:
+    """The WSGI app: pages, /api/v1/*, SSE streams; the ACD's offers feed the agents' screen pops."""
+    app = Flask("ccctl.web", template_folder="templates", static_folder="static")
+    app.config.update(
+        SECRET_KEY=secret_key(settings),
+        SESSION_COOKIE_NAME="ccctl_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        MAX_CONTENT_LENGTH=1_000_000,
+    )
+    engine = make_engine(settings.database.url)
+    ctx = WebContext(
+        controller=controller,
+        settings=settings,
+        engine=engine,
+        screen_pops=ScreenPops(engine, settings.web.agent_recent_hours),
+        alarms=AlarmBoard(settings.web.alarms),
+        limits=LoginLimits(
+            settings.web.login_max_failures,
+            settings.web.login_max_failures_per_address,
+            settings.web.login_window_seconds,
+        ),
+    )
+    app.extensions["ccctl"] = ctx
+    ctx.listen_to_acd()
+    app.before_request(ctx.listen_to_acd)
+    app.before_request(_load_user)
+    app.before_request(_check_csrf)
+    app.after_request(_security_headers)
+    app.register_error_handler(403, _forbidden)
+    app.jinja_env.globals.update(csrf_token=csrf_token, language_names=LANGUAGE_NAMES)
+
+    @app.context_processor
+    def _template_names() -> dict:
+        return {"t": g.t, "user": g.user}
+
+    @app.get("/")
+    def home():
+        if g.user is None:
+            return redirect(url_for("auth.login"))
+        return redirect(url_for(HOME_BY_ROLE[g.user.role]))
+
+    from ccctl.web.blueprints import all_blueprints
+
+    for blueprint in all_blueprints():
+        app.register_blueprint(blueprint)
+    return app

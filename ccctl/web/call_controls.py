@@ -1,0 +1,101 @@
+"""Live call controls: an agent holds, transfers or hangs up their call; a supervisor listens, whispers, barges.
+
+Each becomes one FreeSWITCH api command over the controller's inbound ESL connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Blueprint, g, jsonify, request
+
+from ccctl.web.app import require_role, web
+
+log = logging.getLogger("ccctl.web")
+call_controls = Blueprint("call_controls", __name__)
+
+EXTENSION = re.compile(r"^[0-9A-Za-z_.+-]{1,32}$")
+CALL_UUID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
+ACTIONS = ("hold", "unhold", "hangup", "transfer")
+
+
+def control_command(action: str, call_uuid: str, target: str = "", context: str = "default") -> str:
+    """The FreeSWITCH api command of an action on the caller's channel (mod_commands syntax)."""
+    if action == "hold":
+        return f"uuid_hold {call_uuid}"
+    if action == "unhold":
+        return f"uuid_hold off {call_uuid}"
+    if action == "hangup":
+        return f"uuid_kill {call_uuid} NORMAL_CLEARING"
+    return f"uuid_transfer {call_uuid} {target} XML {context}"
+
+
+def _api(command: str):
+    """FreeSWITCH's answer, or a JSON error response when the inbound connection cannot carry it."""
+    inbound = getattr(web().controller, "inbound", None)
+    if inbound is None:
+        return None, (jsonify(error="no inbound ESL connection to FreeSWITCH"), 503)
+    from ccctl.esl.inbound import EslCommandError, EslUnavailable
+
+    try:
+        reply = inbound.api(command).strip()
+    except (EslUnavailable, EslCommandError) as exc:
+        return None, (jsonify(error=f"FreeSWITCH: {exc}"), 503)
+    if not reply.startswith("+OK"):
+        return None, (jsonify(error=f"FreeSWITCH refused: {reply.removeprefix('-ERR').strip()}"), 409)
+    return reply, None
+
+
+@call_controls.post("/api/v1/calls/<call_uuid>/control")
+@require_role("agent", "supervisor", "admin")
+def control(call_uuid: str):
+    body = request.get_json(silent=True) or {}
+    action, target = body.get("action", ""), str(body.get("target", ""))
+    if action not in ACTIONS:
+        return jsonify(error=f"action: {action!r} is not one of {', '.join(ACTIONS)}"), 400
+    if not CALL_UUID.match(call_uuid):
+        return jsonify(error="call uuid: letters, digits and - only"), 400
+    if action == "transfer" and not EXTENSION.match(target):
+        return jsonify(error=f"target: {target!r} is not an extension (letters, digits, . _ + - only)"), 400
+    ctx = web()
+    if g.user.role == "agent":
+        with ctx.transaction() as db:
+            if not ctx.screen_pops.may_wrap_up(db, g.user.agent, call_uuid):
+                return jsonify(error="this call was not offered to you"), 403
+    reply, error = _api(control_command(action, call_uuid, target))
+    if error:
+        return error
+    log.info("%s %s call %s%s", g.user.name, action, call_uuid, f" to {target}" if target else "")
+    return jsonify(call_uuid=call_uuid, action=action, done=True)
+
+
+@call_controls.post("/api/v1/monitor")
+@require_role("supervisor", "admin")
+def monitor():
+    """Ring the supervisor's extension into an agent's live call: listen, whisper (to the agent) or barge."""
+    from ccctl.acd.monitor import MODES, MonitorError, start_monitor
+
+    body = request.get_json(silent=True) or {}
+    mode, agent, extension = body.get("mode", ""), str(body.get("agent", "")), str(body.get("extension", ""))
+    if mode not in MODES:
+        return jsonify(error=f"mode: {mode!r} is not one of {', '.join(MODES)}"), 400
+    ctx = web()
+    inbound = getattr(ctx.controller, "inbound", None)
+    if inbound is None:
+        return jsonify(error="no inbound ESL connection to FreeSWITCH"), 503
+    from ccctl.esl.inbound import EslCommandError, EslUnavailable
+
+    def api(command: str) -> str:
+        try:
+            return inbound.api(command)
+        except (EslUnavailable, EslCommandError) as exc:
+            raise MonitorError(f"FreeSWITCH: {exc}") from None
+
+    try:
+        with ctx.transaction() as db:
+            result = start_monitor(api, mode, agent, extension, db, ctx.settings.freeswitch.domain)
+    except MonitorError as exc:
+        return jsonify(error=str(exc)), 409
+    log.info("%s %s agent %s from extension %s", g.user.name, mode, agent, extension)
+    return jsonify(mode=mode, agent=agent, supervisor_channel=result.supervisor_channel_uuid)

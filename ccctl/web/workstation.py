@@ -1,0 +1,99 @@
+"""The agent workstation: status (available, break with reason, logged out), screen pops, wrap-up.
+
+Screen pops reach only the agent they are for (their own SSE stream); wrap-ups are kept per call.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, g, jsonify, render_template, request
+from gevent.queue import Empty
+
+from ccctl.records.models_web import CallWrapUp
+from ccctl.web.app import require_role, web
+from ccctl.web.wallboard import sse
+
+log = logging.getLogger("ccctl.web")
+workstation = Blueprint("workstation", __name__)
+
+AGENT_STATUSES = ("available", "on_break", "logged_out")
+KEEPALIVE_SECONDS = 15.0
+MAX_NOTES = 4000
+
+
+@workstation.get("/workstation")
+@require_role("agent")
+def page():
+    ctx = web()
+    return render_template(
+        "workstation.html",
+        current=ctx.screen_pops.current(g.user.agent),
+        codes=ctx.settings.web.wrapup_codes,
+        statuses=AGENT_STATUSES,
+    )
+
+
+@workstation.get("/api/v1/agent/current")
+@require_role("agent")
+def current():
+    return jsonify(offer=web().screen_pops.current(g.user.agent))
+
+
+@workstation.post("/api/v1/agent/status")
+@require_role("agent")
+def set_status():
+    body = request.get_json(silent=True) or {}
+    status, reason = body.get("status", ""), str(body.get("reason", ""))[:200]
+    if status not in AGENT_STATUSES:
+        return jsonify(error=f"status: {status!r} is not one of {', '.join(AGENT_STATUSES)}"), 400
+    try:
+        agents = importlib.import_module("ccctl.acd.agents")
+    except ModuleNotFoundError:
+        return jsonify(error="the ACD is not installed: agent status cannot be changed"), 503
+    try:
+        agents.set_status(web().settings.database.url, g.user.agent, status, reason=reason)
+    except (LookupError, ValueError) as exc:  # the ACD names what is wrong (unknown agent, bad move)
+        return jsonify(error=str(exc)), 400
+    log.info("agent %s set status %s", g.user.agent, status)
+    return jsonify(agent=g.user.agent, status=status, reason=reason)
+
+
+@workstation.post("/api/v1/calls/<call_uuid>/wrapup")
+@require_role("agent", "admin")
+def wrap_up(call_uuid: str):
+    ctx = web()
+    body = request.get_json(silent=True) or {}
+    code, notes = str(body.get("code", "")), str(body.get("notes", ""))
+    if code not in ctx.settings.web.wrapup_codes:
+        return jsonify(error=f"code: {code!r} is not one of {', '.join(ctx.settings.web.wrapup_codes)}"), 400
+    if len(notes) > MAX_NOTES:
+        return jsonify(error=f"notes: at most {MAX_NOTES} characters"), 400
+    agent = g.user.agent or g.user.name
+    with ctx.transaction() as db:
+        if g.user.role == "agent" and not ctx.screen_pops.may_wrap_up(db, agent, call_uuid):
+            return jsonify(error="this call was not offered to you"), 403
+        db.add(CallWrapUp(call_uuid=call_uuid[:64], agent=agent, code=code, notes=notes))
+    return jsonify(call_uuid=call_uuid, code=code, saved=True)
+
+
+@workstation.get("/api/v1/agent/stream")
+@require_role("agent")
+def stream():
+    pops, agent = web().screen_pops, g.user.agent
+
+    def events() -> Iterator[str]:
+        queue = pops.subscribe(agent)
+        try:
+            yield "retry: 2000\n\n"
+            while True:
+                try:
+                    yield sse("pop", queue.get(timeout=KEEPALIVE_SECONDS))
+                except Empty:
+                    yield ": keep-alive\n\n"
+        finally:
+            pops.unsubscribe(agent, queue)
+
+    return Response(events(), mimetype="text/event-stream", headers={"Cache-Control": "no-store"})
