@@ -9,6 +9,7 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["ccctl", "ccctl.*"]),
     include_package_data=True,
+    package_data={"ccctl.web": ["templates/*.html", "static/*"]},
     install_requires=[
         "greenswitch>=0.0.19",
         "gevent>=24.2",

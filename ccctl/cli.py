@@ -11,28 +11,7 @@ import sys
 
 import click
 
-from ccctl.config import ConfigError, Settings, load_settings
-
-
-class CliError(click.ClickException):
-    """One clear line on stderr and exit status 1."""
-
-    def show(self, file=None) -> None:
-        click.echo(f"ccctl: {self.format_message()}", err=True)
-
-
-def _settings(ctx: click.Context) -> Settings:
-    try:
-        return load_settings(ctx.obj.get("config"))
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
-
-
-def _patch_gevent() -> None:
-    from gevent import monkey
-
-    if not monkey.is_module_patched("socket"):
-        monkey.patch_all()
+from ccctl.cli_common import CliError, _actor, _as_option, _patch_gevent, _settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -176,19 +155,20 @@ def bench() -> None:
 @click.option("--rate", type=float, default=250.0, show_default=True, help="Offered calls per second.")
 @click.option("--seconds", type=float, default=20.0, show_default=True, help="Duration of the sustained run.")
 @click.option("--concurrent", type=int, default=1000, show_default=True, help="Concurrent calls for the hold test.")
+@click.option("--emulators", type=int, default=2, show_default=True, help="Emulator processes sharing the rate.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def bench_calls(ctx, rate: float, seconds: float, concurrent: int, as_json: bool) -> None:
+def bench_calls(ctx, rate: float, seconds: float, concurrent: int, emulators: int, as_json: bool) -> None:
     """Controller throughput, latency, loop lag and memory vs greenswitch, in one run."""
     from ccctl.bench_runner import run_bench
 
-    result = run_bench("calls", rate=rate, seconds=seconds, concurrent=concurrent)
+    result = run_bench("calls", rate=rate, seconds=seconds, concurrent=concurrent, emulators=emulators)
     click.echo(json.dumps(result, indent=2) if as_json else result["text"])
 
 
 @main.group()
 def flow() -> None:
-    """IVR call flows (ivr_flows/): check and show."""
+    """IVR call flows (ivr_flows/): check, show, reload, simulate."""
 
 
 def _flow_dirs(ctx: click.Context, flows_dir: str | None, prompts_dir: str | None) -> tuple[str, str | None]:
@@ -239,14 +219,60 @@ def flow_show(ctx: click.Context, hotline: str, flows_dir: str | None, prompts_d
         raise CliError(str(exc)) from None
 
 
+@flow.command("reload")
+@click.option("--wait", "wait_seconds", type=float, default=15.0, show_default=True, help="Seconds to wait.")
+@click.pass_context
+def flow_reload(ctx: click.Context, wait_seconds: float) -> None:
+    """Make the running `ccctl serve` check and swap in the flows (SIGHUP); calls in progress keep theirs."""
+    from ccctl.ivr.remote_reload import ReloadFailed, request_reload
+    from ccctl.status_client import StatusUnavailable
+
+    try:
+        outcome = request_reload(_settings(ctx), wait_seconds)
+    except (StatusUnavailable, ReloadFailed) as exc:
+        raise CliError(str(exc)) from None
+    if not outcome.ok:
+        for error in outcome.errors:
+            click.echo(error)
+        if outcome.error_count > len(outcome.errors):
+            click.echo(f"... and {outcome.error_count - len(outcome.errors)} more (see the serve log)")
+        raise CliError(
+            f"reload refused ({outcome.error_count} errors); ccctl serve keeps flows generation {outcome.generation}"
+        )
+    click.echo(f"flows generation {outcome.generation} running in pid {outcome.pid}: {', '.join(outcome.hotlines)}")
+
+
+@flow.command("simulate")
+@click.argument("hotline")
+@click.option("--keys", default="", help="Keys per prompt that asks for input, comma-separated; empty: silence.")
+@click.option("--caller", default="13800000001", show_default=True, help="The caller's number (ANI).")
+@click.option(
+    "--at",
+    "at",
+    type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+    default=None,
+    help="Local time the flow sees, e.g. 2026-11-29T23:00 (default: now).",
+)
+@click.option("--message-seconds", type=float, default=10.0, show_default=True, help="How long the caller talks.")
+@click.option("--scratch", is_flag=True, help="A throwaway SQLite with the demo members, not database.url.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_context
+def flow_simulate(ctx, hotline: str, keys: str, caller: str, at, message_seconds: float, scratch: bool, as_json):
+    """Run one call through the emulator and print its path, prompts, keys and result."""
+    _patch_gevent()
+    from ccctl.ivr.simulate import SimulationError, SimulationRequest, format_simulation, simulate_call
+
+    request = SimulationRequest(hotline, keys, caller, at, message_seconds, scratch)
+    try:
+        result = simulate_call(_settings(ctx), request)
+    except SimulationError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False) if as_json else format_simulation(result))
+
+
 @main.group()
 def patients() -> None:
     """Patient records: members (member number + PIN) and non-members, custom fields per specialty."""
-
-
-def _as_option(command):
-    who = "Who is asking, for the audit log (default: the OS user)."
-    return click.option("--as", "actor", default=None, help=who)(command)
 
 
 def _fields_dir_option(command):
@@ -255,12 +281,6 @@ def _fields_dir_option(command):
         type=click.Path(file_okay=False),
         help="Custom field definitions (default: ./patient_fields, else the shipped ones).",
     )(command)
-
-
-def _actor(actor: str | None) -> str:
-    from ccctl.records.audit import default_actor
-
-    return actor or default_actor()
 
 
 def _patients_call(work):
@@ -398,7 +418,29 @@ def patients_import(ctx, file: str, fields_dir, actor) -> None:
 
 
 # --- command groups of later features, each in its own module (append one line each) ---
+from ccctl.cli_inbox import inbox, tickets  # noqa: E402
 
+main.add_command(inbox)
+main.add_command(tickets)
+from ccctl.cli_web import users  # noqa: E402
+
+main.add_command(users)
+
+from ccctl.cli_recordings import monitor, recordings  # noqa: E402
+
+main.add_command(recordings)
+main.add_command(monitor)
+
+from ccctl.cli_acd import agents, queues, report  # noqa: E402
+
+main.add_command(agents)
+main.add_command(queues)
+main.add_command(report)
+
+from ccctl.cli_channels import fax, sms  # noqa: E402
+
+main.add_command(sms)
+main.add_command(fax)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

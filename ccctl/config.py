@@ -42,9 +42,30 @@ class EslSettings:
 
 
 @dataclass
+class AlarmThresholds:
+    """When the wallboard raises an alarm (each alarm is also logged once when it starts)."""
+
+    service_level_target: float = 0.8
+    caller_wait_seconds: int = 120
+    queue_full_callers: int = 20
+    agent_max_no_answer: int = 3
+    disk_free_percent: float = 10.0
+    disk_path: str = "."
+
+
+@dataclass
 class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8080
+    # signs the session cookie; empty: generated once into var/web-secret-key
+    secret_key: str = ""
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 20
+    login_window_seconds: int = 900
+    # an agent may open the patients of its calls of the last N hours
+    agent_recent_hours: int = 12
+    wrapup_codes: list[str] = field(default_factory=lambda: ["resolved", "callback", "ticket", "transferred", "other"])
+    alarms: AlarmThresholds = field(default_factory=AlarmThresholds)
 
 
 @dataclass
@@ -73,6 +94,15 @@ class HandoffSettings:
 
 
 @dataclass
+class PinSettings:
+    """Member PIN lock-out: `max_failures` wrong PINs across calls within `window_seconds` lock for `lock_seconds`."""
+
+    max_failures: int = 5
+    window_seconds: float = 900
+    lock_seconds: float = 1800
+
+
+@dataclass
 class FreeswitchSettings:
     domain: str = "cc.local"
     agents_sip_port: int = 5060
@@ -86,6 +116,139 @@ class FreeswitchSettings:
 
 
 @dataclass
+class EmailSettings:
+    """Outbound SMTP and the IMAP mailbox polled for patients' mail (section `email`)."""
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = ""
+    from_address: str = "contact-center@hospital.invalid"
+    # empty imap_host: no mailbox is polled
+    imap_host: str = ""
+    imap_port: int = 143
+    imap_ssl: bool = False
+    imap_user: str = ""
+    imap_password: str = ""
+    imap_folder: str = "INBOX"
+    poll_seconds: float = 60.0
+    # larger mails are filed with a problem and their raw text kept as a file, not parsed
+    max_message_bytes: int = 15_000_000
+
+
+@dataclass
+class TicketCategory:
+    name: str = ""
+    department: str = ""
+    sla_hours: float = 72.0
+
+
+@dataclass
+class InboxSettings:
+    """Attachments store, ticket categories with their SLA, escalation (section `inbox`)."""
+
+    # outside any web root: files are only handed out to logged-in staff
+    attachments_dir: str = "var/attachments"
+    ticket_categories: list[TicketCategory] = field(
+        default_factory=lambda: [
+            TicketCategory(name="complaint", department="patient-relations", sla_hours=72.0),
+            TicketCategory(name="request", department="registration", sla_hours=120.0),
+        ]
+    )
+    default_sla_hours: float = 120.0
+    # overdue tickets are reported here by e-mail ("" = escalation is recorded only)
+    escalation_address: str = ""
+    escalate_every_seconds: float = 300.0
+
+
+@dataclass
+class SmsSettings:
+    """Kannel's smsbox: sendsms for outgoing SMS, get-url and dlr-url back to our web endpoint (section `sms`)."""
+
+    sendsms_url: str = "http://127.0.0.1:13013/cgi-bin/sendsms"
+    username: str = "ccctl"
+    password: str = "change-me"
+    # the sender number or name patients see
+    sender: str = ""
+    # where Kannel reaches our web endpoints (dlr-url, get-url); empty: http://<web.host>:<web.port>
+    callback_base_url: str = ""
+    # addresses allowed to call those endpoints (the Kannel host)
+    callback_allow: list[str] = field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+    # 1 delivered, 2 failed, 4 buffered, 8 SMSC accepted, 16 SMSC rejected
+    dlr_mask: int = 31
+    messages_per_second: float = 5.0
+    request_timeout: float = 10.0
+    opt_out_keywords: list[str] = field(
+        default_factory=lambda: ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ARRET"]
+    )
+    opt_in_keywords: list[str] = field(default_factory=lambda: ["START", "UNSTOP", "YES"])
+    # Kannel's own ports, used only to write kannel.conf (`ccctl sms kannel-conf`)
+    bearerbox_admin_port: int = 13000
+    bearerbox_smsbox_port: int = 13001
+
+
+@dataclass
+class FaxSettings:
+    """Fax hotline DIDs, where faxes are stored, and how sending retries (section `fax`)."""
+
+    dids: list[str] = field(default_factory=lambda: ["7900"])
+    # received faxes under <faxes_dir>/<patient code>/ (unknown senders: <faxes_dir>/unassigned/)
+    faxes_dir: str = "faxes"
+    # the sending station's identity (fax_ident) and header line
+    station_id: str = ""
+    header: str = "Contact center"
+    # dial string of the outgoing fax call; {number} is the patient's fax number
+    dial_string: str = "sofia/gateway/trunk/{number}"
+    attempts: int = 3
+    retry_seconds: float = 300.0
+    call_timeout_seconds: float = 300.0
+
+
+@dataclass
+class UploadSettings:
+    """Files patients send from the web form (section `uploads`)."""
+
+    max_bytes: int = 10_000_000
+
+
+@dataclass
+class AcdSettings:
+    """The ACD router (ccctl.acd); queues and agents themselves live in the database (`ccctl queues add`)."""
+
+    enabled: bool = True
+    # the router also runs when woken by a new caller or a freed agent; this is its idle pace
+    router_tick_seconds: float = 0.5
+    # how long an agent may stay Reserved without being rung (a crashed process frees them after this)
+    reservation_seconds: float = 30.0
+    # each serve process notes it is alive this often; callers of a process silent 3 beats are taken over
+    heartbeat_seconds: float = 5.0
+    # how a callback reaches the patient; {number} is their number (digits and +)
+    callback_dial: str = "sofia/gateway/trunk/{number}"
+
+
+@dataclass
+class ArchiveSettings:
+    """Recordings archive to S3 (section `archive`); empty bucket: recordings stay local."""
+
+    bucket: str = ""
+    prefix: str = "recordings/"
+    # "" = AWS itself; any S3-compatible service otherwise (MinIO, Ceph, moto)
+    endpoint_url: str = ""
+    region: str = "us-east-1"
+    # "" = boto3's own chain (environment, ~/.aws, instance role)
+    access_key_id: str = ""
+    secret_access_key: str = ""
+    # the local copy goes only after a verified upload and once the recording is this old
+    prune_after_days: float = 30.0
+    # tries per recording and run; waits backoff_seconds, then twice that, ...
+    max_attempts: int = 4
+    backoff_seconds: float = 2.0
+    # how often `ccctl serve` runs the job (0: never; run `ccctl recordings archive` from cron)
+    every_seconds: float = 900.0
+
+
+@dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     esl: EslSettings = field(default_factory=EslSettings)
@@ -95,6 +258,14 @@ class Settings:
         default_factory=lambda: [Hotline(name="main", did="7000", flow="main", language="en")]
     )
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
+    pins: PinSettings = field(default_factory=PinSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    inbox: InboxSettings = field(default_factory=InboxSettings)
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    sms: SmsSettings = field(default_factory=SmsSettings)
+    fax: FaxSettings = field(default_factory=FaxSettings)
+    uploads: UploadSettings = field(default_factory=UploadSettings)
+    acd: AcdSettings = field(default_factory=AcdSettings)
     flows_dir: str = "ivr_flows"
     # recorded prompt files (<prompts_dir>/<language>/<key>.wav); empty: <flows_dir>/prompts
     prompts_dir: str = ""
@@ -236,6 +407,8 @@ def _validate(s: Settings) -> None:
         ("esl.outbound_port", s.esl.outbound_port),
         ("esl.inbound_port", s.esl.inbound_port),
         ("web.port", s.web.port),
+        ("email.smtp_port", s.email.smtp_port),
+        ("email.imap_port", s.email.imap_port),
     ):
         if not 0 <= port <= 65535:
             raise ConfigError(f"{s.source}: '{key}' must be a TCP port (0-65535), got {port}")
@@ -249,3 +422,26 @@ def _validate(s: Settings) -> None:
         hotline.flow = hotline.flow or hotline.name
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"{s.source}: 'log_level' must be DEBUG, INFO, WARNING or ERROR, got {s.log_level!r}")
+    _validate_inbox(s)
+    _validate_pins(s)
+
+
+def _validate_pins(s: Settings) -> None:
+    if s.pins.max_failures < 1:
+        raise ConfigError(f"{s.source}: 'pins.max_failures' must be at least 1, got {s.pins.max_failures}")
+    for key in ("window_seconds", "lock_seconds"):
+        if getattr(s.pins, key) <= 0:
+            raise ConfigError(f"{s.source}: 'pins.{key}' must be more than 0, got {getattr(s.pins, key)}")
+
+
+def _validate_inbox(s: Settings) -> None:
+    names: set[str] = set()
+    for i, rule in enumerate(s.inbox.ticket_categories):
+        key = f"inbox.ticket_categories[{i}]"
+        if not rule.name or rule.name in names:
+            raise ConfigError(f"{s.source}: '{key}.name' must be set and unique, got {rule.name!r}")
+        if rule.sla_hours <= 0:
+            raise ConfigError(f"{s.source}: '{key}.sla_hours' must be more than 0, got {rule.sla_hours}")
+        names.add(rule.name)
+    if s.inbox.default_sla_hours <= 0:
+        raise ConfigError(f"{s.source}: 'inbox.default_sla_hours' must be more than 0, got {s.inbox.default_sla_hours}")

@@ -13,13 +13,16 @@ import logging
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import gevent
 from gevent.event import Event as Flag
 
+from ccctl.call_runner import AppFactory, RecordSink
 from ccctl.config import Settings
 from ccctl.fs_render import build_model, render_texts
+from ccctl.ivr.registry import FlowRegistry
 from ccctl.records.migrate import upgrade
 from ccctl.server import Controller, ControllerError, build_flow_registry
 from ccctl.sim.dialplan import Dialplan
@@ -34,6 +37,8 @@ DEMO_LOG = "var/ccctl-demo.log"
 STATUS_EVERY_SECONDS = 1.0
 DRAIN_SECONDS = 120.0
 DEMO_ACTOR = "ccctl-demo"
+DEMO_SUPERVISOR = "demo"
+DEMO_PASSWORD = "demo-password"
 # members the simulated callers use; seeded once into the demo database
 DEMO_MEMBERS = [
     KnownMember(phone=f"1390000{n:04d}", member_number=f"{880000 + n}", pin=f"{(n * 7919) % 10000:04d}")
@@ -71,6 +76,49 @@ def seed_demo_members(url: str) -> int:
 def _demo_settings(settings: Settings) -> Settings:
     """The emulator plays FreeSWITCH: its event socket gets a free port the controller then uses."""
     return dataclasses.replace(settings, esl=dataclasses.replace(settings.esl, inbound_port=0))
+
+
+@dataclass
+class LocalSite:
+    """The emulator and a controller wired together in this process: calls placed on `switch` reach `controller`."""
+
+    switch: Switch
+    controller: Controller
+    settings: Settings
+
+    def stop(self, grace: float = 5.0) -> None:
+        self.controller.stop(grace)
+        self.switch.stop()
+
+
+def start_local_site(
+    settings: Settings,
+    registry: FlowRegistry,
+    *,
+    app_factory: AppFactory | None = None,
+    record_sink: RecordSink | None = None,
+    time_factor: float = 1.0,
+    seed: int | None = None,
+    agent: AgentEndpoint | None = None,
+) -> LocalSite:
+    """Start the emulator, then a controller whose inbound ESL is the emulator's (ControllerError if it cannot).
+
+    The emulator routes calls through the public dialplan `ccctl fs render` writes, pointed at
+    the controller's bound port; `agent` is how the agents' phones (user/...) behave.
+    """
+    switch = Switch(time_factor=time_factor, seed=seed, password=settings.esl.password)
+    if agent is not None:
+        switch.default_agent = agent
+    switch.start()
+    settings = dataclasses.replace(settings, esl=dataclasses.replace(settings.esl, inbound_port=switch.esl_address[1]))
+    try:
+        controller = Controller(settings, app_factory=app_factory, record_sink=record_sink, registry=registry)
+        controller.start()
+    except ControllerError:
+        switch.stop()
+        raise
+    switch.dialplan = _emulator_dialplan(settings, controller)
+    return LocalSite(switch, controller, settings)
 
 
 def _emulator_dialplan(settings: Settings, controller: Controller) -> Dialplan:
@@ -155,20 +203,27 @@ def run_demo(
     settings = _demo_settings(settings)
     upgrade(settings.database.url)
     seed_demo_members(settings.database.url)
-    switch = Switch(time_factor=time_factor, seed=seed, password=settings.esl.password)
+    from ccctl.acd.demo_seed import seed_demo_acd
+
+    seed_demo_acd(settings.database.url)
+    from ccctl.web.user_commands import ensure_user
+
+    # the demo database is local and bound to 127.0.0.1: a known supervisor login opens the wallboard
+    ensure_user(settings.database.url, DEMO_SUPERVISOR, "supervisor", DEMO_PASSWORD)
     # the agents' phones (user/...): answer after a few rings, talk, hang up
-    switch.default_agent = AgentEndpoint(answer_after=4.0, talk_seconds=60.0)
-    switch.start()
-    esl = dataclasses.replace(settings.esl, inbound_port=switch.esl_address[1])
-    settings = dataclasses.replace(settings, esl=esl)
+    agent = AgentEndpoint(answer_after=4.0, talk_seconds=60.0)
     try:
-        controller = Controller(settings, registry=build_flow_registry(settings, shifted_clock(start_at)))
-        controller.start()
+        registry = build_flow_registry(settings, shifted_clock(start_at))
+        site = start_local_site(settings, registry, time_factor=time_factor, seed=seed, agent=agent)
     except ControllerError as exc:
-        switch.stop()
         raise SystemExit(f"ccctl: {exc}") from None
-    switch.dialplan = _emulator_dialplan(settings, controller)
-    print(f"ccctl demo: wallboard on http://{controller.web_address_text}  (log: {DEMO_LOG}; Ctrl-C to stop)")
+    switch, controller, settings = site.switch, site.controller, site.settings
+    controller.start_jobs()
+    print(
+        f"ccctl demo: wallboard on http://{controller.web_address_text}/wallboard"
+        f"  (log in as {DEMO_SUPERVISOR} / {DEMO_PASSWORD}; log: {DEMO_LOG}; Ctrl-C to stop)",
+        flush=True,
+    )
     stop = Flag()
     for signum in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(signum, stop.set)
@@ -184,8 +239,7 @@ def run_demo(
     stop.set()
     status.join()
     _drain(controller)
-    controller.stop()
-    switch.stop()
+    site.stop()
     print(_final_table(controller, summary, time.monotonic() - started))
     return controller.stats.failed == 0 and controller.stats.dropped == 0 and summary.failed == 0
 

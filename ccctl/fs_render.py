@@ -220,7 +220,20 @@ def _hotline_routes(settings: Settings, agent_ids: set[str]) -> list[HotlineRout
                 f"{hotline.did!r} is also an agent extension (freeswitch.agent_extensions)",
             )
         routes.append(HotlineRoute(hotline.name, hotline.did, "^" + re.escape(hotline.did) + "$"))
+    _check_fax_dids(settings, agent_ids, {route.did for route in routes})
     return routes
+
+
+def _check_fax_dids(settings: Settings, agent_ids: set[str], hotline_dids: set[str]) -> None:
+    """Fax DIDs go into a dialplan regex and must not shadow a hotline or an agent."""
+    for i, did in enumerate(settings.fax.dids):
+        key = f"fax.dids[{i}]"
+        if not _DID.fullmatch(did):
+            raise _error(settings, key, f"must be digits with an optional leading '+', got {did!r}")
+        if did in hotline_dids:
+            raise _error(settings, key, f"{did!r} is also a hotline DID (hotlines)")
+        if did in agent_ids:
+            raise _error(settings, key, f"{did!r} is also an agent extension (freeswitch.agent_extensions)")
 
 
 def _agent_extensions(settings: Settings) -> AgentExtensions:

@@ -31,7 +31,7 @@ from ccctl.esl.outbound import OutboundSession
 from ccctl.ivr.errors import FlowCheckFailed
 from ccctl.ivr.registry import FlowRegistry
 from ccctl.ivr.welcome import WelcomeFlow
-from ccctl.web.status_app import make_status_app
+from ccctl.web.app import make_web_app
 
 log = logging.getLogger("ccctl.serve")
 
@@ -115,11 +115,17 @@ class Controller:
         connect_inbound: bool = True,
         clock: Callable[[], float] = time.time,
         registry: FlowRegistry | None = None,
+        acd=None,
     ) -> None:
         self.settings = settings
         self.registry = registry
+        # the ACD (ccctl.acd.engine.AcdEngine) when the flows run on the database, else None
+        self.acd = acd
+        self._stopping = False
+        self.jobs = None  # ccctl.serve_workers.BackgroundJobs, started by serve and demo
         self.app_factory = app_factory or (registry.app_factory if registry else welcome_for_every_hotline)
-        self.reloads = {"count": 0, "ok": True, "errors": []}
+        # what the last flow reload did, for GET /api/v1/status and `ccctl flow reload`
+        self.reloads = {"count": 0, "ok": True, "error_count": 0, "errors": []}
         self.record_sink = record_sink
         self.connect_inbound = connect_inbound
         self.clock = clock
@@ -138,10 +144,11 @@ class Controller:
         if self.record_sink is None:
             self._owned_sink = CallStoreSink(self.settings.database.url)
             self.record_sink = self._owned_sink
+        self._start_acd()
         esl, web = self.settings.esl, self.settings.web
         self._outbound = StreamServer((esl.outbound_host, esl.outbound_port), self._handle_call, spawn=self._calls)
         self._listen(self._outbound, "esl.outbound_host/outbound_port", esl.outbound_host, esl.outbound_port)
-        app = make_status_app(self.status)
+        app = make_web_app(self, self.settings)
         self._web = WSGIServer((web.host, web.port), app, spawn=self._web_requests, log=None, error_log=log)
         try:
             self._listen(self._web, "web.host/port", web.host, web.port)
@@ -153,8 +160,50 @@ class Controller:
                 esl.inbound_host, esl.inbound_port, esl.password, esl.reconnect_seconds, esl.command_timeout
             )
             self.inbound.start()
+            if self.acd is not None:
+                self.acd.attach_inbound(self.inbound)
         self._started = time.monotonic()
         log.info("outbound ESL listening on %s, status on http://%s", self.outbound_address_text, self.web_address_text)
+
+    def _start_acd(self) -> None:
+        """The ACD router, when the flows' services are the database's; calls that end tell it (abandons)."""
+        services = self.registry.services if self.registry is not None else None
+        if self.acd is None and self.settings.acd.enabled and hasattr(services, "acd"):
+            from ccctl.acd.engine import AcdEngine
+
+            self.acd = AcdEngine(self.settings.database.url, self.settings.acd, domain=self.settings.freeswitch.domain)
+        if self.acd is None:
+            return
+        if services is not None and hasattr(services, "acd"):
+            services.acd = self.acd
+        self.acd.recordings_dir = self.settings.recordings_dir
+        sink, acd = self.record_sink, self.acd
+
+        def record_and_tell_acd(record: CallRecord) -> None:
+            sink(record)
+            if self._stopping:
+                return  # calls cut by our own shutdown keep their place: the next controller adopts them
+            try:
+                acd.call_finished(record.uuid)
+            except Exception as exc:  # at shutdown the ACD may be gone first; the entry then waits for a restart
+                log.warning("call %s: ACD not told of the end (%s)", record.uuid, type(exc).__name__)
+
+        self.record_sink = record_and_tell_acd
+        factory = self.app_factory
+
+        def callbacks_then_flows(call: CallInfo) -> CallApp:
+            callback = call.variables.get("cc_callback_entry", "")
+            readopted = call.variables.get("cc_queue_entry", "")
+            if callback.isdigit() or readopted.isdigit():
+                from ccctl.acd.callback_call import CallbackCall
+
+                entry = int(callback) if callback.isdigit() else int(readopted)
+                return CallbackCall(acd, entry, str(self.settings.recordings_dir), readopted=not callback.isdigit())
+            return factory(call)
+
+        self.app_factory = callbacks_then_flows
+        self.acd.callback_socket = lambda: self.outbound_address_text
+        self.acd.start()
 
     def _listen(self, server, keys: str, host: str, port: int) -> None:
         try:
@@ -166,12 +215,17 @@ class Controller:
 
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Stop accepting calls, let running calls end for `grace` seconds, then cut them (they are recorded)."""
+        self._stopping = True
+        if self.jobs is not None:
+            self.jobs.stop()
         if self.inbound is not None:
             self.inbound.stop()
         if self._outbound is not None:
             self._outbound.stop(timeout=grace)
         if self._web is not None:
             self._web.stop(timeout=1)
+        if self.acd is not None:
+            self.acd.stop()
         if self._owned_sink is not None:
             self._owned_sink.close(timeout=max(grace, 1.0))
         close_services = getattr(self.registry.services, "close", None) if self.registry else None
@@ -184,6 +238,17 @@ class Controller:
     def outbound_address(self) -> tuple[str, int]:
         """The bound (host, port) of the outbound ESL server (the real port when settings say 0)."""
         return _bound(self._outbound)
+
+    @property
+    def web_app(self):
+        """The console's Flask app (the alarm watch checks it)."""
+        return self._web.application
+
+    def start_jobs(self) -> None:
+        """The background jobs of a real deployment (inbox, tickets, archive, faxes, alarms)."""
+        from ccctl.serve_workers import BackgroundJobs
+
+        self.jobs = BackgroundJobs(self).start()
 
     @property
     def web_address(self) -> tuple[str, int]:
@@ -216,6 +281,7 @@ class Controller:
             "uptime": round(time.monotonic() - self._started, 1),
             "pid": os.getpid(),
             "flows": self._flows_status(),
+            "recordings_archive": self.jobs.archive_state if self.jobs is not None else {},
             "version": __version__,
         }
 
@@ -228,9 +294,16 @@ class Controller:
     def reload_flows(self) -> list[str]:
         """Check and swap in the flows on disk (SIGHUP, `ccctl flow reload`); calls in progress keep theirs."""
         if self.registry is None:
-            return ["this controller runs the built-in welcome flow, not YAML flows"]
-        errors = [str(e) for e in self.registry.reload()]
-        self.reloads = {"count": self.reloads["count"] + 1, "ok": not errors, "errors": errors[:50]}
+            errors = ["this controller runs the built-in welcome flow, not YAML flows"]
+        else:
+            # one line per error: `ccctl flow reload` prints them as the status API lists them
+            errors = [" ".join(str(e).split()) for e in self.registry.reload()]
+        self.reloads = {
+            "count": self.reloads["count"] + 1,
+            "ok": not errors,
+            "error_count": len(errors),
+            "errors": errors[:50],
+        }
         return errors
 
     # -- one call -------------------------------------------------------------------
@@ -285,6 +358,7 @@ def run_serve(settings: Settings) -> None:
         controller.start()
     except ControllerError as exc:
         raise SystemExit(f"ccctl: {exc}") from None
+    controller.start_jobs()
     stop = Flag()
     for signum in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(signum, stop.set)

@@ -58,6 +58,13 @@ class DbCallServices:
     pool from being shared across native threads.
     """
 
+    @staticmethod
+    def _policy_from(settings: Settings | None) -> PinPolicy:
+        if settings is None:
+            return PinPolicy()
+        pins = settings.pins
+        return PinPolicy(pins.max_failures, pins.window_seconds, pins.lock_seconds)
+
     def __init__(
         self,
         url_or_engine: str | Engine,
@@ -71,10 +78,12 @@ class DbCallServices:
         echo = settings.database.echo if settings is not None else False
         self._owns_engine = not isinstance(url_or_engine, Engine)
         self.engine = make_engine(url_or_engine, echo=echo) if self._owns_engine else url_or_engine
-        self.policy = policy or PinPolicy()
+        self.policy = policy or self._policy_from(settings)
         self.hasher = hasher or PinHasher()
         self.handoff = dict(handoff or {})
         self.clock = clock
+        # the ACD engine (ccctl.acd.engine.AcdEngine) the Controller attaches; queue nodes hand calls to it
+        self.acd = None
         self._db_pool = ThreadPool(1)
 
     def close(self) -> None:

@@ -131,6 +131,16 @@ class Agent(Base):
     status: Mapped[str] = mapped_column(String(32), default="logged_out")
     state: Mapped[str] = mapped_column(String(32), default="idle")
     state_since: Mapped[datetime | None]
+    # ACD (ccctl.acd): the dial string of the agent's phone ("" = user/<extension>)
+    contact: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # a reservation lapses by itself: an agent can never stay "reserved" after a crash
+    reserved_until: Mapped[datetime | None]
+    reserved_entry_id: Mapped[int | None]
+    last_offered_at: Mapped[datetime | None]
+    last_call_ended_at: Mapped[datetime | None]
+    calls_answered: Mapped[int] = mapped_column(default=0, server_default="0")
+    talk_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    no_answer_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Skill(Base):

@@ -119,15 +119,27 @@ def uuid_send_dtmf(switch: Switch, arg: str, listener) -> str:
 
 
 def uuid_transfer(switch: Switch, arg: str, listener) -> str:
-    argv = arg.split()
+    argv = separate_args(arg, 6)  # 'quoted inline dialplans' stay one argument
+    if argv[1:2] and argv[1] in ("-bleg", "-both"):
+        argv.pop(1)
     if len(argv) < 2:
         return "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
     session = switch.sessions.get(argv[0])
     if session is None:
         return "-ERR No such channel!\n"
-    session.transfer_to = (argv[1], argv[3] if len(argv) > 3 else session.channel.context)
+    if len(argv) > 2 and argv[2] == "inline":
+        # mod_dptools' inline dialplan: "app:arg,app2:arg2", run instead of a dialplan lookup
+        session.inline_extension = [_inline_app(item) for item in argv[1].split(",") if item]
+        session.transfer_to = (session.channel.destination, session.channel.context)
+    else:
+        session.transfer_to = (argv[1], argv[3] if len(argv) > 3 else session.channel.context)
     session.channel.wakeup.set()
     return "+OK\n"
+
+
+def _inline_app(item: str) -> tuple[str, str | None]:
+    app, _, data = item.partition(":")
+    return app.strip(), data or None
 
 
 def hupall(switch: Switch, arg: str, listener) -> str:

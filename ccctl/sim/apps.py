@@ -138,6 +138,8 @@ def record(session: Session, data: str) -> None:
 
 
 def park(session: Session, data: str) -> None:
+    if session.controller is not None and not session.controller.running:
+        session.controller = None  # a dialplan park after a dropped socket waits for uuid_transfer, not the socket
     session.park()
 
 
@@ -149,6 +151,23 @@ def transfer(session: Session, data: str) -> None:
     session.transfer_to = (parts[0], parts[2] if len(parts) > 2 else session.channel.context)
 
 
+def execute_extension(session: Session, data: str) -> None:
+    """execute_extension <extension> [XML] [context]: run that extension's actions here, then carry on."""
+    parts = data.split()
+    if not parts:
+        return
+    ch = session.channel
+    saved = (ch.destination, ch.context)
+    ch.destination, ch.context = parts[0], parts[2] if len(parts) > 2 else ch.context
+    try:
+        actions = session.switch.dialplan.route(ch) or []
+    finally:
+        ch.destination, ch.context = saved
+    for app, arg in actions:
+        if not session.execute(app, arg) or session.transfer_to is not None or not ch.up:
+            break
+
+
 def log(session: Session, data: str) -> None:
     """Logging goes nowhere in the emulator."""
 
@@ -156,7 +175,10 @@ def log(session: Session, data: str) -> None:
 def _build() -> dict[str, AppSpec]:
     from ccctl.sim.bridge import bridge
     from ccctl.sim.digit_apps import play_and_get_digits, read_app
+    from ccctl.sim.eavesdrop import eavesdrop, three_way
+    from ccctl.sim.fax_apps import rxfax, txfax
     from ccctl.sim.outbound_leg import socket_app
+    from ccctl.sim.session_recording import record_session
 
     specs = [
         AppSpec("answer", answer),
@@ -173,12 +195,18 @@ def _build() -> dict[str, AppSpec]:
         AppSpec("play_and_get_digits", play_and_get_digits, media=True),
         AppSpec("read", read_app, media=True),
         AppSpec("record", record, media=True),
+        AppSpec("record_session", record_session, media=True),
         AppSpec("park", park),
         AppSpec("socket", socket_app),
         AppSpec("transfer", transfer),
+        AppSpec("execute_extension", execute_extension),
         AppSpec("bridge", bridge),
         AppSpec("log", log, zombie=True),
         AppSpec("info", log),
+        AppSpec("rxfax", rxfax, media=True),
+        AppSpec("txfax", txfax, media=True),
+        AppSpec("eavesdrop", eavesdrop, media=True),
+        AppSpec("three_way", three_way, media=True),
     ]
     return {spec.name: spec for spec in specs}
 

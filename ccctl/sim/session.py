@@ -36,6 +36,7 @@ class Session:
         self.controller: Listener | None = None
         self.actor = "dialplan"  # who runs the current application: dialplan or controller
         self.transfer_to: tuple[str, str] | None = None  # (destination, context)
+        self.inline_extension: list[tuple[str, str | None]] | None = None  # uuid_transfer ... inline
         self.apps: list[tuple[str, str]] = []
         self.prompts: list[str] = []
         self.recordings: list[str] = []
@@ -86,7 +87,7 @@ class Session:
             ch.times.transferred = self.switch.clock.now_us()
             ch.touch_profile()
             self.transfer_to = None
-            extension = None
+            extension, self.inline_extension = self.inline_extension, None
 
     # applications --------------------------------------------------------------
     def execute(self, app: str, arg: str | None, app_uuid: str | None = None) -> bool:

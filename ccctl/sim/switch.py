@@ -157,6 +157,8 @@ class Switch:
         self.handles: dict[str, CallHandle] = {}
         self.stats = SwitchStats()
         self.failures: dict[str, str] = {}
+        # target channel uuid -> ccctl.sim.eavesdrop.Tap of each listener (eavesdrop, three_way)
+        self.eavesdrops: dict[str, list] = {}
         self.session_ids = 1
         self.started_at = self.clock.now()
         self._server = InboundServer(self, esl_host, esl_port)

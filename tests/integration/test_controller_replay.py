@@ -126,7 +126,7 @@ def test_status_endpoint_and_client(controller):
     assert "0 active, 1 completed, 0 abandoned, 0 failed, 1 total" in text
     assert f"listening on {host}:{controller.outbound_address[1]}" in text
     with urllib.request.urlopen(f"http://{host}:{port}/") as page:
-        assert b"/api/v1/status" in page.read()
+        assert b'action="/login"' in page.read()  # the console's front door
 
 
 def test_status_client_names_the_address_when_nothing_answers():

@@ -59,3 +59,25 @@ def test_duplicate_did_refused(tmp_path):
     path = write(tmp_path, "hotlines:\n  - {name: a, did: '1'}\n  - {name: b, did: '1'}\n")
     with pytest.raises(ConfigError, match=r"'hotlines\[1\].did' '1' is used twice"):
         load_settings(path, environ={})
+
+
+def test_pin_lockout_is_configured_in_settings(tmp_path):
+    from ccctl.records.call_services import DbCallServices
+
+    path = write(tmp_path, "pins:\n  max_failures: 3\n  window_seconds: 600\n  lock_seconds: 60\n")
+    settings = load_settings(path, environ={})
+    services = DbCallServices(f"sqlite:///{tmp_path / 'cc.db'}", settings)
+    try:
+        assert (services.policy.max_failures, services.policy.window_seconds, services.policy.lock_seconds) == (
+            3,
+            600,
+            60,
+        )
+    finally:
+        services.close()
+
+
+def test_pin_lockout_limits_are_checked(tmp_path):
+    path = write(tmp_path, "pins:\n  max_failures: 0\n")
+    with pytest.raises(ConfigError, match=r"'pins.max_failures' must be at least 1, got 0"):
+        load_settings(path, environ={})

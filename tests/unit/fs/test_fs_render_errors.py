@@ -88,6 +88,23 @@ def test_bad_did_names_the_hotline(tmp_path, did):
         render_all(settings, tmp_path / "conf")
 
 
+@pytest.mark.parametrize(
+    ("did", "message"),
+    [
+        ("79.0", "'fax.dids[0]' must be digits with an optional leading '+', got '79.0'"),
+        ("7000", "'fax.dids[0]' '7000' is also a hotline DID"),
+        ("1001", "'fax.dids[0]' '1001' is also an agent extension"),
+    ],
+)
+def test_bad_fax_did_is_named(tmp_path, did, message):
+    settings = _settings()
+    settings.fax.dids = [did]
+    with pytest.raises(RenderError) as err:
+        render_all(settings, tmp_path / "conf")
+    assert message in str(err.value)
+    assert not (tmp_path / "conf").exists()
+
+
 @pytest.mark.parametrize("key", ["esl__password", "freeswitch__agents_password"])
 @pytest.mark.parametrize("secret", ["x$${domain}", "two words", "", "a\nb", "my-X-PRE-PROCESS"])
 def test_bad_password_is_named_but_not_shown(tmp_path, key, secret):

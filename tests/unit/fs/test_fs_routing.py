@@ -19,8 +19,13 @@ def _socket_target(rendered: Rendered) -> str:
 def _assert_goes_to_ccctl(rendered: Rendered, extension) -> None:
     steps = actions(extension)
     assert steps[-2] == ("socket", _socket_target(rendered))
-    # only reached when the socket fails or ccctl drops it: the call must not sit there
-    assert steps[-1] == ("hangup", "NORMAL_TEMPORARY_FAILURE")
+    # only reached when the socket fails or ccctl drops it: a queued caller (socket_resume=true)
+    # parks for another ccctl to take back, any other call must not sit there
+    assert steps[-1] == ("execute_extension", "ccctl_after_socket_${socket_resume} XML ccctl_socket_loss")
+    loss = context(rendered.assembly.document(), "ccctl_socket_loss")
+    assert actions(route(loss, "ccctl_after_socket_true")) == [("park", None)]
+    for unset in ("ccctl_after_socket_", "ccctl_after_socket_false"):
+        assert actions(route(loss, unset)) == [("hangup", "NORMAL_TEMPORARY_FAILURE")]
     fs = rendered.settings.freeswitch
     variables = variables_set(extension)
     assert (variables["tts_engine"], variables["tts_voice"]) == (fs.tts_engine, fs.tts_voice)

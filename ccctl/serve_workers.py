@@ -1,0 +1,65 @@
+"""The background jobs of a running `ccctl serve`: inbox and tickets, recordings archive, faxes, alarms.
+
+Tests start bare Controllers; `ccctl serve` and `ccctl demo` add these with BackgroundJobs(controller).start().
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import gevent
+from sqlalchemy.orm import Session
+
+from ccctl.records.database import make_engine
+
+log = logging.getLogger("ccctl.serve")
+
+ARCHIVE_CHECK_SECONDS = 60.0
+
+
+class BackgroundJobs:
+    """Starts and stops every periodic job; `archive_state` feeds the "recording archive failing" alarm."""
+
+    def __init__(self, controller: Any) -> None:
+        self.controller = controller
+        self.settings = controller.settings
+        self.archive_state: dict = {"failing": 0, "last_error": ""}
+        self._greenlets: list[gevent.Greenlet] = []
+        self._inbox = None
+
+    def start(self) -> BackgroundJobs:
+        from ccctl.recordings.archive import archive_forever
+        from ccctl.tickets.worker import InboxWorkers
+        from ccctl.web.wallboard import watch_alarms
+
+        self._inbox = InboxWorkers(self.settings)
+        self._inbox.start()
+        self._greenlets.append(gevent.spawn(watch_alarms, self.controller.web_app))
+        if self.settings.archive.bucket:
+            self._greenlets.append(gevent.spawn(archive_forever, self.settings))
+            self._greenlets.append(gevent.spawn(self._watch_archive))
+        if self.controller.inbound is not None:
+            from ccctl.channels.fax_receive import watch_received_faxes
+
+            watch_received_faxes(self.controller.inbound, self.settings)
+        return self
+
+    def stop(self) -> None:
+        gevent.killall(self._greenlets, timeout=2)
+        if self._inbox is not None:
+            self._inbox.stop()
+
+    def _watch_archive(self) -> None:
+        from ccctl.recordings.archive import archive_failures
+
+        engine = make_engine(self.settings.database.url)
+        while True:
+            try:
+                with Session(engine) as session:
+                    failures = archive_failures(session)
+                last = failures[-1]["error"] if failures else ""
+                self.archive_state = {"failing": len(failures), "last_error": last}
+            except Exception as exc:  # a busy database: keep the last state, try again later
+                log.warning("recordings archive state not read: %s", type(exc).__name__)
+            gevent.sleep(ARCHIVE_CHECK_SECONDS)
