@@ -70,6 +70,26 @@ def format_calls(result: dict, rate: float, seconds: float, concurrent: int) -> 
     return "\n".join(lines)
 
 
+def format_acd(result: dict) -> str:
+    width = 30
+    lines = [
+        f"{'acd: ' + str(result['agents']) + ' agents, ' + str(result['skills']) + ' skills, ' + str(result['waiting']) + ' waiting':<{width + 14}}",
+        f"{'decision latency':<{width}} {'ccctl':>12} {'reference':>12}",
+    ]
+    for key in ("events", "p50_ms", "p99_ms", "mean_ms"):
+        lines.append(f"{key:<{width}} {result['ccctl'][key]:>12} {result['reference'][key]:>12}")
+    lines.append(f"{'reference SQL queries per poll':<{width}} {'':>12} {result['reference']['queries_per_pass']:>12}")
+    lines.append(f"p99 speed-up: x{result['speedup_p99']}")
+    return "\n".join(lines)
+
+
+def run_acd_bench(agents: int = 500, skills: int = 20, waiting: int = 200, events: int = 100) -> dict:
+    """ccctl's router vs a mod_callcenter-style poller on the same database; "text" is the table."""
+    result = _bench_module("bench_acd").run(agents=agents, skills=skills, waiting=waiting, events=events)
+    result["text"] = format_acd(result)
+    return result
+
+
 def run_bench(
     name: str, rate: float = 250.0, seconds: float = 20.0, concurrent: int = 1000, emulators: int = 2
 ) -> dict:

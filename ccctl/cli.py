@@ -166,6 +166,20 @@ def bench_calls(ctx, rate: float, seconds: float, concurrent: int, emulators: in
     click.echo(json.dumps(result, indent=2) if as_json else result["text"])
 
 
+@bench.command("acd")
+@click.option("--agents", type=int, default=500, show_default=True)
+@click.option("--skills", type=int, default=20, show_default=True)
+@click.option("--waiting", type=int, default=200, show_default=True, help="Callers in line.")
+@click.option("--events", type=int, default=100, show_default=True, help="Agents freed, one at a time.")
+@click.option("--json", "as_json", is_flag=True)
+def bench_acd(agents: int, skills: int, waiting: int, events: int, as_json: bool) -> None:
+    """Routing decision latency: ccctl's router vs a mod_callcenter-style 100 ms poller, same database."""
+    from ccctl.bench_runner import run_acd_bench
+
+    result = run_acd_bench(agents=agents, skills=skills, waiting=waiting, events=events)
+    click.echo(json.dumps(result, indent=2) if as_json else result["text"])
+
+
 @main.group()
 def flow() -> None:
     """IVR call flows (ivr_flows/): check, show, reload, simulate."""

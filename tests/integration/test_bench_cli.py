@@ -23,3 +23,15 @@ def test_bench_calls_compares_both_controllers():
     header, *rows = result["text"].splitlines()
     assert header.split()[-2:] == ["ccctl", "greenswitch"]
     assert any(row.startswith("KB per call") for row in rows)
+
+
+def test_bench_acd_compares_the_router_with_a_polling_reference():
+    command = [sys.executable, "-m", "ccctl.cli", "bench", "acd", "--agents", "40", "--skills", "5"]
+    run = subprocess.run(
+        [*command, "--waiting", "20", "--events", "5", "--json"], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["ccctl"]["events"] == 5 and result["reference"]["events"] == 5
+    assert result["reference"]["queries_per_pass"] >= 1  # one query per waiting caller, as mod_callcenter does
+    assert "decision latency" in result["text"]
