@@ -192,6 +192,12 @@ class Controller:
         factory = self.app_factory
 
         def callbacks_then_flows(call: CallInfo) -> CallApp:
+            feature = call.variables.get("cc_feature", "")
+            if feature:
+                from ccctl.acd.feature_codes import FEATURES, FeatureCodeCall
+
+                if feature in FEATURES:
+                    return FeatureCodeCall(self.settings.database.url, feature)
             callback = call.variables.get("cc_callback_entry", "")
             readopted = call.variables.get("cc_queue_entry", "")
             if callback.isdigit() or readopted.isdigit():
