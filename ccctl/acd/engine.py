@@ -35,6 +35,8 @@ from ccctl.records.models_acd import AcdProcess, QueueEntry
 
 log = logging.getLogger("ccctl.acd")
 T = TypeVar("T")
+# queue settings are re-read this often by the router (a `ccctl queues add` takes effect within it)
+QUEUE_RULES_SECONDS = 2.0
 Listener = Callable[[dict], None]
 
 
@@ -80,6 +82,7 @@ class AcdEngine(QueuedCallEvents):
         self._db = ThreadPool(1)
         self._wake = Flag()
         self._offers: dict[int, Offer] = {}
+        self._rules_cache: tuple[float, dict] = (0.0, {})
         self._ringing: dict[str, tuple[int, list[AgentCandidate]]] = {}
         self._answers: dict[str, AsyncResult] = {}
         self._callback_channels: dict[str, int] = {}  # callback call's channel uuid -> queue entry id
@@ -202,16 +205,27 @@ class AcdEngine(QueuedCallEvents):
         self._sweeping = True
         gevent.spawn(self._adopt_when_connected, self.inbound)
 
+    def _queue_rules(self, session: Session) -> dict:
+        """Queue settings change rarely (`ccctl queues add`): read them at most every QUEUE_RULES_SECONDS."""
+        expires, rules = self._rules_cache
+        if time.monotonic() >= expires:
+            rules = store.load_queues(session)
+            self._rules_cache = (time.monotonic() + QUEUE_RULES_SECONDS, rules)
+        return rules
+
     def route_once(self) -> list[Assignment]:
         """One pass: three reads (queues, free agents, waiting callers), then one claim per decision."""
         now = self.clock()
 
         def work(session: Session) -> list[Assignment]:
-            queues = store.load_queues(session)
             callers = store.waiting_callers(session, self.instance_id)
             if not callers:
                 return []
-            plan = plan_assignments(callers, store.free_agents(session, now), queues, self.rng)
+            free = store.free_agents(session, now)
+            if not free:
+                return []  # nobody to offer: the common case under load costs two light reads
+            queues = self._queue_rules(session)
+            plan = plan_assignments(callers, free, queues, self.rng)
             hold = self.settings.reservation_seconds
             numbers = {c.entry_id: c.callback_number for c in callers}
             made = []

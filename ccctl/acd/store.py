@@ -68,8 +68,17 @@ def free_agents(session: Session, now: datetime) -> list[AgentCandidate]:
 def waiting_callers(session: Session, owner: str) -> list[WaitingCaller]:
     """Callers this process holds, and callers waiting for a callback (whichever process dials them)."""
     mine = or_(QueueEntry.owner == owner, QueueEntry.callback_number != "")
-    rows = session.scalars(select(QueueEntry).where(QueueEntry.status == WAITING, mine))
-    return [WaitingCaller(e.id, e.queue, e.priority, e.entered_at, e.min_level, e.callback_number) for e in rows]
+    # plain columns, not ORM objects: this runs on every routing pass, for every waiting caller
+    columns = (
+        QueueEntry.id,
+        QueueEntry.queue,
+        QueueEntry.priority,
+        QueueEntry.entered_at,
+        QueueEntry.min_level,
+        QueueEntry.callback_number,
+    )
+    rows = session.execute(select(*columns).where(QueueEntry.status == WAITING, mine))
+    return [WaitingCaller(*row) for row in rows]
 
 
 def claim(session: Session, entry_id: int, agent_ids: list[int], now: datetime, hold_for: float) -> bool:
