@@ -1,12 +1,16 @@
 """`ccctl bench acd`: routing decision latency, ccctl's event-driven router vs a mod_callcenter-style poller.
 
-Same database for both (a fresh SQLite file): `agents` agents with a few of `skills` skills each,
-one queue per skill, `waiting` callers in line and every agent busy. An event frees one agent;
-the latency is from that commit to the decision (the agent reserved for a caller).
-- ccctl: the freed agent wakes the router, which runs one pass (AcdEngine.route_once:
-  three reads, a plan in memory, one compare-and-set claim).
-- reference: what mod_callcenter does: every 100 ms, for each waiting caller in order, one SQL
-  join of agents and their skills for the caller's queue; the first free match is reserved.
+Same database for both (a fresh SQLite file): `agents` agents with skills, one queue per skill,
+`waiting` callers in line and every agent busy. Two kinds of event, alternating:
+- agent freed: one busy agent becomes idle; some waiting caller can take them;
+- caller enqueued: an idle agent of the quiet queues (the last QUIET skills, where nobody waits)
+  is free, and a new caller joins one of their queues.
+The latency is from the event's commit to the decision (the agent reserved for a caller).
+- ccctl: the event wakes the router, which runs one pass (AcdEngine.route_once: two reads,
+  a plan in memory, one compare-and-set claim).
+- reference: what mod_callcenter's agent dispatch thread does (cc_agent_dispatch_thread_run,
+  mod_callcenter.c): read the waiting members, for each one in order run one SQL join of agents
+  and their tiers for the member's queue, then sleep 100 ms (switch_yield(100000)) and start again.
 """
 
 from __future__ import annotations
@@ -29,8 +33,12 @@ from ccctl.records.database import make_engine
 from ccctl.records.migrate import upgrade
 from ccctl.records.models import Agent, AgentSkill, Skill, utc_now
 from ccctl.records.models_acd import QueueEntry
+from ccctl.server import freeze_startup_heap
 
-POLL_SECONDS = 0.1  # mod_callcenter's queue thread pace
+POLL_SECONDS = 0.1  # mod_callcenter's dispatch thread sleeps this long after each pass
+QUIET = 4  # the last QUIET skills: nobody waits in their queues, a few agents have only them
+QUIET_AGENTS = 20
+WARMUP = 10  # events per side not measured: a process's first decisions compile its SQL statements
 REFERENCE_PICK = text(
     """
     SELECT a.id FROM agents a
@@ -55,7 +63,10 @@ def _percentiles(ms: list[float]) -> dict:
 
 
 def build_site(url: str, agents: int, skills: int, rng: random.Random) -> list[str]:
-    """Skills, one queue per skill, every agent logged in but busy; the queue names."""
+    """Skills, one queue per skill, every agent logged in but busy; the queue names.
+
+    The first QUIET_AGENTS agents have only quiet skills (the last QUIET): the "caller enqueued" events use them.
+    """
     upgrade(url)
     queues = [f"q{n:02d}" for n in range(skills)]
     engine = make_engine(url)
@@ -65,19 +76,25 @@ def build_site(url: str, agents: int, skills: int, rng: random.Random) -> list[s
             db.add_all(rows)
             db.flush()
             now = utc_now()
+            busy_skills, quiet_skills = rows[: skills - QUIET], rows[skills - QUIET :]
             for n in range(agents):
                 agent = Agent(
                     name=f"agent{n:04d}", extension=str(10000 + n), status="available", state="in_call", state_since=now
                 )
                 db.add(agent)
                 db.flush()
-                for skill in rng.sample(rows, k=min(4, skills)):
+                pool = quiet_skills if n < QUIET_AGENTS else busy_skills
+                for skill in rng.sample(pool, k=min(2 if n < QUIET_AGENTS else 4, len(pool))):
                     db.add(AgentSkill(agent_id=agent.id, skill_id=skill.id, level=rng.randint(1, 10)))
     finally:
         engine.dispose()
     for n, name in enumerate(queues):
         add_queue(url, name, "longest-idle-agent", {f"skill{n:02d}": 1}, {})
     return queues
+
+
+def _busy_queues(queues: list[str]) -> list[str]:
+    return queues[: len(queues) - QUIET]
 
 
 def _free_one(db: Session, agent_ids: list[int], rng: random.Random) -> int:
@@ -88,15 +105,43 @@ def _free_one(db: Session, agent_ids: list[int], rng: random.Random) -> int:
     return agent_id
 
 
-def _busy_again(db: Session, queues: list[str], owner: str, rng: random.Random) -> None:
-    """Every agent busy, the served caller replaced: the line stays `waiting` long."""
-    db.execute(update(Agent).values(state="in_call", reserved_until=None, reserved_entry_id=None))
-    served = db.scalars(select(QueueEntry.id).where(QueueEntry.status != "waiting")).all()
-    if served:
-        db.execute(delete(QueueEntry).where(QueueEntry.id.in_(served)))
-    for _ in served:
-        db.add(QueueEntry(queue=rng.choice(queues), call_uuid=str(uuid.uuid4()), owner=owner))
+def _quiet_agent_free(db: Session, agent_id: int) -> str:
+    """The quiet agent idle (nobody waits for them yet); one of the queues they serve."""
+    now = utc_now()
+    db.execute(update(Agent).where(Agent.id == agent_id).values(state="idle", last_call_ended_at=now, state_since=now))
     db.commit()
+    skill = db.scalar(
+        text("SELECT s.name FROM agent_skills a JOIN skills s ON s.id = a.skill_id WHERE a.agent_id = :id LIMIT 1"),
+        {"id": agent_id},
+    )
+    return "q" + skill.removeprefix("skill")
+
+
+def _settle(db: Session, queues: list[str], owner: str, rng: random.Random) -> None:
+    """After a decision: the reserved agent talks (busy), the served caller leaves and, in a busy
+    queue, a new caller takes their place, so the line stays `waiting` long. Only those rows change."""
+    db.execute(update(Agent).where(Agent.state.in_(("reserved", "idle"))).values(state="in_call", reserved_until=None))
+    served = db.execute(select(QueueEntry.id, QueueEntry.queue).where(QueueEntry.status != "waiting")).all()
+    if served:
+        db.execute(delete(QueueEntry).where(QueueEntry.id.in_([entry_id for entry_id, _ in served])))
+    busy = set(_busy_queues(queues))
+    for _, queue in served:
+        if queue in busy:
+            db.add(QueueEntry(queue=rng.choice(sorted(busy)), call_uuid=str(uuid.uuid4()), owner=owner))
+    db.commit()
+
+
+def _agent_ids(db: Session) -> tuple[list[int], list[int]]:
+    """(agents of the busy queues, quiet agents)."""
+    ids = db.scalars(select(Agent.id).order_by(Agent.id)).all()
+    return ids[QUIET_AGENTS:], ids[:QUIET_AGENTS]
+
+
+def _summary(latencies: dict[str, list[float]]) -> dict:
+    result = _percentiles(latencies["agent_freed"] + latencies["caller_enqueued"])
+    for kind, values in latencies.items():
+        result[kind] = _percentiles(values) if values else {"events": 0}
+    return result
 
 
 def _fill_line(url: str, queues: list[str], waiting: int, owner: str, rng: random.Random) -> None:
@@ -121,33 +166,43 @@ def _fill_line(url: str, queues: list[str], waiting: int, owner: str, rng: rando
 def run_ccctl(url: str, queues: list[str], waiting: int, events: int, seed: int) -> dict:
     rng = random.Random(seed)
     acd = AcdEngine(url, rng=random.Random(seed))
-    _fill_line(url, queues, waiting, acd.instance_id, rng)
+    _fill_line(url, _busy_queues(queues), waiting, acd.instance_id, rng)
     engine = make_engine(url)
-    latencies = []
+    latencies: dict[str, list[float]] = {"agent_freed": [], "caller_enqueued": []}
     try:
         with Session(engine) as db:
-            agent_ids = db.scalars(select(Agent.id)).all()
-            for _ in range(events):
-                _free_one(db, agent_ids, rng)
-                started = time.perf_counter()
+            busy_agents, quiet_agents = _agent_ids(db)
+            acd.route_once()
+            freeze_startup_heap()  # as `ccctl serve` does once started
+            for n in range(WARMUP + events):
+                if n % 2 == 0:
+                    kind = "agent_freed"
+                    _free_one(db, busy_agents, rng)
+                else:
+                    kind = "caller_enqueued"
+                    queue = _quiet_agent_free(db, rng.choice(quiet_agents))
+                    acd.route_once()  # the freed quiet agent wakes the router: nobody to take yet
+                    acd.enqueue(queue, str(uuid.uuid4()), 0, None)
+                started = time.perf_counter()  # the event is committed; the router is woken
                 made = acd.route_once()
-                if made:
-                    latencies.append((time.perf_counter() - started) * 1000)
-                _busy_again(db, queues, acd.instance_id, rng)
+                if made and n >= WARMUP:
+                    latencies[kind].append((time.perf_counter() - started) * 1000)
+                _settle(db, queues, acd.instance_id, rng)
     finally:
         engine.dispose()
         acd.stop()
-    return _percentiles(latencies)
+    return _summary(latencies)
 
 
 class PollingReference:
-    """mod_callcenter's way: a thread polls every 100 ms and queries once per waiting caller."""
+    """mod_callcenter's agent dispatch thread: a pass with one query per waiting caller, then 100 ms of sleep."""
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self.decided = threading.Event()
         self.stop = threading.Event()
         self.queries_per_pass: list[int] = []
+        self.pass_ms: list[float] = []
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -169,44 +224,57 @@ class PollingReference:
                     db.commit()
                     self.decided.set()
                 self.queries_per_pass.append(queries)
-            self.stop.wait(max(0.0, POLL_SECONDS - (time.perf_counter() - tick)))
+            self.pass_ms.append((time.perf_counter() - tick) * 1000)
+            self.stop.wait(POLL_SECONDS)  # switch_yield(100000)
 
 
 def run_reference(url: str, queues: list[str], waiting: int, events: int, seed: int) -> dict:
     rng = random.Random(seed)
-    _fill_line(url, queues, waiting, "reference", rng)
+    _fill_line(url, _busy_queues(queues), waiting, "reference", rng)
     reference = PollingReference(url)
     poller = threading.Thread(target=reference.run, daemon=True)
     poller.start()
     engine = make_engine(url)
-    latencies = []
+    latencies: dict[str, list[float]] = {"agent_freed": [], "caller_enqueued": []}
     try:
         with Session(engine) as db:
-            agent_ids = db.scalars(select(Agent.id)).all()
-            for _ in range(events):
+            busy_agents, quiet_agents = _agent_ids(db)
+            for n in range(WARMUP + events):
                 reference.decided.clear()
-                _free_one(db, agent_ids, rng)
+                if n % 2 == 0:
+                    kind = "agent_freed"
+                    _free_one(db, busy_agents, rng)
+                else:
+                    kind = "caller_enqueued"
+                    queue = _quiet_agent_free(db, rng.choice(quiet_agents))
+                    db.add(QueueEntry(queue=queue, call_uuid=str(uuid.uuid4()), owner="reference"))
+                    db.commit()
                 started = time.perf_counter()
-                if reference.decided.wait(5):
-                    latencies.append((time.perf_counter() - started) * 1000)
-                _busy_again(db, queues, "reference", rng)
+                if reference.decided.wait(5) and n >= WARMUP:
+                    latencies[kind].append((time.perf_counter() - started) * 1000)
+                _settle(db, queues, "reference", rng)
                 time.sleep(rng.uniform(0, POLL_SECONDS))  # events land anywhere in the poll cycle
     finally:
         reference.stop.set()
         poller.join()
         engine.dispose()
         reference.engine.dispose()
-    result = _percentiles(latencies)
+    result = _summary(latencies)
     result["queries_per_pass"] = round(statistics.mean(reference.queries_per_pass), 1)
+    result["pass_ms"] = round(statistics.mean(reference.pass_ms), 1)
     return result
 
 
-def run(agents: int = 500, skills: int = 20, waiting: int = 200, events: int = 100, seed: int = 1) -> dict:
+def run(agents: int = 500, skills: int = 20, waiting: int = 200, events: int = 300, seed: int = 1) -> dict:
+    if skills <= QUIET or agents <= QUIET_AGENTS:
+        raise ValueError(f"bench acd needs more than {QUIET} skills and more than {QUIET_AGENTS} agents")
     results = {"agents": agents, "skills": skills, "waiting": waiting}
     with tempfile.TemporaryDirectory(prefix="bench-acd-") as tmp:
         for name, runner in (("ccctl", run_ccctl), ("reference", run_reference)):
             url = f"sqlite:///{Path(tmp) / f'{name}.db'}"
             queues = build_site(url, agents, skills, random.Random(seed))
             results[name] = runner(url, queues, waiting, events, seed)
-    results["speedup_p99"] = round(results["reference"]["p99_ms"] / max(results["ccctl"]["p99_ms"], 1e-9), 1)
+    for pct in ("p50", "p99"):
+        ours = max(results["ccctl"][f"{pct}_ms"], 1e-9)
+        results[f"speedup_{pct}"] = round(results["reference"][f"{pct}_ms"] / ours, 1)
     return results

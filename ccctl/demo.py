@@ -24,7 +24,7 @@ from ccctl.config import Settings
 from ccctl.fs_render import build_model, render_texts
 from ccctl.ivr.registry import FlowRegistry
 from ccctl.records.migrate import upgrade
-from ccctl.server import Controller, ControllerError, build_flow_registry
+from ccctl.server import Controller, ControllerError, build_flow_registry, freeze_startup_heap
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.originate import AgentEndpoint
 from ccctl.sim.patients import KnownMember, hotline_script
@@ -219,6 +219,7 @@ def run_demo(
         raise SystemExit(f"ccctl: {exc}") from None
     switch, controller, settings = site.switch, site.controller, site.settings
     controller.start_jobs()
+    freeze_startup_heap()
     print(
         f"ccctl demo: wallboard on http://{controller.web_address_text}/wallboard"
         f"  (log in as {DEMO_SUPERVISOR} / {DEMO_PASSWORD}; log: {DEMO_LOG}; Ctrl-C to stop)",

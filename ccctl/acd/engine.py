@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ccctl.acd import store
 from ccctl.acd.queue_rules import QueueRules
 from ccctl.acd.queued_call_events import QueuedCallEvents
-from ccctl.acd.routing import Assignment, plan_assignments
+from ccctl.acd.routing import Assignment, plan_assignments, queues_served
 from ccctl.acd.strategies import AgentCandidate
 from ccctl.config import AcdSettings
 from ccctl.records.database import make_engine
@@ -83,6 +83,7 @@ class AcdEngine(QueuedCallEvents):
         self._wake = Flag()
         self._offers: dict[int, Offer] = {}
         self._rules_cache: tuple[float, dict] = (0.0, {})
+        self._line_empty = True  # nobody was waiting at the last pass: see route_once
         self._ringing: dict[str, tuple[int, list[AgentCandidate]]] = {}
         self._answers: dict[str, AsyncResult] = {}
         self._callback_channels: dict[str, int] = {}  # callback call's channel uuid -> queue entry id
@@ -214,33 +215,59 @@ class AcdEngine(QueuedCallEvents):
         return rules
 
     def route_once(self) -> list[Assignment]:
-        """One pass: three reads (queues, free agents, waiting callers), then one claim per decision."""
+        """One pass: two reads (free agents, waiting callers), a plan, one claim per decision.
+
+        Under load few agents are free: they are read first and only the callers of queues they can
+        serve follow. When the last pass found nobody waiting, a one-row check comes first, and with
+        the line still empty that is all the pass costs (idle agents are not read every tick).
+
+        Queue rules come from a cache re-read every QUEUE_RULES_SECONDS; the statements are built once (store).
+        """
         now = self.clock()
 
-        def work(session: Session) -> list[Assignment]:
-            callers = store.waiting_callers(session, self.instance_id)
-            if not callers:
-                return []
-            free = store.free_agents(session, now)
+        def read(session: Session) -> tuple[list, list, dict]:
+            if self._line_empty and not store.anyone_waiting(session, self.instance_id):
+                return [], [], {}  # quiet times: one tiny read per pass
+            free = store.free_agents(session, now)  # busy times: few agents free, many callers
             if not free:
-                return []  # nobody to offer: the common case under load costs two light reads
+                return [], [], {}
             queues = self._queue_rules(session)
+            callers = store.waiting_callers(session, self.instance_id, queues_served(free, queues))
+            self._line_empty = not callers and not store.anyone_waiting(session, self.instance_id)
+            return callers, free, queues
+
+        def work(session: Session) -> list[Assignment]:
+            callers, free, queues = read(session)
+            if not callers or not free:
+                return []
             plan = plan_assignments(callers, free, queues, self.rng)
             hold = self.settings.reservation_seconds
-            numbers = {c.entry_id: c.callback_number for c in callers}
+            by_entry = {c.entry_id: c for c in callers}
             made = []
             for assignment in plan:
                 hold_for = hold + queues[assignment.queue].no_answer_timeout
                 if store.claim(session, assignment.entry_id, [a.agent_id for a in assignment.agents], now, hold_for):
-                    made.append((assignment, numbers.get(assignment.entry_id, "")))
+                    made.append((assignment, by_entry[assignment.entry_id]))
             return made
 
         made = self.in_db(work)
-        for assignment, callback_number in made:
+        for assignment, caller in made:
             self._offers[assignment.entry_id] = Offer(assignment.entry_id, assignment.queue, assignment.agents)
-            if callback_number:
-                gevent.spawn(self.call_back, assignment.entry_id, callback_number)
+            if caller.callback_number:
+                gevent.spawn(self.call_back, assignment.entry_id, caller.callback_number)
+            elif caller.call_uuid:
+                gevent.spawn(self._end_hold_music, caller.call_uuid)
         return [assignment for assignment, _ in made]
+
+    def _end_hold_music(self, call_uuid: str) -> None:
+        """Stop the caller's hold prompt now (uuid_break), so their greenlet rings the agents at once
+        instead of at the end of the prompt. Without the inbound connection it just ends in its time."""
+        if self.inbound is None:
+            return
+        try:
+            self.inbound.api(f"uuid_break {call_uuid} all", timeout=5)
+        except Exception as exc:  # the call may have just ended; the prompt ends by itself anyway
+            log.debug("uuid_break %s: %s", call_uuid, type(exc).__name__)
 
     # -- what a queued call asks ----------------------------------------------------
 

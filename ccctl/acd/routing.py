@@ -18,9 +18,10 @@ class WaitingCaller:
     entry_id: int
     queue: str
     priority: int
-    entered_at: datetime
+    entered_at: datetime | str  # a sort key: store.waiting_callers gives SQLite's text, which sorts alike
     min_level: int = 0  # > 0 once overflow widened the queue to lower skill levels
     callback_number: str = ""  # set: the caller hung up and is called back when their turn comes
+    call_uuid: str = ""  # the caller's channel (its hold music is stopped once agents are picked)
 
 
 @dataclass
@@ -44,6 +45,15 @@ def qualifies(agent: AgentCandidate, skills: dict[str, int], min_level: int) -> 
         if agent.level(skill) < max(needed, 1):
             return False
     return True
+
+
+def queues_served(agents: list[AgentCandidate], queues: dict[str, QueueRules]) -> list[str]:
+    """Queues at least one of these agents may serve (every required skill, at any level: overflow can lower
+    the level to 1). Only their callers need reading: the rest could not be offered anyone now."""
+    names = set()
+    for agent in agents:
+        names.update(agent.skills)
+    return sorted(name for name, rules in queues.items() if all(skill in names for skill in rules.skills))
 
 
 def plan_assignments(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import String, and_, bindparam, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from ccctl.acd.queue_rules import QueueRules, build_rules
@@ -32,70 +32,127 @@ def load_queues(session: Session) -> dict[str, QueueRules]:
     }
 
 
-def _free_now(now: datetime):
-    """Available agents who are idle, or whose reservation or wrap-up has run out."""
+def _free_now(now):
+    """Available agents who are idle, or whose reservation or wrap-up has run out (`now`: value or bindparam)."""
     lapsed = and_(Agent.state.in_(("reserved", "wrapup")), Agent.reserved_until < now)
     return and_(Agent.status == "available", or_(Agent.state == "idle", lapsed))
 
 
-def free_agents(session: Session, now: datetime) -> list[AgentCandidate]:
-    """Every free agent with their skills: one query, whatever the number of waiting callers."""
-    rows = session.execute(
-        select(Agent, Skill.name, AgentSkill.level)
-        .outerjoin(AgentSkill, AgentSkill.agent_id == Agent.id)
-        .outerjoin(Skill, Skill.id == AgentSkill.skill_id)
-        .where(_free_now(now))
+# The router's claim, built once: a statement built per call costs more than SQLite takes to run it
+_CLAIM_AGENTS = (
+    update(Agent)
+    .where(Agent.id.in_(bindparam("agent_ids", expanding=True)), _free_now(bindparam("now")))
+    .values(
+        state="reserved",
+        reserved_until=bindparam("until"),
+        reserved_entry_id=bindparam("entry_id"),
+        state_since=bindparam("now"),
     )
+)
+_CLAIM_CALLER = (
+    update(QueueEntry)
+    .where(QueueEntry.id == bindparam("entry_id"), QueueEntry.status == WAITING)
+    .values(status=OFFERED, agent_id=bindparam("first_agent"), updated_at=bindparam("now"))
+)
+
+
+_FREE_AGENTS = (
+    select(
+        Agent.id,
+        Agent.name,
+        Agent.extension,
+        Agent.last_call_ended_at,
+        Agent.state_since,
+        Agent.last_offered_at,
+        Agent.calls_answered,
+        Agent.talk_seconds,
+        Agent.contact,
+        Skill.name,
+        AgentSkill.level,
+    )
+    .outerjoin(AgentSkill, AgentSkill.agent_id == Agent.id)
+    .outerjoin(Skill, Skill.id == AgentSkill.skill_id)
+    .where(_free_now(bindparam("now")))
+)
+
+
+def free_agents(session: Session, now: datetime) -> list[AgentCandidate]:
+    """Every free agent with their skills: one query, whatever the number of waiting callers.
+
+    Plain columns over the session's connection: this runs on every routing pass (no ORM identity map).
+    """
     found: dict[int, AgentCandidate] = {}
-    for agent, skill, level in rows:
-        candidate = found.get(agent.id)
+    rows = session.connection().execute(_FREE_AGENTS, {"now": now})
+    for agent_id, name, extension, ended, since, offered, answered, talk, contact, skill, level in rows:
+        candidate = found.get(agent_id)
         if candidate is None:
-            candidate = found[agent.id] = AgentCandidate(
-                agent.id,
-                agent.name,
-                agent.extension,
-                idle_since=agent.last_call_ended_at or agent.state_since,
-                last_offered_at=agent.last_offered_at,
-                calls_answered=agent.calls_answered,
-                talk_seconds=agent.talk_seconds,
-                contact=agent.contact,
+            candidate = found[agent_id] = AgentCandidate(
+                agent_id,
+                name,
+                extension,
+                idle_since=ended or since,
+                last_offered_at=offered,
+                calls_answered=answered,
+                talk_seconds=talk,
+                contact=contact,
             )
         if skill is not None:
             candidate.skills[skill] = level
     return list(found.values())
 
 
-def waiting_callers(session: Session, owner: str) -> list[WaitingCaller]:
-    """Callers this process holds, and callers waiting for a callback (whichever process dials them)."""
-    mine = or_(QueueEntry.owner == owner, QueueEntry.callback_number != "")
-    # plain columns, not ORM objects: this runs on every routing pass, for every waiting caller
-    columns = (
-        QueueEntry.id,
-        QueueEntry.queue,
-        QueueEntry.priority,
-        QueueEntry.entered_at,
-        QueueEntry.min_level,
-        QueueEntry.callback_number,
-    )
-    rows = session.execute(select(*columns).where(QueueEntry.status == WAITING, mine))
+# Callers this process holds, and callers waiting for a callback (whichever process dials them):
+# plain columns, as this runs on every routing pass
+_MINE = and_(
+    QueueEntry.status == WAITING,
+    or_(QueueEntry.owner == bindparam("owner"), QueueEntry.callback_number != ""),
+)
+_WAITING = select(
+    QueueEntry.id,
+    QueueEntry.queue,
+    QueueEntry.priority,
+    # only ever compared with each other: SQLite's stored text keeps its order and skips a datetime
+    # parse per row and pass; PostgreSQL's driver gives datetimes as before
+    type_coerce(QueueEntry.entered_at, String),
+    QueueEntry.min_level,
+    QueueEntry.callback_number,
+    QueueEntry.call_uuid,
+).where(_MINE)
+_WAITING_IN = _WAITING.where(QueueEntry.queue.in_(bindparam("queues", expanding=True)))
+_ANYONE_WAITING = select(QueueEntry.id).where(_MINE).limit(1)
+
+
+def anyone_waiting(session: Session, owner: str) -> bool:
+    """Whether this process has any caller to offer (one row at most is read)."""
+    return session.connection().execute(_ANYONE_WAITING, {"owner": owner}).first() is not None
+
+
+def waiting_callers(session: Session, owner: str, queues: list[str] | None = None) -> list[WaitingCaller]:
+    """The callers this process may offer, in every queue or only in `queues` (nothing read when it is empty)."""
+    if queues is None:
+        rows = session.connection().execute(_WAITING, {"owner": owner})
+    elif queues:
+        rows = session.connection().execute(_WAITING_IN, {"owner": owner, "queues": queues})
+    else:
+        return []
     return [WaitingCaller(*row) for row in rows]
 
 
 def claim(session: Session, entry_id: int, agent_ids: list[int], now: datetime, hold_for: float) -> bool:
-    """Reserve the agents and the caller together, or nothing: another process may have taken either."""
+    """Reserve the agents and the caller together, or nothing: another process may have taken either.
+
+    Core statements on the session's connection: no ORM objects are loaded or synchronised.
+    """
     until = now + timedelta(seconds=hold_for)
-    taken = session.execute(
-        update(Agent)
-        .where(Agent.id.in_(agent_ids), _free_now(now))
-        .values(state="reserved", reserved_until=until, reserved_entry_id=entry_id, state_since=now)
+    connection = session.connection()
+    taken = connection.execute(
+        _CLAIM_AGENTS, {"agent_ids": agent_ids, "now": now, "until": until, "entry_id": entry_id}
     ).rowcount
     if taken != len(agent_ids):
         session.rollback()
         return False
-    offered = session.execute(
-        update(QueueEntry)
-        .where(QueueEntry.id == entry_id, QueueEntry.status == WAITING)
-        .values(status=OFFERED, agent_id=agent_ids[0], updated_at=now)
+    offered = connection.execute(
+        _CLAIM_CALLER, {"entry_id": entry_id, "first_agent": agent_ids[0], "now": now}
     ).rowcount
     if offered != 1:
         session.rollback()

@@ -26,12 +26,14 @@ def test_bench_calls_compares_both_controllers():
 
 
 def test_bench_acd_compares_the_router_with_a_polling_reference():
-    command = [sys.executable, "-m", "ccctl.cli", "bench", "acd", "--agents", "40", "--skills", "5"]
+    command = [sys.executable, "-m", "ccctl.cli", "bench", "acd", "--agents", "40", "--skills", "8"]
     run = subprocess.run(
         [*command, "--waiting", "20", "--events", "5", "--json"], capture_output=True, text=True, timeout=120
     )
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
     assert result["ccctl"]["events"] == 5 and result["reference"]["events"] == 5
+    for side in ("ccctl", "reference"):  # both kinds of event were measured: agent freed, caller enqueued
+        assert result[side]["agent_freed"]["events"] == 3 and result[side]["caller_enqueued"]["events"] == 2
     assert result["reference"]["queries_per_pass"] >= 1  # one query per waiting caller, as mod_callcenter does
-    assert "decision latency" in result["text"]
+    assert "decision latency" in result["text"] and "caller enqueued p50 / p99" in result["text"]
