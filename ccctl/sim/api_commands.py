@@ -142,6 +142,55 @@ def _inline_app(item: str) -> tuple[str, str | None]:
     return app.strip(), data or None
 
 
+HOLD_SYNTAX = "[off|toggle] <uuid> [<display>]"
+BROADCAST_SYNTAX = "<uuid> <path> [aleg|bleg|holdb|both]"
+UUID_SYNTAX = "<uuid> <other_uuid>"
+
+
+def uuid_hold(switch: Switch, arg: str, listener) -> str:
+    """uuid_hold_function: a uuid that is not there still succeeds (switch_ivr_hold_uuid starts at SUCCESS)."""
+    from ccctl.sim.broadcast import hold, toggle, unhold
+
+    argv = separate_args(arg, 4)
+    if not argv:
+        return f"-USAGE: {HOLD_SYNTAX}\n-ERR Operation failed\n"
+    mode = argv[0].lower()
+    if mode in ("off", "toggle"):
+        uuid = argv[1] if len(argv) > 1 else None  # switch_core_session_locate(NULL) finds nothing
+    else:
+        uuid = argv[0]
+    channel = switch.channels.get(uuid) if uuid else None
+    ok = True
+    if channel is not None:
+        action = {"off": unhold, "toggle": toggle}.get(mode, hold)
+        ok = action(switch, channel)
+    return "+OK Success\n" if ok else "-ERR Operation failed\n"
+
+
+def uuid_broadcast(switch: Switch, arg: str, listener) -> str:
+    from ccctl.sim.broadcast import broadcast, leg_flags
+
+    argv = separate_args(arg, 4)
+    if len(argv) < 2:
+        return f"-USAGE: {BROADCAST_SYNTAX}\n"
+    if broadcast(switch, argv[0], argv[1], leg_flags(argv[2] if len(argv) > 2 else None)):
+        return "+OK Message sent\n"
+    return "-ERR invalid uuid\n"
+
+
+def uuid_bridge(switch: Switch, arg: str, listener) -> str:
+    """uuid_bridge_function: a third uuid is tried when the second will not bridge."""
+    from ccctl.sim.bridge import uuid_bridge as bridge_uuids
+
+    argv = separate_args(arg, 4)
+    if len(argv) < 2:
+        return f"-USAGE: {UUID_SYNTAX}\n"
+    for other in argv[1:3]:
+        if bridge_uuids(switch, argv[0], other):
+            return f"+OK {other}\n"
+    return "-ERR Invalid uuid\n"
+
+
 def hupall(switch: Switch, arg: str, listener) -> str:
     argv = arg.split()
     cause = cause_from_text(argv[0], default="MANAGER_REQUEST") if argv else "MANAGER_REQUEST"
@@ -277,6 +326,9 @@ API: dict[str, Api] = {
     "uuid_exists": uuid_exists,
     "uuid_send_dtmf": uuid_send_dtmf,
     "uuid_transfer": uuid_transfer,
+    "uuid_hold": uuid_hold,
+    "uuid_broadcast": uuid_broadcast,
+    "uuid_bridge": uuid_bridge,
     "hupall": hupall,
     "show": show,
     "global_getvar": global_getvar,

@@ -173,6 +173,7 @@ def log(session: Session, data: str) -> None:
 
 
 def _build() -> dict[str, AppSpec]:
+    from ccctl.sim.att_xfer import att_xfer
     from ccctl.sim.bridge import bridge
     from ccctl.sim.digit_apps import play_and_get_digits, read_app
     from ccctl.sim.eavesdrop import eavesdrop, three_way
@@ -201,6 +202,7 @@ def _build() -> dict[str, AppSpec]:
         AppSpec("transfer", transfer),
         AppSpec("execute_extension", execute_extension),
         AppSpec("bridge", bridge),
+        AppSpec("att_xfer", att_xfer),
         AppSpec("log", log, zombie=True),
         AppSpec("info", log),
         AppSpec("rxfax", rxfax, media=True),

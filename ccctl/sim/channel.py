@@ -104,6 +104,9 @@ class Channel:
         self.loopback_peer: Channel | None = None  # the other half of a loopback pair hangs up with us
         self.patient = None  # ccctl.sim.patients.PatientSession for simulated callers
         self.endpoint = None  # agent endpoint behaviour for user/ legs
+        # switch_channel flags the emulator models: CF_HOLD, CF_BROADCAST, CF_STOP_BROADCAST, CF_BREAK, CF_HOLD_BLEG
+        self.flags: set[str] = set()
+        self.bridge_ids: tuple[str, str] | None = None  # (Bridge-A, Bridge-B) of the bridge this leg is in
         self._profile_cache: list[tuple[str, str]] | None = None
 
     # variables -------------------------------------------------------------
@@ -201,6 +204,12 @@ class Channel:
         if peer is not None and peer.up:
             peer.hangup(cause, by="peer")
 
+    def stop_broadcast(self) -> None:
+        """switch_channel_stop_broadcast: a running broadcast (CF_BROADCAST) is told to stop and break off."""
+        if "CF_BROADCAST" in self.flags:
+            self.flags.update(("CF_STOP_BROADCAST", "CF_BREAK"))
+            self.wakeup.set()
+
     # events ----------------------------------------------------------------
     def fire(
         self,
@@ -208,11 +217,13 @@ class Channel:
         extra: list[tuple[str, str]] | tuple = (),
         before: list[tuple[str, str]] | tuple = (),
         body: str = "",
+        called_from: tuple[str, str, int] | None = None,
     ) -> None:
         bus = self.switch.bus
         if not bus.wants(name, self.uuid):
             return
-        headers = base_headers(self.switch.core, name, self.switch.clock.now_us(), CALLED_FROM[name])
+        where = called_from or CALLED_FROM[name]
+        headers = base_headers(self.switch.core, name, self.switch.clock.now_us(), where)
         headers.extend(before)
         headers.extend(self.basic_data())
         if name in EVENTS_WITH_VARIABLES:
@@ -343,13 +354,20 @@ class Channel:
             self.wakeup.wait(clock.real(until - now) + 0.0005)
 
     def media_wait(self, seconds: float, dtmf_breaks: bool = False) -> str:
-        """Let `seconds` of simulated media pass: 'done', 'dtmf' (a digit is ready) or 'hangup'."""
+        """Let `seconds` of simulated media pass: 'done', 'dtmf' (a digit is ready), 'hangup' or 'break'.
+
+        'break' is CF_BREAK (switch_channel_stop_broadcast): the media loop clears it and stops, as
+        switch_ivr_play_file and switch_ivr_sleep do.
+        """
         clock = self.switch.clock
         end = clock.now() + max(0.0, seconds)
         while True:
             if not self.up:
                 clock.sleep(FRAME_SECONDS)
                 return "hangup"
+            if "CF_BREAK" in self.flags:
+                self.flags.discard("CF_BREAK")
+                return "break"
             if dtmf_breaks and self.has_dtmf():
                 return "dtmf"
             now = clock.now()

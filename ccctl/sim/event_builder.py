@@ -177,6 +177,8 @@ CALLED_FROM: dict[str, tuple[str, str, int]] = {
     "PLAYBACK_STOP": ("switch_ivr_play_say.c", "switch_ivr_play_file", 2038),
     "RECORD_START": ("switch_ivr_play_say.c", "switch_ivr_record_file_event", 443),
     "RECORD_STOP": ("switch_ivr_play_say.c", "switch_ivr_record_file_event", 443),
+    "CHANNEL_HOLD": ("switch_ivr.c", "switch_ivr_hold", 1558),
+    "CHANNEL_UNHOLD": ("switch_ivr.c", "switch_ivr_unhold", 1638),
     "BACKGROUND_JOB": ("mod_event_socket.c", "api_exec", 1583),
     "API": ("switch_loadable_module.c", "switch_api_execute", 2993),
 }
@@ -204,6 +206,8 @@ EVENTS_WITH_VARIABLES = frozenset(
         "RECORD_STOP",
         "PLAYBACK_START",
         "PLAYBACK_STOP",
+        "CHANNEL_HOLD",
+        "CHANNEL_UNHOLD",
         "CUSTOM",
     }
 )

@@ -113,6 +113,8 @@ def timed_audio(session: Session, seconds: float, on_digit: DigitHandler | None)
         elapsed = min(clock.now() - start, seconds)
         if result == "hangup":  # the hangup is heard at the next frame after it happened
             elapsed = min(max(ch.hangup_at - start, 0.0) + FRAME_SECONDS, seconds)
+        if result == "break":  # CF_BREAK: a stopped broadcast (unhold, uuid_bridge) ends the prompt
+            return "break", elapsed
         if result == "dtmf" and on_digit is not None:
             if on_digit(ch.dequeue_dtmf()):
                 return "break", elapsed

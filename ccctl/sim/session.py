@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import gevent
 
 from ccctl.sim.apps import APPS
+from ccctl.sim.broadcast import ECHO_ALEG, LOOP, broadcast, hold_music, is_moh, wait_for_flag
 from ccctl.sim.causes import cause_from_text, q850
 from ccctl.sim.cdr import set_cdr_variables
 from ccctl.sim.channel import Channel
@@ -23,6 +24,8 @@ from ccctl.sim.sim_clock import FRAME_SECONDS
 if TYPE_CHECKING:
     from ccctl.sim.listener import Listener
     from ccctl.sim.switch import Switch
+
+_TRUE = ("true", "yes", "on", "1", "enabled", "active", "allow")  # switch_true
 
 
 class Session:
@@ -43,6 +46,8 @@ class Session:
         self.connect_failed = False
         self.created = False  # CHANNEL_CREATE already fired (legs rung by originate)
         self.bridged_to: list[str] = []
+        self.following = False  # inside a bridge loop (ccctl.sim.bridge.run_bridge)
+        self.pending_bridge = False  # uuid_bridge made this parked leg a bridge's originator: park runs it
         self.greenlet: gevent.Greenlet | None = None
         self.completed_at: float | None = None  # perf_counter of the last EXECUTE_COMPLETE the controller awaits
 
@@ -114,6 +119,7 @@ class Session:
         ch.set_var("current_application_response", None)
         data = [("Application-Data", expanded)] if expanded else []
         ch.fire("CHANNEL_EXECUTE", extra=[("Application", app), *data, ("Application-UUID", app_uuid)])
+        ch.flags.discard("CF_BREAK")  # switch_core_session_exec: a stale break never cuts the next application
         ch.set_var("current_application", app)
         if ch.patient is not None:
             ch.patient.on_app(ch, app, expanded or "")
@@ -140,7 +146,7 @@ class Session:
         self.channel.wakeup.set()
 
     def parse_message(self, command: ControllerCommand) -> None:
-        """switch_ivr_parse_event for call-command execute (loops, event-uuid)."""
+        """switch_ivr_parse_event for call-command execute (loops, event-uuid, hold-bleg, CF_BROADCAST)."""
         ch = self.channel
         if (command.header("call-command") or "").lower() != "execute":
             return
@@ -152,19 +158,52 @@ class Session:
             arg = command.body
         loops = atoi(command.header("loops") or "1")
         event_uuid = command.header("event-uuid")
+        ch.flags.discard("CF_STOP_BROADCAST")
+        no_hold = ch.bridge_ids is None or "CF_HOLD_BLEG" in ch.flags  # not CF_BRIDGED
+        inner = no_hold  # a broadcast inside a broadcast leaves CF_BROADCAST to the outer one
+        if "CF_BROADCAST" not in ch.flags:
+            ch.flags.add("CF_BROADCAST")
+            inner = False
+        held = None if no_hold else self._hold_bleg(command.header("hold-bleg"))
+        actor = "api" if command.header("lead-frames") else "controller"  # switch_ivr_broadcast's commands
         x = 0
         while x < loops or loops < 0:
             ch.set_var("current_loop", str(x + 1))
             ch.set_var("total_loops", str(loops))
-            self.actor = "controller"
+            self.actor = actor
             started = self.switch.clock.now()
             if not self.execute(app, arg, event_uuid):
+                if not inner or "CF_STOP_BROADCAST" in ch.flags:
+                    ch.flags.discard("CF_BROADCAST")
                 break
             x += 1
-            if not ch.up or self.switch.clock.now() - started < 0.5:
+            if not ch.up or "CF_STOP_BROADCAST" in ch.flags or self.switch.clock.now() - started < 0.5:
                 break
         ch.set_var("current_loop", None)
         ch.set_var("total_loops", None)
+        if held is not None:
+            ch.flags.discard("CF_HOLD_BLEG")
+            held.stop_broadcast()
+            wait_for_flag(held, "CF_BROADCAST", False)
+        if not inner:
+            ch.flags.discard("CF_BROADCAST")
+        if "CF_STOP_BROADCAST" in ch.flags:
+            ch.flags.discard("CF_BROADCAST")
+            ch.flags.add("CF_BREAK")
+
+    def _hold_bleg(self, hold_bleg: str | None) -> Channel | None:
+        """hold-bleg: the partner hears hold music while the application runs; the partner, or None."""
+        ch = self.channel
+        partner = ch.other_leg
+        if (hold_bleg or "").lower() not in _TRUE or partner is None:
+            return None
+        stream = hold_music(self.switch, partner) or hold_music(self.switch, ch)
+        if not is_moh(stream) or self.switch.sessions.get(partner.uuid) is None:
+            return None
+        ch.flags.add("CF_HOLD_BLEG")
+        broadcast(self.switch, partner.uuid, stream, ECHO_ALEG | LOOP)
+        wait_for_flag(partner, "CF_BROADCAST", True)
+        return partner
 
     def park(self) -> None:
         """switch_ivr_park: wait for queued messages until hangup, transfer or the controller leaves."""
@@ -173,8 +212,12 @@ class Session:
         clock = self.switch.clock
         woken = False  # the last thing that happened was a wait, not one of our own applications
         while ch.up and self.transfer_to is None and self._controlled():
+            if self.pending_bridge:
+                self._bridge_from_park()
+                break
             if self.messages:
                 self.parse_message(self.messages.popleft())
+                ch.flags.discard("CF_BREAK")  # park reads no media for a stopped broadcast to break
                 woken = False
                 continue
             now = clock.now()
@@ -188,6 +231,13 @@ class Session:
         if woken and not ch.up:
             clock.sleep(FRAME_SECONDS)  # a hangup from elsewhere is noticed at the next frame
         ch.fire("CHANNEL_UNPARK")
+
+    def _bridge_from_park(self) -> None:
+        """uuid_bridge_on_soft_execute: the originator leaves park for the bridge, then goes on executing."""
+        from ccctl.sim.bridge import run_bridge
+
+        self.pending_bridge = False
+        run_bridge(self)
 
     def _controlled(self) -> bool:
         return self.controller is None or self.controller.running

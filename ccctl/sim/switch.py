@@ -149,7 +149,13 @@ class Switch:
         self.default_remote = AgentEndpoint(answer_after=4.0)
         self.password = password
         self.domain = "127.0.0.1"
-        self.globals: dict[str, str] = {"hostname": name, "switchname": name, "domain": self.domain}
+        # hold_music as vars.xml sets it (fs_conf/vars.xml): what switch_ivr_hold and hold-bleg play
+        self.globals: dict[str, str] = {
+            "hostname": name,
+            "switchname": name,
+            "domain": self.domain,
+            "hold_music": "local_stream://moh",
+        }
         self.max_call_seconds = max_call_seconds
         self.session_limit = 1000
         self.channels: dict = {}

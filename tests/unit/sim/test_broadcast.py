@@ -1,0 +1,28 @@
+"""uuid_broadcast's leg word and hold music, as mod_commands / switch_ivr read them."""
+
+from __future__ import annotations
+
+import pytest
+
+from ccctl.sim.broadcast import ECHO_ALEG, ECHO_BLEG, HOLD_BLEG, is_moh, leg_flags
+
+
+@pytest.mark.parametrize(
+    ("word", "flags"),
+    [
+        (None, ECHO_ALEG | HOLD_BLEG),  # no word: aleg and hold the partner
+        ("aleg", ECHO_ALEG),
+        ("bleg", ECHO_BLEG),
+        ("both", ECHO_ALEG | ECHO_BLEG),
+        ("holdb", HOLD_BLEG),  # alone it queues nothing on either leg
+        ("aleg_holdb", ECHO_ALEG | HOLD_BLEG),  # switch_stristr matches substrings
+        ("BOTH", ECHO_ALEG | ECHO_BLEG),
+    ],
+)
+def test_leg_word(word, flags):
+    assert leg_flags(word) == flags
+
+
+def test_only_real_streams_are_hold_music():
+    assert is_moh("local_stream://moh")
+    assert not is_moh("silence") and not is_moh("INDICATE_HOLD") and not is_moh("") and not is_moh(None)
