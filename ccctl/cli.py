@@ -445,9 +445,10 @@ from ccctl.cli_recordings import monitor, recordings  # noqa: E402
 main.add_command(recordings)
 main.add_command(monitor)
 
-from ccctl.cli_acd import agents, queues, report  # noqa: E402
+from ccctl.cli_acd import agents, queues, report, transfer  # noqa: E402
 
 main.add_command(agents)
+main.add_command(transfer)
 main.add_command(queues)
 main.add_command(report)
 

@@ -190,3 +190,32 @@ def report_kpi(ctx, since, until, queue, fcr_days, fmt) -> None:
     finally:
         engine.dispose()
     click.echo(format_kpis(kpis, fmt or "text"))
+
+
+@click.command("transfer")
+@click.argument("agent")
+@click.option("--to-agent", default="", help="Another agent (name or extension); they must be free.")
+@click.option("--to-queue", default="", help="A queue: the caller waits there with their first arrival time.")
+@click.option("--warm", is_flag=True, help="Consult --to-agent first (the caller is on hold), then --complete.")
+@click.option("--complete", "finish", flag_value="complete", help="Warm transfer: hand the caller over now.")
+@click.option("--cancel", "finish", flag_value="cancel", help="Warm transfer: back to the caller, no hand-over.")
+@click.pass_context
+def transfer(ctx, agent, to_agent, to_queue, warm, finish) -> None:
+    """Transfer AGENT's live queued call: blind to another agent or a queue, or warm (consult first)."""
+    from ccctl.acd.transfer import TransferError, transfer_call
+    from ccctl.cli_common import _settings
+
+    if finish and (to_agent or to_queue or warm):
+        raise CliError("--complete / --cancel end a warm transfer under way: give no target with them")
+    try:
+        result = transfer_call(_settings(ctx), agent, to_agent, to_queue, warm, finish or "")
+    except TransferError as exc:
+        raise CliError(str(exc)) from None
+    messages = {
+        "blind": f"call of {result.from_agent} transferred to {result.target}; {result.from_agent} is off the call",
+        "warm": f"{result.from_agent} is consulting {result.target}; the caller is on hold "
+        f"(ccctl transfer {result.from_agent} --complete | --cancel)",
+        "complete": f"caller handed over to {result.target}; {result.from_agent} is off the call",
+        "cancel": f"transfer to {result.target} cancelled; {result.from_agent} is back with the caller",
+    }
+    click.echo(messages[result.kind])

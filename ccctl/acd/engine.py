@@ -129,9 +129,11 @@ class AcdEngine(QueuedCallEvents):
         client.subscribe(["CHANNEL_BRIDGE", "CUSTOM sofia::register sofia::unregister sofia::expire"])
         for subclass in ("sofia::register", "sofia::unregister", "sofia::expire"):
             client.on(f"CUSTOM {subclass}", self._registration)
-        client.on(
-            "CHANNEL_BRIDGE", lambda event: self.channel_bridged(event.uuid, event.get("Other-Leg-Channel-Name") or "")
-        )
+        client.on("CHANNEL_BRIDGE", self._bridge_event)
+
+    def _bridge_event(self, event) -> None:
+        self.channel_bridged(event.uuid, event.get("Other-Leg-Channel-Name") or "")
+        self.bridge_seen(event)
 
     def _registration(self, event) -> None:
         """A phone (un)registered: the agent with that extension is rung there from now on."""
@@ -301,6 +303,40 @@ class AcdEngine(QueuedCallEvents):
         if ticket.entry_id:
             self.wake()
         return ticket
+
+    def after_talk(self, ticket: QueueTicket) -> QueueTicket | None:
+        """The caller's agent left the call: None when the call is over, else where a blind transfer sends
+        them (the new agent offered at once, or the new queue with the caller's first arrival time)."""
+        from ccctl.acd.transfer import blind_target
+
+        now = self.clock()
+
+        def work(session: Session) -> tuple[QueueTicket | None, Offer | None]:
+            entry = session.get(QueueEntry, ticket.entry_id)
+            target = blind_target(session, entry, now) if entry is not None else None
+            if target is None:
+                return None, None
+            queues = store.load_queues(session)
+            entry.queue = target.queue or entry.queue
+            entry.owner, entry.updated_at, entry.min_level = self.instance_id, now, 0
+            offer = None
+            if target.agent is not None:
+                entry.status, entry.agent_id = store.OFFERED, target.agent.agent_id
+                offer = Offer(entry.id, entry.queue, [target.agent])
+            else:
+                entry.status, entry.agent_id = store.WAITING, None
+                store.add_event(session, entry, "entered", now, detail="transfer")
+            follow = QueueTicket(
+                entry.id, queues[entry.queue], entered_at=entry.entered_at, patient_id=entry.patient_id
+            )
+            return follow, offer
+
+        follow, offer = self.in_db(work)
+        if offer is not None:
+            self._offers[offer.entry_id] = offer
+        elif follow is not None:
+            self.wake()
+        return follow
 
     def offer_for(self, entry_id: int) -> Offer | None:
         """The agents the router reserved for this caller, once (None while still waiting)."""

@@ -57,7 +57,10 @@ def wait_for_agent(acd: AcdEngine, ticket: QueueTicket, recorder: SessionRecorde
         offer = acd.offer_for(ticket.entry_id)
         if offer is not None:
             if (yield from _ring(acd, ticket, offer, recorder)):
-                return "answered"
+                follow = acd.after_talk(ticket)  # a blind transfer: ring the new agent, or wait in the new queue
+                if follow is None:
+                    return "answered"
+                ticket, rules = follow, follow.rules
             continue
         waited = (acd.clock() - entered).total_seconds()
         if waited >= rules.max_wait_seconds:

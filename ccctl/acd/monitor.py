@@ -134,6 +134,16 @@ def start_monitor(
 
 def monitor_call(settings: Settings, mode: str, agent: str, supervisor: str, dtmf: bool = False) -> MonitorResult:
     """start_monitor over a fresh inbound ESL connection, agents looked up in the configured database."""
+    with switch_api(settings, RING_SECONDS) as api, _agents_session(settings.database.url) as session:
+        return start_monitor(api, mode, agent, supervisor, session, settings.freeswitch.domain, dtmf)
+
+
+@contextmanager
+def switch_api(settings: Settings, wait_seconds: float) -> Iterator[Api]:
+    """`api` over a fresh inbound ESL connection, for a command-line tool; errors become MonitorError.
+
+    `wait_seconds`: how long a command may take beyond the configured timeout (an originate rings first).
+    """
     esl = settings.esl
     client = InboundClient(esl.inbound_host, esl.inbound_port, esl.password, command_timeout=esl.command_timeout)
     client.start()
@@ -143,12 +153,11 @@ def monitor_call(settings: Settings, mode: str, agent: str, supervisor: str, dtm
 
         def api(command: str) -> str:
             try:
-                return client.api(command, timeout=RING_SECONDS + esl.command_timeout)
+                return client.api(command, timeout=wait_seconds + esl.command_timeout)
             except (EslUnavailable, EslCommandError) as exc:
                 raise MonitorError(f"FreeSWITCH at {esl.inbound_host}:{esl.inbound_port}: {exc}") from None
 
-        with _agents_session(settings.database.url) as session:
-            return start_monitor(api, mode, agent, supervisor, session, settings.freeswitch.domain, dtmf)
+        yield api
     finally:
         client.stop()
 

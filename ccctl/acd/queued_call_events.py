@@ -57,6 +57,31 @@ class QueuedCallEvents:
         if call_uuid in self._ringing:
             gevent.spawn(self._answer, call_uuid, self.clock(), agent_channel)
 
+    def bridge_seen(self, event) -> None:
+        """Any CHANNEL_BRIDGE: a caller of ours with an agent being transferred to (hand-over), or with
+        their first agent again (the transfer failed). Settled off the event reader."""
+        call_ids = {
+            value
+            for value in (
+                event.uuid,
+                event.get("Other-Leg-Unique-ID"),
+                event.get("Bridge-A-Unique-ID"),
+                event.get("Bridge-B-Unique-ID"),
+            )
+            if value
+        }
+        if call_ids & set(self._ringing):
+            return  # the first answer: channel_bridged has it
+        channels = {value for value in (event.get("Channel-Name"), event.get("Other-Leg-Channel-Name")) if value}
+        gevent.spawn(self._transfer_outcome, call_ids, channels, self.clock())
+
+    def _transfer_outcome(self, call_ids: set[str], channels: set[str], at: datetime) -> None:
+        from ccctl.acd.transfer import bridge_outcome
+
+        for kind, agent, entry in self.in_db(lambda session: bridge_outcome(session, call_ids, channels, at)):
+            self._fire(kind, agent, entry.call_uuid, entry.patient_id, entry.queue)
+        self.wake()
+
     def answered_by(self, call_uuid: str, agent_channel: str) -> tuple[AgentCandidate, datetime] | None:
         """After a successful bridge: who answered and when (from CHANNEL_BRIDGE if it came, else now)."""
         if call_uuid in self._ringing:
@@ -123,15 +148,21 @@ class QueuedCallEvents:
         """The conversation is over: counters, then wrap-up until wrapup_seconds have passed."""
         now = self.clock()
 
-        def work(session: Session) -> QueueEntry | None:
+        def work(session: Session) -> tuple[QueueEntry | None, str]:
             entry = session.get(QueueEntry, entry_id)
-            if entry is not None and entry.status == store.BRIDGED:
-                store.settle_talk(session, entry, agent.agent_id, answered_at, rules.wrapup_seconds, now)
-            return entry
+            if entry is None or entry.status != store.BRIDGED:
+                return entry, agent.name
+            if entry.agent_id != agent.agent_id:  # handed over by a warm transfer: the last agent settles
+                last = session.get(Agent, entry.agent_id)
+                started = store.talk_started(session, entry) or answered_at
+                store.settle_talk(session, entry, entry.agent_id, started, rules.wrapup_seconds, now)
+                return entry, last.name if last is not None else agent.name
+            store.settle_talk(session, entry, agent.agent_id, answered_at, rules.wrapup_seconds, now)
+            return entry, agent.name
 
-        entry = self.in_db(work)
+        entry, name = self.in_db(work)
         if entry is not None:
-            self._fire("ended", agent.name, entry.call_uuid, entry.patient_id, entry.queue)
+            self._fire("ended", name, entry.call_uuid, entry.patient_id, entry.queue)
         # the router frees the agent once wrap-up runs out; wake it then
         gevent.spawn_later(rules.wrapup_seconds, self.wake)
 

@@ -161,6 +161,59 @@ def claim(session: Session, entry_id: int, agent_ids: list[int], now: datetime, 
     return True
 
 
+def claim_for_transfer(session: Session, agent_id: int, entry_id: int, now: datetime, seconds: float) -> bool:
+    """Reserve one free agent for a call being transferred to them (compare-and-set, like claim)."""
+    taken = session.execute(
+        update(Agent)
+        .where(Agent.id == agent_id, _free_now(now))
+        .values(
+            state="reserved",
+            reserved_until=now + timedelta(seconds=seconds),
+            reserved_entry_id=entry_id,
+            state_since=now,
+        )
+    ).rowcount
+    return taken == 1
+
+
+def release_reserved(session: Session, entry_id: int, now: datetime) -> None:
+    """Agents still reserved for this call (a transfer that did not happen) go back to Idle."""
+    session.execute(
+        update(Agent)
+        .where(Agent.reserved_entry_id == entry_id, Agent.state == "reserved")
+        .values(state="idle", state_since=now, reserved_until=None, reserved_entry_id=None)
+    )
+
+
+def talk_started(session: Session, entry: QueueEntry) -> datetime | None:
+    """When the call's current agent started talking: its answer, or the latest hand-over to them."""
+    return session.scalar(
+        select(QueueEvent.at)
+        .where(QueueEvent.call_uuid == entry.call_uuid, QueueEvent.kind.in_(("answered", "transferred")))
+        .where(QueueEvent.agent_id == entry.agent_id)
+        .order_by(QueueEvent.id.desc())
+    )
+
+
+def hand_over(session: Session, entry: QueueEntry, to_agent_id: int, now: datetime) -> None:
+    """A transfer completed: the first agent's talk is counted and they wrap up; the new agent talks."""
+    rules = load_queues(session).get(entry.queue)
+    wrapup = rules.wrapup_seconds if rules is not None else 0.0
+    first = session.get(Agent, entry.agent_id) if entry.agent_id else None
+    talk = 0
+    if first is not None:
+        talk = max(0, int((now - (talk_started(session, entry) or now)).total_seconds()))
+        first.calls_answered += 1
+        first.talk_seconds += talk
+        first.last_call_ended_at = now
+        set_agent_state(session, first.id, "wrapup", now, until=now + timedelta(seconds=wrapup))
+    detail = f"from={first.name if first else ''} talk={talk}"
+    add_event(session, entry, "transferred", now, to_agent_id, detail=detail)
+    entry.agent_id, entry.updated_at = to_agent_id, now
+    set_agent_state(session, to_agent_id, "in_call", now)
+    session.execute(update(Agent).where(Agent.id == to_agent_id).values(no_answer_count=0))
+
+
 def add_event(
     session: Session, entry: QueueEntry, kind: str, at: datetime, agent_id: int | None = None, detail: str = ""
 ) -> None:
@@ -227,9 +280,7 @@ def settle_talk(
 
 def settle_hangup_in_talk(session: Session, entry: QueueEntry, now: datetime) -> None:
     """The caller hung up during the conversation: settle it from the stored answer time."""
-    answered_at = session.scalar(
-        select(QueueEvent.at).where(QueueEvent.call_uuid == entry.call_uuid, QueueEvent.kind == "answered")
-    )
+    answered_at = talk_started(session, entry)
     rules = load_queues(session).get(entry.queue)
     wrapup = rules.wrapup_seconds if rules is not None else 0.0
     settle_talk(session, entry, entry.agent_id, answered_at or now, wrapup, now)

@@ -70,6 +70,55 @@ def control(call_uuid: str):
     return jsonify(call_uuid=call_uuid, action=action, done=True)
 
 
+TRANSFER_KINDS = ("blind", "warm", "complete", "cancel")
+
+
+@call_controls.post("/api/v1/transfer")
+@require_role("agent", "supervisor", "admin")
+def transfer():
+    """An agent's live queued call to another agent (blind or warm) or queue; complete or cancel a warm one.
+
+    Agents transfer their own call; supervisors name the agent whose call it is.
+    """
+    from sqlalchemy.orm import Session
+
+    from ccctl.acd.transfer import TransferError, finish_transfer, request_transfer
+    from ccctl.esl.inbound import EslCommandError, EslUnavailable
+
+    body = request.get_json(silent=True) or {}
+    kind = body.get("kind", "")
+    if kind not in TRANSFER_KINDS:
+        return jsonify(error=f"kind: {kind!r} is not one of {', '.join(TRANSFER_KINDS)}"), 400
+    agent = g.user.agent if g.user.role == "agent" else str(body.get("agent", ""))
+    if not agent:
+        return jsonify(error="agent: whose call (name or extension)"), 400
+    ctx = web()
+    inbound = getattr(ctx.controller, "inbound", None)
+    if inbound is None:
+        return jsonify(error="no inbound ESL connection to FreeSWITCH"), 503
+
+    def api(command: str) -> str:
+        try:
+            return inbound.api(command)
+        except (EslUnavailable, EslCommandError) as exc:
+            raise TransferError(f"FreeSWITCH: {exc}") from None
+
+    settings = ctx.settings
+    with Session(ctx.engine, expire_on_commit=False) as db:
+        try:
+            if kind in ("complete", "cancel"):
+                result = finish_transfer(api, db, agent, complete=kind == "complete")
+            else:
+                to_agent, to_queue = str(body.get("to_agent", "")).strip(), str(body.get("to_queue", "")).strip()
+                ring = settings.acd.reservation_seconds + 60
+                domain = settings.freeswitch.domain
+                result = request_transfer(api, db, agent, to_agent, to_queue, kind == "warm", domain, ring)
+        except TransferError as exc:
+            return jsonify(error=str(exc)), 409
+    log.info("%s: %s transfer of %s's call to %s", g.user.name, result.kind, result.from_agent, result.target)
+    return jsonify(kind=result.kind, agent=result.from_agent, target=result.target, call_uuid=result.call_uuid)
+
+
 @call_controls.post("/api/v1/monitor")
 @require_role("supervisor", "admin")
 def monitor():

@@ -101,6 +101,34 @@ def test_agent_receives_the_call_sees_the_patient_and_wraps_up(sqlite_url, tmp_p
         assert cardio[:4] == ["cardio", "1", "1", "0"]
 
 
+def test_agent_transfers_the_call_to_another_agent_from_the_workstation(sqlite_url, tmp_path, patients, browser_page):
+    add_agents(sqlite_url, {"agent2": ("1002", "dermato")})  # not in the queue: reached by transfer only
+    phones = {
+        "1001": AgentEndpoint(answer_after=2, talk_seconds=600),
+        "1002": AgentEndpoint(answer_after=2, talk_seconds=20),
+    }
+    with AcdSite(settings_for(sqlite_url, tmp_path), phones, time_factor=10.0) as site:
+        page = browser_page
+        log_in(page, base_of(site), "agent1")
+        page.wait_for_selector("body[data-stream=open]")
+        call = site.switch.place_call(CallerScript(ANNA_PHONE, "7000", [], context="public"))
+        page.wait_for_selector("#pop-patient:not([hidden])")
+        page.wait_for_function("() => !document.querySelector('button.xfer').disabled")
+        set_status(sqlite_url, "agent2", "On Break")
+        page.fill("#xfer-agent", "agent2")
+        page.click("button.xfer[data-kind=blind][data-to=agent]")
+        page.wait_for_selector("#xfer-result:text('is not free to take a call')")  # told why, call untouched
+        assert agent_rows(sqlite_url)["agent1"].state == "in_call"
+        set_status(sqlite_url, "agent2", "Available")
+        page.click("button.xfer[data-kind=blind][data-to=agent]")
+        page.wait_for_selector("#xfer-result:text('Done. agent2')")
+        outcome = call.wait(30)
+        site.wait_idle()
+    assert outcome.answered
+    rows = agent_rows(sqlite_url)
+    assert rows["agent1"].calls_answered == 1 and rows["agent2"].calls_answered == 1
+
+
 def test_caller_waiting_too_long_raises_an_alarm_on_the_wallboard(sqlite_url, tmp_path, patients, browser_page):
     set_status(sqlite_url, "agent1", "On Break")
     settings = settings_for(sqlite_url, tmp_path, caller_wait_seconds=1)

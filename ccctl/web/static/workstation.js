@@ -47,7 +47,7 @@ async function pop(offer) {
   show("pop-queue", offer.queue || "");
   show("pop-uuid", offer.call_uuid);
   document.getElementById("wrapup-save").disabled = false;
-  for (const button of document.querySelectorAll("button.control")) button.disabled = false;
+  for (const button of document.querySelectorAll("button.control, button.xfer")) button.disabled = false;
   show("wrapup-result", "");
   document.getElementById("pop-patient").hidden = true;
   if (offer.patient_id === null || offer.patient_id === undefined) return;
@@ -87,6 +87,21 @@ for (const button of document.querySelectorAll("button.control")) {
       show("control-result", WORDS.done);
     } catch (e) {
       show("control-result", e.message);
+    }
+  });
+}
+
+// transfers of the agent's own queued call: blind or warm to an agent, blind to a queue; finish a warm one
+for (const button of document.querySelectorAll("button.xfer")) {
+  button.addEventListener("click", async () => {
+    const body = { kind: button.dataset.kind };
+    if (button.dataset.to === "agent") body.to_agent = document.getElementById("xfer-agent").value;
+    if (button.dataset.to === "queue") body.to_queue = document.getElementById("xfer-queue").value;
+    try {
+      const done = await apiSend("POST", "/api/v1/transfer", body);
+      show("xfer-result", WORDS.done + " " + done.target);
+    } catch (e) {
+      show("xfer-result", e.message);
     }
   });
 }
