@@ -83,6 +83,27 @@ def uuid_kill(switch: Switch, arg: str, listener) -> str:
     return "+OK\n"
 
 
+def uuid_break(switch: Switch, arg: str, listener) -> str:
+    """break_function (mod_commands.c): stop the playing prompt (CF_BREAK) or the broadcast; `both` does the
+    partner too. Success writes nothing: the api reply body is empty."""
+    if not arg:
+        return "-USAGE: <uuid> [all]\n"
+    uuid, _, flag = arg.partition(" ")
+    channel = switch.channels.get(uuid)
+    if channel is None:
+        return "-ERR No Such Channel!\n"
+    targets = [channel]
+    if "both" in flag and channel.other_leg is not None:
+        targets.append(channel.other_leg)
+    for target in targets:
+        if "CF_BROADCAST" in target.flags:
+            target.stop_broadcast()
+        else:
+            target.flags.add("CF_BREAK")
+        target.wakeup.set()  # the media loop notices at once, as the real one does at its next frame
+    return ""
+
+
 def uuid_getvar(switch: Switch, arg: str, listener) -> str:
     argv = separate_args(arg, 4)
     if len(argv) < 2:
@@ -321,6 +342,7 @@ API: dict[str, Api] = {
     "status": status,
     "version": version,
     "uuid_kill": uuid_kill,
+    "uuid_break": uuid_break,
     "uuid_getvar": uuid_getvar,
     "uuid_setvar": uuid_setvar,
     "uuid_exists": uuid_exists,

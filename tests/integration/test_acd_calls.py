@@ -267,3 +267,21 @@ def register_and_check(site, url: str, contact: str) -> bool:
     fire_registration(site.switch, "1001", "10.0.0.5", 5062)
     gevent.sleep(0.05)
     return agent_rows(url)["ann"].contact == contact
+
+
+def test_hold_music_stops_as_soon_as_an_agent_is_free(sqlite_url, tmp_path):
+    """The router's uuid_break ends the caller's hold prompt: they do not hear it out before ringing the agent."""
+    settings = acd_settings(sqlite_url, tmp_path)
+    add_agents(sqlite_url, {"ann": ("1001", "cardio")})
+    set_status(sqlite_url, "ann", "On Break")
+    queue(sqlite_url, hold_prompt="silence_stream://3000000")  # 3000 emulated s: a minute of real time here
+    with AcdSite(settings, {"1001": AgentEndpoint(answer_after=1, talk_seconds=2)}) as site:
+        call = site.switch.place_call(caller())
+        assert wait_until(lambda: entries(sqlite_url) == {call.uuid: "waiting"})
+        gevent.sleep(0.5)  # the caller is well into the prompt
+
+        set_status(sqlite_url, "ann", "Available")
+
+        assert wait_until(lambda: agent_rows(sqlite_url)["ann"].calls_answered == 1, timeout=20)
+        call.wait(30)
+        site.wait_idle()

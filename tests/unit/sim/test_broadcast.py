@@ -26,3 +26,12 @@ def test_leg_word(word, flags):
 def test_only_real_streams_are_hold_music():
     assert is_moh("local_stream://moh")
     assert not is_moh("silence") and not is_moh("INDICATE_HOLD") and not is_moh("") and not is_moh(None)
+
+
+def test_uuid_break_replies_as_mod_commands_does():
+    from ccctl.sim.api_commands import run_api
+    from ccctl.sim.switch import Switch
+
+    switch = Switch()
+    assert run_api(switch, "uuid_break", "") == "-USAGE: <uuid> [all]\n"
+    assert run_api(switch, "uuid_break", "no-such-uuid all") == "-ERR No Such Channel!\n"
