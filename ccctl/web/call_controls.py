@@ -73,6 +73,23 @@ def control(call_uuid: str):
 TRANSFER_KINDS = ("blind", "warm", "complete", "cancel")
 
 
+def _switch_api(error: type[Exception]):
+    """(api, None): the controller's inbound `api`, raising `error` when the ESL connection fails;
+    (None, a 503 response) when there is no inbound connection at all."""
+    inbound = getattr(web().controller, "inbound", None)
+    if inbound is None:
+        return None, (jsonify(error="no inbound ESL connection to FreeSWITCH"), 503)
+    from ccctl.esl.inbound import EslCommandError, EslUnavailable
+
+    def api(command: str) -> str:
+        try:
+            return inbound.api(command)
+        except (EslUnavailable, EslCommandError) as exc:
+            raise error(f"FreeSWITCH: {exc}") from None
+
+    return api, None
+
+
 @call_controls.post("/api/v1/transfer")
 @require_role("agent", "supervisor", "admin")
 def transfer():
@@ -83,7 +100,6 @@ def transfer():
     from sqlalchemy.orm import Session
 
     from ccctl.acd.transfer import TransferError, finish_transfer, request_transfer
-    from ccctl.esl.inbound import EslCommandError, EslUnavailable
 
     body = request.get_json(silent=True) or {}
     kind = body.get("kind", "")
@@ -93,16 +109,9 @@ def transfer():
     if not agent:
         return jsonify(error="agent: whose call (name or extension)"), 400
     ctx = web()
-    inbound = getattr(ctx.controller, "inbound", None)
-    if inbound is None:
-        return jsonify(error="no inbound ESL connection to FreeSWITCH"), 503
-
-    def api(command: str) -> str:
-        try:
-            return inbound.api(command)
-        except (EslUnavailable, EslCommandError) as exc:
-            raise TransferError(f"FreeSWITCH: {exc}") from None
-
+    api, unavailable = _switch_api(TransferError)
+    if unavailable:
+        return unavailable
     settings = ctx.settings
     with Session(ctx.engine, expire_on_commit=False) as db:
         try:
@@ -130,16 +139,9 @@ def monitor():
     if mode not in MODES:
         return jsonify(error=f"mode: {mode!r} is not one of {', '.join(MODES)}"), 400
     ctx = web()
-    inbound = getattr(ctx.controller, "inbound", None)
-    if inbound is None:
-        return jsonify(error="no inbound ESL connection to FreeSWITCH"), 503
-    from ccctl.esl.inbound import EslCommandError, EslUnavailable
-
-    def api(command: str) -> str:
-        try:
-            return inbound.api(command)
-        except (EslUnavailable, EslCommandError) as exc:
-            raise MonitorError(f"FreeSWITCH: {exc}") from None
+    api, unavailable = _switch_api(MonitorError)
+    if unavailable:
+        return unavailable
 
     try:
         with ctx.transaction() as db:

@@ -9,7 +9,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from acd_site import AcdSite, add_agents, agent_rows, queue, site_settings
+from acd_site import AcdSite, add_agents, agent_rows, queue, site_settings, wait_until
 from web_site import PASSWORD, seed
 
 from ccctl.acd.agents import set_status
@@ -114,6 +114,7 @@ def test_agent_transfers_the_call_to_another_agent_from_the_workstation(sqlite_u
         call = site.switch.place_call(CallerScript(ANNA_PHONE, "7000", [], context="public"))
         page.wait_for_selector("#pop-patient:not([hidden])")
         page.wait_for_function("() => !document.querySelector('button.xfer').disabled")
+        assert wait_until(lambda: agent_rows(sqlite_url)["agent1"].state == "in_call")  # the pop comes at ringing
         set_status(sqlite_url, "agent2", "On Break")
         page.fill("#xfer-agent", "agent2")
         page.click("button.xfer[data-kind=blind][data-to=agent]")
