@@ -170,7 +170,13 @@ def bench_calls(ctx, rate: float, seconds: float, concurrent: int, emulators: in
 @click.option("--agents", type=int, default=500, show_default=True)
 @click.option("--skills", type=int, default=20, show_default=True)
 @click.option("--waiting", type=int, default=200, show_default=True, help="Callers in line.")
-@click.option("--events", type=int, default=300, show_default=True, help="Routing events, agent freed and caller enqueued in turn.")
+@click.option(
+    "--events",
+    type=int,
+    default=300,
+    show_default=True,
+    help="Routing events, agent freed and caller enqueued in turn.",
+)
 @click.option("--json", "as_json", is_flag=True)
 def bench_acd(agents: int, skills: int, waiting: int, events: int, as_json: bool) -> None:
     """Routing decision latency: ccctl's router vs a mod_callcenter-style 100 ms poller, same database."""

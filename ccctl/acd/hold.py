@@ -51,6 +51,11 @@ def wait_for_agent(acd: AcdEngine, ticket: QueueTicket, recorder: SessionRecorde
     rules = ticket.rules
     entered = ticket.entered_at or acd.clock()
     announced, overflowed = acd.clock(), False
+    # an agent's busy or refusing phone must not end the patient's call (switch_channel_handle_cause
+    # hangs up on USER_BUSY, CALL_REJECTED... otherwise): the caller keeps their place instead
+    yield Execute("set", "continue_on_fail=true")
+    if recorder.recordings_dir:  # patient on the left channel, agent on the right (record_session)
+        yield Execute("set", "RECORD_STEREO=true")
     if rules.callback_key:
         yield Execute("set", f"playback_terminators={rules.callback_key}")
     while True:

@@ -66,8 +66,8 @@ def _agent_skills(session: Session) -> dict[int, dict[str, int]]:
 
 
 def _shown_state(agent: Agent, now: datetime) -> str:
-    """A lapsed reservation or wrap-up shows as idle at once, before the router next runs."""
-    if agent.state in ("reserved", "wrapup") and agent.reserved_until is not None and agent.reserved_until < now:
+    """A lapsed reservation, wrap-up or rest shows as idle at once, before the router next runs."""
+    if agent.state in store.LAPSING and agent.reserved_until is not None and agent.reserved_until < now:
         return "idle"
     return agent.state
 

@@ -36,6 +36,10 @@ class QueueRules:
     wrapup_seconds: float = 10.0
     no_answer_timeout: float = 20.0
     max_no_answer: int = 3  # then the agent goes On Break and an alarm is raised
+    # seconds an agent rests after a missed offer, by cause (mod_callcenter's agent *_delay_time)
+    busy_delay_seconds: float = 0.0  # their phone was busy (USER_BUSY)
+    reject_delay_seconds: float = 0.0  # they refused the call (CALL_REJECTED)
+    no_answer_delay_seconds: float = 0.0  # it rang out
     overflow_after_seconds: float = 0.0  # 0 = never
     overflow_action: str = ""
     overflow_level: int = 1  # lower-level: the minimum level once overflowed

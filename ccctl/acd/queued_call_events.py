@@ -130,7 +130,7 @@ class QueuedCallEvents:
             for agent in agents:
                 if entry is not None:
                     store.add_event(session, entry, "no_answer", now, agent.agent_id, detail=cause)
-                if store.note_no_answer(session, agent.agent_id, rules, now):
+                if store.note_no_answer(session, agent.agent_id, rules, now, cause):
                     benched.append(agent.name)
             if entry is not None and entry.status == store.OFFERED:
                 entry.status, entry.agent_id, entry.updated_at = store.WAITING, None, now

@@ -32,9 +32,13 @@ def load_queues(session: Session) -> dict[str, QueueRules]:
     }
 
 
+# states that end by themselves at agents.reserved_until: an offer, wrap-up, the rest after a refused call
+LAPSING = ("reserved", "wrapup", "resting")
+
+
 def _free_now(now):
-    """Available agents who are idle, or whose reservation or wrap-up has run out (`now`: value or bindparam)."""
-    lapsed = and_(Agent.state.in_(("reserved", "wrapup")), Agent.reserved_until < now)
+    """Available agents who are idle, or whose reservation, wrap-up or rest has run out (`now`: value or bindparam)."""
+    lapsed = and_(Agent.state.in_(LAPSING), Agent.reserved_until < now)
     return and_(Agent.status == "available", or_(Agent.state == "idle", lapsed))
 
 
@@ -238,13 +242,23 @@ def set_agent_state(session: Session, agent_id: int, state: str, now: datetime, 
     )
 
 
-def note_no_answer(session: Session, agent_id: int, rules: QueueRules, now: datetime) -> bool:
-    """Count a missed offer; True when the agent reached max_no_answer and was put On Break (alarm raised)."""
+def note_no_answer(session: Session, agent_id: int, rules: QueueRules, now: datetime, cause: str = "") -> bool:
+    """Count a missed offer; True when the agent reached max_no_answer and was put On Break (alarm raised).
+
+    A busy phone (USER_BUSY), a refused call (CALL_REJECTED) or no answer rests the agent for the queue's
+    busy_delay / reject_delay / no_answer_delay seconds (mod_callcenter's *_delay_time) before the next offer.
+    """
     agent = session.get(Agent, agent_id)
     if agent is None:
         return False
     agent.no_answer_count += 1
-    agent.state, agent.state_since, agent.reserved_until, agent.reserved_entry_id = "idle", now, None, None
+    delays = {"USER_BUSY": rules.busy_delay_seconds, "CALL_REJECTED": rules.reject_delay_seconds}
+    rest = delays.get(cause, rules.no_answer_delay_seconds)
+    if rest > 0:
+        agent.state, agent.reserved_until = "resting", now + timedelta(seconds=rest)
+    else:
+        agent.state, agent.reserved_until = "idle", None
+    agent.state_since, agent.reserved_entry_id = now, None
     if rules.max_no_answer and agent.no_answer_count >= rules.max_no_answer:
         agent.status = "on_break"
         session.add(QueueEvent(at=now, queue=rules.name, call_uuid="", kind="agent_on_break", agent_id=agent.id))

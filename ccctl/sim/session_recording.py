@@ -14,17 +14,17 @@ from ccctl.sim.media import RATE
 if TYPE_CHECKING:
     from ccctl.sim.session import Session
 
-CHANNELS = 2  # stereo: caller left, agent right (RECORD_STEREO)
 BITS = 16
 
 
-def silent_wav(seconds: float = 0.1) -> bytes:
+def silent_wav(seconds: float = 0.1, channels: int = 1) -> bytes:
+    """channels 2 with RECORD_STEREO=true (caller left, agent right), else the legs mixed into one."""
     frames = int(RATE * seconds)
-    data = b"\0" * (frames * CHANNELS * BITS // 8)
-    block = CHANNELS * BITS // 8
+    data = b"\0" * (frames * channels * BITS // 8)
+    block = channels * BITS // 8
     header = struct.pack(
         "<4sI4s4sIHHIIHH4sI",
-        b"RIFF", 36 + len(data), b"WAVE", b"fmt ", 16, 1, CHANNELS, RATE, RATE * block, block, BITS, b"data", len(data),
+        b"RIFF", 36 + len(data), b"WAVE", b"fmt ", 16, 1, channels, RATE, RATE * block, block, BITS, b"data", len(data),
     )  # fmt: skip
     return header + data
 
@@ -37,7 +37,8 @@ def record_session(session: Session, data: str) -> None:
     try:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         with open(path, "wb") as out:
-            out.write(silent_wav())
+            stereo = (ch.get_var("RECORD_STEREO") or "").lower() in ("true", "yes", "on", "1")
+            out.write(silent_wav(channels=2 if stereo else 1))
     except OSError:
         return  # FreeSWITCH logs the failure and the call goes on unrecorded
     ch.fire("RECORD_START", extra=[("Record-File-Path", path)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import wave
 from datetime import UTC, datetime, timedelta
 
 import gevent
@@ -58,6 +59,8 @@ def test_queued_caller_reaches_the_skilled_agent_and_is_recorded(db_url, tmp_pat
     assert bob.calls_answered == 1 and bob.state == "wrapup"
     recordings = list((tmp_path / "recordings").rglob("*.wav"))
     assert [r.name for r in recordings] == [f"{outcome.uuid}.wav"]
+    with wave.open(str(recordings[0])) as wav:
+        assert wav.getnchannels() == 2  # RECORD_STEREO: patient and agent on their own channels
     assert recording_rows(db_url) == [(outcome.uuid, str(recordings[0]), "bob", "cardio")]
 
 
@@ -285,3 +288,23 @@ def test_hold_music_stops_as_soon_as_an_agent_is_free(sqlite_url, tmp_path):
         assert wait_until(lambda: agent_rows(sqlite_url)["ann"].calls_answered == 1, timeout=20)
         call.wait(30)
         site.wait_idle()
+
+
+def test_an_agent_whose_phone_is_busy_rests_for_the_queues_busy_delay(sqlite_url, tmp_path):
+    """mod_callcenter's busy_delay_time: a busy phone is not rung again at once (nor benched by repeats)."""
+    settings = acd_settings(sqlite_url, tmp_path)
+    add_agents(sqlite_url, {"ann": ("1001", "cardio")})
+    queue(sqlite_url, busy_delay_seconds=60)
+    with AcdSite(settings, {"1001": AgentEndpoint(answer_after=1, reject_cause="USER_BUSY")}) as site:
+        call = site.switch.place_call(CallerScript("13800000001", "7000", [], hangup_after=150, context="public"))
+        assert call.wait(30) is not None
+        site.wait_idle()
+    assert [(kind, agent) for _, kind, agent in events(sqlite_url)] == [
+        ("entered", None),
+        ("offered", "ann"),
+        ("no_answer", "ann"),
+        ("abandoned", None),
+    ]
+    ann = agent_rows(sqlite_url)["ann"]
+    assert ann.status == "available" and ann.state == "resting" and ann.no_answer_count == 1
+    assert 50 < (ann.reserved_until - ann.state_since).total_seconds() <= 60
