@@ -24,6 +24,8 @@ from ccctl.records.models import Agent
 # mode -> (eavesdrop_whisper_aleg, eavesdrop_whisper_bleg) on the supervisor's leg
 MODES = {"listen": ("false", "false"), "whisper": ("false", "true"), "barge": ("true", "true")}
 _EXTENSION = re.compile(r"^[A-Za-z0-9_.+-]{1,32}$")
+# switch_channel_callstate names of an answered leg: a hold and unhold leave it UNHELD, not ACTIVE
+ANSWERED_CALLSTATES = ("ACTIVE", "HELD", "UNHELD")
 # FreeSWITCH answers `originate` once the supervisor picked up; ringing longer than this fails
 RING_SECONDS = 30
 
@@ -69,7 +71,7 @@ def find_agent_channel(channels: list[dict], extension: str) -> dict | None:
         row
         for row in channels
         if _is_agents_leg(row, extension)
-        and row.get("callstate") == "ACTIVE"
+        and row.get("callstate") in ANSWERED_CALLSTATES
         and row.get("application") not in ("eavesdrop", "three_way")  # a supervisor's own listening leg
     ]
     live.sort(key=lambda row: int(row.get("created_epoch") or 0))

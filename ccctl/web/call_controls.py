@@ -21,7 +21,7 @@ ACTIONS = ("hold", "unhold", "hangup", "transfer")
 
 
 def control_command(action: str, call_uuid: str, target: str = "", context: str = "default") -> str:
-    """The FreeSWITCH api command of an action on the caller's channel (mod_commands syntax)."""
+    """The FreeSWITCH api command of an action (mod_commands syntax); hold names the agent's leg."""
     if action == "hold":
         return f"uuid_hold {call_uuid}"
     if action == "unhold":
@@ -31,20 +31,33 @@ def control_command(action: str, call_uuid: str, target: str = "", context: str 
     return f"uuid_transfer {call_uuid} {target} XML {context}"
 
 
-def _api(command: str):
-    """FreeSWITCH's answer, or a JSON error response when the inbound connection cannot carry it."""
+def _raw_api(command: str):
+    """(FreeSWITCH's answer, None), or (None, a JSON error response) when the inbound connection cannot carry it."""
     inbound = getattr(web().controller, "inbound", None)
     if inbound is None:
         return None, (jsonify(error="no inbound ESL connection to FreeSWITCH"), 503)
     from ccctl.esl.inbound import EslCommandError, EslUnavailable
 
     try:
-        reply = inbound.api(command).strip()
+        return inbound.api(command).strip(), None
     except (EslUnavailable, EslCommandError) as exc:
         return None, (jsonify(error=f"FreeSWITCH: {exc}"), 503)
-    if not reply.startswith("+OK"):
+
+
+def _api(command: str):
+    """As _raw_api, and an answer other than +OK is an error response too."""
+    reply, error = _raw_api(command)
+    if error is None and not reply.startswith("+OK"):
         return None, (jsonify(error=f"FreeSWITCH refused: {reply.removeprefix('-ERR').strip()}"), 409)
-    return reply, None
+    return reply, error
+
+
+def _partner(call_uuid: str):
+    """The uuid of the leg bridged to this one (its signal_bond), or a JSON error response."""
+    partner, error = _raw_api(f"uuid_getvar {call_uuid} signal_bond")
+    if error is None and (not partner or partner == "_undef_" or partner.startswith("-")):
+        return None, (jsonify(error="this call is not connected to an agent's phone now"), 409)
+    return partner, error
 
 
 @call_controls.post("/api/v1/calls/<call_uuid>/control")
@@ -63,7 +76,14 @@ def control(call_uuid: str):
         with ctx.transaction() as db:
             if not ctx.screen_pops.may_wrap_up(db, g.user.agent, call_uuid):
                 return jsonify(error="this call was not offered to you"), 403
-    reply, error = _api(control_command(action, call_uuid, target))
+    subject = call_uuid
+    if action in ("hold", "unhold"):
+        # switch_ivr_hold holds the channel named and plays hold music to its partner: to let the
+        # patient hear the music, the agent's leg (the caller's partner) is the one held
+        subject, error = _partner(call_uuid)
+        if error:
+            return error
+    reply, error = _api(control_command(action, subject, target))
     if error:
         return error
     log.info("%s %s call %s%s", g.user.name, action, call_uuid, f" to {target}" if target else "")

@@ -64,6 +64,11 @@ def patients(sqlite_url):
     return ids
 
 
+def show(element_id: str, page, text: str) -> None:
+    """Set an element's text from the test (so the next wait sees the page's own answer, not the last one)."""
+    page.evaluate("([id, text]) => { document.getElementById(id).textContent = text; }", [element_id, text])
+
+
 def base_of(site) -> str:
     host, port = site.controller.web_address
     return f"http://{host}:{port}"
@@ -115,6 +120,17 @@ def test_agent_transfers_the_call_to_another_agent_from_the_workstation(sqlite_u
         page.wait_for_selector("#pop-patient:not([hidden])")
         page.wait_for_function("() => !document.querySelector('button.xfer').disabled")
         assert wait_until(lambda: agent_rows(sqlite_url)["agent1"].state == "in_call")  # the pop comes at ringing
+        # hold: the agent's phone is held and the patient hears the hold music; then back
+        patient = site.switch.channels[call.uuid]
+        agent_leg = next(ch for ch in site.switch.channels.values() if "/1001@" in ch.name)
+        page.click("button.control[data-action=hold]")
+        page.wait_for_selector("#control-result:text('Done.')")
+        assert "CF_HOLD" in agent_leg.flags
+        assert wait_until(lambda: patient.get_var("current_application_data") == "local_stream://moh")
+        show("control-result", page, "")
+        page.click("button.control[data-action=unhold]")
+        page.wait_for_selector("#control-result:text('Done.')")
+        assert wait_until(lambda: "CF_HOLD" not in agent_leg.flags)
         set_status(sqlite_url, "agent2", "On Break")
         page.fill("#xfer-agent", "agent2")
         page.click("button.xfer[data-kind=blind][data-to=agent]")
