@@ -15,16 +15,19 @@ The latency is from the event's commit to the decision (the agent reserved for a
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import create_engine, delete, make_url, select, text, update
 from sqlalchemy.orm import Session
 
 from ccctl.acd.agents import add_queue
@@ -265,15 +268,44 @@ def run_reference(url: str, queues: list[str], waiting: int, events: int, seed: 
     return result
 
 
-def run(agents: int = 500, skills: int = 20, waiting: int = 200, events: int = 300, seed: int = 1) -> dict:
+@contextmanager
+def scratch_database(server_url: str, name: str, tmp: str) -> Iterator[str]:
+    """A fresh database per side: a SQLite file, or on a PostgreSQL server a database created and dropped here."""
+    if not server_url:
+        yield f"sqlite:///{Path(tmp) / f'{name}.db'}"
+        return
+    url = make_url(server_url)
+    if url.get_backend_name() != "postgresql":
+        raise ValueError(f"bench acd --database: {url.get_backend_name()} is not PostgreSQL (SQLite is the default)")
+    database = f"ccctl_bench_acd_{name}_{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{database}"'))
+        yield url.set(database=database).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def run(
+    agents: int = 500, skills: int = 20, waiting: int = 200, events: int = 300, seed: int = 1, database: str = ""
+) -> dict:
+    """Both sides, one fresh database each: SQLite files, or databases on the PostgreSQL server `database`."""
     if skills <= QUIET or agents <= QUIET_AGENTS:
         raise ValueError(f"bench acd needs more than {QUIET} skills and more than {QUIET_AGENTS} agents")
-    results = {"agents": agents, "skills": skills, "waiting": waiting}
+    results = {
+        "agents": agents,
+        "skills": skills,
+        "waiting": waiting,
+        "database": "postgresql" if database else "sqlite",
+    }
     with tempfile.TemporaryDirectory(prefix="bench-acd-") as tmp:
         for name, runner in (("ccctl", run_ccctl), ("reference", run_reference)):
-            url = f"sqlite:///{Path(tmp) / f'{name}.db'}"
-            queues = build_site(url, agents, skills, random.Random(seed))
-            results[name] = runner(url, queues, waiting, events, seed)
+            with scratch_database(database, name, tmp) as url:
+                queues = build_site(url, agents, skills, random.Random(seed))
+                results[name] = runner(url, queues, waiting, events, seed)
     for pct in ("p50", "p99"):
         ours = max(results["ccctl"][f"{pct}_ms"], 1e-9)
         results[f"speedup_{pct}"] = round(results["reference"][f"{pct}_ms"] / ours, 1)

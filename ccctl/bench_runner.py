@@ -73,7 +73,7 @@ def format_calls(result: dict, rate: float, seconds: float, concurrent: int) -> 
 def format_acd(result: dict) -> str:
     width = 30
     ours, ref = result["ccctl"], result["reference"]
-    head = f"acd: {result['agents']} agents, {result['skills']} skills, {result['waiting']} waiting"
+    head = f"acd on {result['database']}: {result['agents']} agents, {result['skills']} skills, {result['waiting']} waiting"
     lines = [head, f"{'decision latency, ms':<{width}} {'ccctl':>12} {'reference':>12}"]
     for key in ("events", "p50_ms", "p99_ms", "mean_ms"):
         lines.append(f"{key:<{width}} {ours[key]:>12} {ref[key]:>12}")
@@ -89,9 +89,12 @@ def format_acd(result: dict) -> str:
     return "\n".join(lines)
 
 
-def run_acd_bench(agents: int = 500, skills: int = 20, waiting: int = 200, events: int = 300) -> dict:
+def run_acd_bench(
+    agents: int = 500, skills: int = 20, waiting: int = 200, events: int = 300, database: str = ""
+) -> dict:
     """ccctl's router vs a mod_callcenter-style poller on the same database; "text" is the table."""
-    result = _bench_module("bench_acd").run(agents=agents, skills=skills, waiting=waiting, events=events)
+    bench = _bench_module("bench_acd")
+    result = bench.run(agents=agents, skills=skills, waiting=waiting, events=events, database=database)
     result["text"] = format_acd(result)
     return result
 

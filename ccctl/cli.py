@@ -177,12 +177,21 @@ def bench_calls(ctx, rate: float, seconds: float, concurrent: int, emulators: in
     show_default=True,
     help="Routing events, agent freed and caller enqueued in turn.",
 )
+@click.option(
+    "--database",
+    default="",
+    metavar="URL",
+    help="A PostgreSQL server (postgresql://user@host/db) where each side gets a scratch database; default SQLite files.",
+)
 @click.option("--json", "as_json", is_flag=True)
-def bench_acd(agents: int, skills: int, waiting: int, events: int, as_json: bool) -> None:
+def bench_acd(agents: int, skills: int, waiting: int, events: int, database: str, as_json: bool) -> None:
     """Routing decision latency: ccctl's router vs a mod_callcenter-style 100 ms poller, same database."""
     from ccctl.bench_runner import run_acd_bench
 
-    result = run_acd_bench(agents=agents, skills=skills, waiting=waiting, events=events)
+    try:
+        result = run_acd_bench(agents=agents, skills=skills, waiting=waiting, events=events, database=database)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     click.echo(json.dumps(result, indent=2) if as_json else result["text"])
 
 

@@ -37,3 +37,28 @@ def test_bench_acd_compares_the_router_with_a_polling_reference():
         assert result[side]["agent_freed"]["events"] == 3 and result[side]["caller_enqueued"]["events"] == 2
     assert result["reference"]["queries_per_pass"] >= 1  # one query per waiting caller, as mod_callcenter does
     assert "decision latency" in result["text"] and "caller enqueued p50 / p99" in result["text"]
+
+
+def test_bench_acd_runs_on_a_postgresql_server_in_scratch_databases(postgres_url):
+    from sqlalchemy import create_engine, text
+
+    command = [sys.executable, "-m", "ccctl.cli", "bench", "acd", "--agents", "40", "--skills", "8", "--waiting", "20"]
+    run = subprocess.run(
+        [*command, "--events", "4", "--database", postgres_url, "--json"], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["database"] == "postgresql" and result["text"].startswith("acd on postgresql")
+    assert result["ccctl"]["events"] == 4 and result["reference"]["events"] == 4
+    engine = create_engine(postgres_url)
+    with engine.connect() as connection:  # the scratch databases are gone again
+        left = connection.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 'ccctl_bench_acd_%'")).all()
+    engine.dispose()
+    assert left == []
+
+
+def test_bench_acd_refuses_a_database_that_is_not_postgresql():
+    command = [sys.executable, "-m", "ccctl.cli", "bench", "acd", "--database", "mysql://root@localhost/x"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert "bench acd --database: mysql is not PostgreSQL (SQLite is the default)" in run.stderr
