@@ -5,6 +5,8 @@ The bench/ directory sits beside the package in a source checkout (or an editabl
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -86,15 +88,45 @@ def format_acd(result: dict) -> str:
     lines.append(f"{'reference SQL queries per pass':<{width}} {'':>12} {ref['queries_per_pass']:>12}")
     lines.append(f"{'reference pass ms (then 100 ms)':<{width}} {'':>12} {ref['pass_ms']:>12}")
     lines.append(f"speed-up: p50 x{result['speedup_p50']}, p99 x{result['speedup_p99']}")
+    switch = result.get("through_switch")
+    if switch and switch.get("events"):
+        lines.append(
+            f"ccctl, agent freed -> bridge at the switch (emulator, {switch['events']} events): "
+            f"p50 {switch['p50_ms']} / p99 {switch['p99_ms']} ms"
+        )
     return "\n".join(lines)
 
 
+def _through_switch(events: int) -> dict:
+    """bench/bench_acd_switch.py in its own process: it needs gevent's monkey patching, the decision
+    bench's reference poller needs real threads."""
+    _bench_module("bench_acd_switch")
+    code = (
+        "from gevent import monkey; monkey.patch_all(); import json, sys; "
+        "from bench.bench_acd_switch import run; print(json.dumps(run(events=int(sys.argv[1]))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(events)], cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise BenchUnavailable(f"bench acd through the switch failed: {last}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def run_acd_bench(
-    agents: int = 500, skills: int = 20, waiting: int = 200, events: int = 300, database: str = ""
+    agents: int = 500,
+    skills: int = 20,
+    waiting: int = 200,
+    events: int = 300,
+    database: str = "",
+    switch_events: int = 100,
 ) -> dict:
     """ccctl's router vs a mod_callcenter-style poller on the same database; "text" is the table."""
     bench = _bench_module("bench_acd")
     result = bench.run(agents=agents, skills=skills, waiting=waiting, events=events, database=database)
+    if switch_events:
+        result["through_switch"] = _through_switch(switch_events)
     result["text"] = format_acd(result)
     return result
 

@@ -183,13 +183,22 @@ def bench_calls(ctx, rate: float, seconds: float, concurrent: int, emulators: in
     metavar="URL",
     help="A PostgreSQL server (postgresql://user@host/db) where each side gets a scratch database; default SQLite files.",
 )
+@click.option(
+    "--switch-events",
+    type=int,
+    default=100,
+    show_default=True,
+    help="Agents freed with the emulator in the loop (freed -> bridge at the switch); 0 skips it.",
+)
 @click.option("--json", "as_json", is_flag=True)
-def bench_acd(agents: int, skills: int, waiting: int, events: int, database: str, as_json: bool) -> None:
+def bench_acd(
+    agents: int, skills: int, waiting: int, events: int, database: str, switch_events: int, as_json: bool
+) -> None:
     """Routing decision latency: ccctl's router vs a mod_callcenter-style 100 ms poller, same database."""
     from ccctl.bench_runner import run_acd_bench
 
     try:
-        result = run_acd_bench(agents=agents, skills=skills, waiting=waiting, events=events, database=database)
+        result = run_acd_bench(agents, skills, waiting, events, database, switch_events)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     click.echo(json.dumps(result, indent=2) if as_json else result["text"])

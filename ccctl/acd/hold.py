@@ -91,9 +91,10 @@ def _ring(acd: AcdEngine, ticket: QueueTicket, offer: Offer, recorder: SessionRe
     path = recorder.path_for(acd.clock())
     if path:
         yield Execute("record_session", path)
-    acd.offered(ticket.entry_id, recorder.call_uuid, offer.agents)
-    yield Execute("set", f"cc_queue={offer.queue}")
-    yield Execute("set", f"cc_agent={offer.agents[0].name}")
+    # one command for both call variables: every round trip before `bridge` is time the patient waits
+    names = (offer.queue.replace("|", "/"), offer.agents[0].name.replace("|", "/"))
+    yield Execute("multiset", "^^|cc_queue={}|cc_agent={}".format(*names))
+    acd.offered(ticket.entry_id, recorder.call_uuid, offer.agents)  # its database write follows the bridge
     result = yield Execute("bridge", dial_string(offer, rules.no_answer_timeout, acd.domain))
     if not bridged(result):
         acd.not_answered(ticket.entry_id, offer.agents, result.variable("originate_disposition"), rules)

@@ -47,6 +47,11 @@ class QueuedCallEvents:
                 session.execute(update(Agent).where(Agent.id.in_(ids)).values(last_offered_at=now))
             return entry
 
+        # stored once the caller's greenlet has sent its `bridge` (this greenlet runs when it waits for
+        # the answer): the write costs the patient no time; the answer's write comes after it
+        gevent.spawn(self._store_offer, work, agents)
+
+    def _store_offer(self, work, agents: list[AgentCandidate]) -> None:
         entry = self.in_db(work)
         if entry is not None:
             for agent in agents:

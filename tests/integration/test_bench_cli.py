@@ -28,7 +28,10 @@ def test_bench_calls_compares_both_controllers():
 def test_bench_acd_compares_the_router_with_a_polling_reference():
     command = [sys.executable, "-m", "ccctl.cli", "bench", "acd", "--agents", "40", "--skills", "8"]
     run = subprocess.run(
-        [*command, "--waiting", "20", "--events", "5", "--json"], capture_output=True, text=True, timeout=120
+        [*command, "--waiting", "20", "--events", "5", "--switch-events", "3", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
@@ -37,6 +40,9 @@ def test_bench_acd_compares_the_router_with_a_polling_reference():
         assert result[side]["agent_freed"]["events"] == 3 and result[side]["caller_enqueued"]["events"] == 2
     assert result["reference"]["queries_per_pass"] >= 1  # one query per waiting caller, as mod_callcenter does
     assert "decision latency" in result["text"] and "caller enqueued p50 / p99" in result["text"]
+    # the whole way, router to the switch starting `bridge` on a caller's channel, through the emulator
+    assert result["through_switch"]["events"] == 3 and result["through_switch"]["p50_ms"] > 0
+    assert "agent freed -> bridge at the switch (emulator, 3 events)" in result["text"]
 
 
 def test_bench_acd_runs_on_a_postgresql_server_in_scratch_databases(postgres_url):
@@ -44,7 +50,10 @@ def test_bench_acd_runs_on_a_postgresql_server_in_scratch_databases(postgres_url
 
     command = [sys.executable, "-m", "ccctl.cli", "bench", "acd", "--agents", "40", "--skills", "8", "--waiting", "20"]
     run = subprocess.run(
-        [*command, "--events", "4", "--database", postgres_url, "--json"], capture_output=True, text=True, timeout=120
+        [*command, "--events", "4", "--switch-events", "0", "--database", postgres_url, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
