@@ -31,6 +31,7 @@ class QueueRules:
     name: str
     skills: dict[str, int] = field(default_factory=dict)  # skill -> minimum level (1 = any)
     strategy: str = "longest-idle-agent"
+    priority: int = 0  # higher: its callers go before other queues' callers for an agent who serves both
     max_wait_seconds: float = 600.0
     max_length: int = 0  # 0 = unlimited
     wrapup_seconds: float = 10.0

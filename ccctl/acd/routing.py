@@ -33,9 +33,15 @@ class Assignment:
     agents: list[AgentCandidate] = field(default_factory=list)
 
 
-def caller_order(callers: list[WaitingCaller]) -> list[WaitingCaller]:
-    """Higher priority first, then who came first: members or urgent callers pass ordinary ones."""
-    return sorted(callers, key=lambda c: (-c.priority, c.entered_at, c.entry_id))
+def caller_order(callers: list[WaitingCaller], queues: dict[str, QueueRules] | None = None) -> list[WaitingCaller]:
+    """The queue's priority first (an agent of two queues serves the higher one's callers first, like
+    app_queue's weight), then the caller's (members or urgent callers pass ordinary ones), then arrival."""
+
+    def weight(caller: WaitingCaller) -> int:
+        rules = queues.get(caller.queue) if queues else None
+        return rules.priority if rules is not None else 0
+
+    return sorted(callers, key=lambda c: (-weight(c), -c.priority, c.entered_at, c.entry_id))
 
 
 def qualifies(agent: AgentCandidate, skills: dict[str, int], min_level: int) -> bool:
@@ -66,7 +72,7 @@ def plan_assignments(
     rng = rng or random.Random()
     free = {a.agent_id: a for a in agents}
     plan: list[Assignment] = []
-    for caller in caller_order(callers):
+    for caller in caller_order(callers, queues):
         if not free:
             break
         rules = queues.get(caller.queue)

@@ -83,6 +83,17 @@ def test_priority_goes_ahead_of_arrival_and_each_agent_is_used_once():
     assert [(p.entry_id, p.agents[0].name) for p in plan] == [(2, "bob"), (1, "ann")]
 
 
+def test_a_higher_priority_queue_is_served_first_by_an_agent_of_both():
+    queues = {
+        "routine": QueueRules("routine", {"cardio": 1}),
+        "urgent": QueueRules("urgent", {"cardio": 1}, priority=5),
+    }
+    callers = [WaitingCaller(1, "routine", 9, at(0)), WaitingCaller(2, "urgent", 0, at(30))]
+    plan = plan_assignments(callers, agents()[:1], queues)
+    # before the routine caller who came earlier with a higher caller priority
+    assert [(p.entry_id, p.agents[0].name) for p in plan] == [(2, "ann")]
+
+
 def test_callers_of_an_unknown_queue_wait_without_blocking_others():
     queues = {"q": QueueRules("q", {"cardio": 1})}
     callers = [WaitingCaller(1, "gone", 9, at(0)), WaitingCaller(2, "q", 0, at(5))]
