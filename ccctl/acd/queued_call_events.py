@@ -78,12 +78,14 @@ class QueuedCallEvents:
         if call_ids & set(self._ringing):
             return  # the first answer: channel_bridged has it
         channels = {value for value in (event.get("Channel-Name"), event.get("Other-Leg-Channel-Name")) if value}
-        gevent.spawn(self._transfer_outcome, call_ids, channels, self.clock())
+        called_back = frozenset(self._callback_channels[i] for i in call_ids if i in self._callback_channels)
+        gevent.spawn(self._transfer_outcome, call_ids, channels, self.clock(), called_back)
 
-    def _transfer_outcome(self, call_ids: set[str], channels: set[str], at: datetime) -> None:
+    def _transfer_outcome(self, call_ids: set[str], channels: set[str], at: datetime, entry_ids: frozenset) -> None:
         from ccctl.acd.transfer import bridge_outcome
 
-        for kind, agent, entry in self.in_db(lambda session: bridge_outcome(session, call_ids, channels, at)):
+        outcome = self.in_db(lambda session: bridge_outcome(session, call_ids, channels, at, entry_ids))
+        for kind, agent, entry in outcome:
             self._fire(kind, agent, entry.call_uuid, entry.patient_id, entry.queue)
         self.wake()
 

@@ -173,16 +173,18 @@ def finish_transfer(api: Api, session: Session, from_agent: str, complete: bool)
     return TransferResult("complete" if complete else "cancel", first.name, target.name, entry.call_uuid)
 
 
-def bridge_outcome(session: Session, call_ids: set[str], channels: set[str], now: datetime) -> list[tuple]:
+def bridge_outcome(
+    session: Session, call_ids: set[str], channels: set[str], now: datetime, entry_ids: frozenset[int] = frozenset()
+) -> list[tuple]:
     """A CHANNEL_BRIDGE seen by the caller's controller: hand-overs and failed transfers it settles.
 
+    `entry_ids`: queue entries whose live channel is not their call_uuid (a called-back patient).
     Returns (kind, agent name, entry) for each: "transferred" when a channel names the reserved
     target, "transfer_failed" when the caller is with their first agent again.
     """
     done = []
-    entries = session.scalars(
-        select(QueueEntry).where(QueueEntry.call_uuid.in_(call_ids), QueueEntry.status == store.BRIDGED)
-    ).all()
+    ours = or_(QueueEntry.call_uuid.in_(call_ids), QueueEntry.id.in_(sorted(entry_ids)))
+    entries = session.scalars(select(QueueEntry).where(ours, QueueEntry.status == store.BRIDGED)).all()
     for entry in entries:
         request, target = _pending(session, entry)
         if request is None or target is None:
