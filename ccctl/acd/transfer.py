@@ -146,12 +146,15 @@ def request_transfer(
         detail, name, command = f"blind queue={to_queue}", to_queue, f"uuid_kill {leg}"
     store.add_event(session, entry, REQUESTED, now, first.id, detail=detail)
     session.commit()
-    reply = api(command).strip()
+    try:
+        reply = api(command).strip()
+    except (TransferError, MonitorError) as exc:  # the switch went away: undo, or the request would block retries
+        reply = f"-ERR {exc}"
     if not reply.startswith("+OK"):
         store.add_event(session, entry, FAILED, utc_now(), first.id, detail=reply.removeprefix("-ERR").strip()[:80])
         store.release_reserved(session, entry.id, utc_now())
         session.commit()
-        raise TransferError(f"FreeSWITCH refused the transfer of {first.name!r}'s call: {reply[:80]}")
+        raise TransferError(f"FreeSWITCH did not take the transfer (agent {first.name!r}): {reply[:80]}")
     return TransferResult("warm" if warm else "blind", first.name, name, entry.call_uuid)
 
 

@@ -73,3 +73,36 @@ def test_the_caller_back_with_the_first_agent_is_a_failed_transfer_and_frees_the
         assert agents["bob"].state == "idle" and agents["ann"].state == "in_call"
         assert session.get(QueueEntry, entry.id).agent_id == agents["ann"].id
     engine.dispose()
+
+
+def test_a_switch_lost_mid_request_undoes_the_reservation_and_allows_a_retry(db_url):
+    """The ESL connection fails when the transfer command goes out: the target is free again, nothing pending."""
+    import json
+
+    import pytest
+
+    from ccctl.acd.transfer import TransferError, request_transfer
+
+    _site(db_url)
+    legs = {"rows": [{"uuid": "ann-leg", "name": "sofia/internal/1001@cc.local", "callstate": "ACTIVE"}]}
+
+    def switch_gone_after_lookup(command: str) -> str:
+        if command.startswith("show channels"):
+            return json.dumps(legs)
+        raise TransferError("FreeSWITCH: connection lost")
+
+    engine = make_engine(db_url)
+    with Session(engine, expire_on_commit=False) as session:
+        entry = QueueEntry(queue="cardio", call_uuid="call-1", status=store.BRIDGED, owner="me")
+        entry.agent_id = session.scalar(select(Agent.id).where(Agent.name == "ann"))
+        entry.entered_at = entry.updated_at = T0
+        session.add(entry)
+        session.commit()
+        for _ in range(2):  # the second attempt is not refused as "already under way"
+            with pytest.raises(
+                TransferError,
+                match=r"FreeSWITCH did not take the transfer \(agent 'ann'\): -ERR FreeSWITCH: connection lost",
+            ):
+                request_transfer(switch_gone_after_lookup, session, "ann", to_agent="bob", warm=True)
+            assert session.scalar(select(Agent.state).where(Agent.name == "bob")) == "idle"
+    engine.dispose()
