@@ -41,8 +41,8 @@ def queue_call(
     if ticket.refused or ticket.rules is None:
         return "refused"  # no such queue: the node falls back to its hand-off dial string
     # if this controller dies the switch keeps the caller (socket_resume) and names the entry to whoever adopts it
-    yield Execute("set", f"cc_queue_entry={ticket.entry_id}")
-    yield Execute("set", "socket_resume=true")
+    # one command: the moment between the entry's commit and the switch knowing to keep the caller is short
+    yield Execute("multiset", f"cc_queue_entry={ticket.entry_id} socket_resume=true")
     return (yield from wait_for_agent(acd, ticket, recorder, caller_number))
 
 

@@ -28,6 +28,8 @@ def test_callers_waiting_when_the_controller_dies_are_all_served_by_the_next_one
         ]
         first = site.controller.acd
         assert wait_until(lambda: len(first.snapshot()["queues"][0]["waiting"]) == 3)
+        # in line means the switch was told to keep them too (socket_resume comes just after the entry)
+        assert wait_until(lambda: all(site.switch.channels[h.uuid].get_var("socket_resume") == "true" for h in handles))
 
         site.controller.stop(grace=0)  # its sockets close, the callers stay on the switch, its heartbeat goes
         assert all(site.switch.sessions.get(h.uuid) is not None for h in handles)
