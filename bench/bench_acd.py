@@ -134,6 +134,17 @@ def _settle(db: Session, queues: list[str], owner: str, rng: random.Random) -> N
     db.commit()
 
 
+def _next_event(
+    db: Session, n: int, busy_agents: list[int], quiet_agents: list[int], rng: random.Random
+) -> tuple[str, str]:
+    """Events in turn: a busy agent freed ("agent_freed", ""), or a quiet agent free and the queue a new
+    caller is to join ("caller_enqueued", queue): each side enqueues that caller its own way."""
+    if n % 2 == 0:
+        _free_one(db, busy_agents, rng)
+        return "agent_freed", ""
+    return "caller_enqueued", _quiet_agent_free(db, rng.choice(quiet_agents))
+
+
 def _agent_ids(db: Session) -> tuple[list[int], list[int]]:
     """(agents of the busy queues, quiet agents)."""
     ids = db.scalars(select(Agent.id).order_by(Agent.id)).all()
@@ -178,12 +189,8 @@ def run_ccctl(url: str, queues: list[str], waiting: int, events: int, seed: int)
             acd.route_once()
             freeze_startup_heap()  # as `ccctl serve` does once started
             for n in range(WARMUP + events):
-                if n % 2 == 0:
-                    kind = "agent_freed"
-                    _free_one(db, busy_agents, rng)
-                else:
-                    kind = "caller_enqueued"
-                    queue = _quiet_agent_free(db, rng.choice(quiet_agents))
+                kind, queue = _next_event(db, n, busy_agents, quiet_agents, rng)
+                if queue:
                     acd.route_once()  # the freed quiet agent wakes the router: nobody to take yet
                     acd.enqueue(queue, str(uuid.uuid4()), 0, None)
                 started = time.perf_counter()  # the event is committed; the router is woken
@@ -244,12 +251,8 @@ def run_reference(url: str, queues: list[str], waiting: int, events: int, seed: 
             busy_agents, quiet_agents = _agent_ids(db)
             for n in range(WARMUP + events):
                 reference.decided.clear()
-                if n % 2 == 0:
-                    kind = "agent_freed"
-                    _free_one(db, busy_agents, rng)
-                else:
-                    kind = "caller_enqueued"
-                    queue = _quiet_agent_free(db, rng.choice(quiet_agents))
+                kind, queue = _next_event(db, n, busy_agents, quiet_agents, rng)
+                if queue:
                     db.add(QueueEntry(queue=queue, call_uuid=str(uuid.uuid4()), owner="reference"))
                     db.commit()
                 started = time.perf_counter()

@@ -39,6 +39,14 @@ def _caller_hangs_up(site, call) -> None:
     assert call.wait(30) is not None
 
 
+def _ann_talks_bob_free(site, db_url: str):
+    """A patient's call answered by ann; bob comes back from his break."""
+    call = site.switch.place_call(caller())
+    assert wait_until(lambda: _talking(db_url, "ann"))
+    set_status(db_url, "bob", "Available")
+    return call
+
+
 def _talking(db_url: str, name: str) -> bool:
     return agent_rows(db_url)[name].state == "in_call"
 
@@ -67,9 +75,7 @@ def _kinds(db_url: str) -> list[tuple[str, str | None]]:
 
 def test_blind_transfer_to_a_queue_puts_the_caller_in_line_there(db_url, tmp_path):
     with _site(db_url, tmp_path) as site:
-        call = site.switch.place_call(caller())
-        assert wait_until(lambda: _talking(db_url, "ann"))
-        set_status(db_url, "bob", "Available")
+        call = _ann_talks_bob_free(site, db_url)
 
         result = _cli(site, "ann", "--to-queue", "dermato")
 
@@ -91,9 +97,7 @@ def test_blind_transfer_to_a_queue_puts_the_caller_in_line_there(db_url, tmp_pat
 
 def test_blind_transfer_to_an_agent_rings_that_agent(db_url, tmp_path):
     with _site(db_url, tmp_path) as site:
-        call = site.switch.place_call(caller())
-        assert wait_until(lambda: _talking(db_url, "ann"))
-        set_status(db_url, "bob", "Available")
+        call = _ann_talks_bob_free(site, db_url)
 
         result = _cli(site, "1001", "--to-agent", "bob")
 
@@ -132,9 +136,7 @@ def test_a_transfer_is_refused_with_the_reason_and_nothing_changes(db_url, tmp_p
 @pytest.mark.parametrize("finish", ["--complete", "--cancel"])
 def test_warm_transfer_consults_then_hands_over_or_goes_back(db_url, tmp_path, finish):
     with _site(db_url, tmp_path, bob_talk=LONG_TALK) as site:
-        call = site.switch.place_call(caller())
-        assert wait_until(lambda: _talking(db_url, "ann"))
-        set_status(db_url, "bob", "Available")
+        call = _ann_talks_bob_free(site, db_url)
 
         consult = _cli(site, "ann", "--to-agent", "bob", "--warm")
 
