@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 
-from ccctl.records.database import DatabaseUrlError, database_problem, make_engine, safe_url, sqlite_file
+from ccctl.records.database import command_engine
 from ccctl.records.models import Call
 
 PATH_WIDTH = 60  # the table's path column is cut here; --json has it whole
@@ -75,23 +74,10 @@ def list_calls(
         query = query.where(Call.hotline == hotline)
     if disposition:
         query = query.where(Call.disposition == disposition)
-    try:
-        file = sqlite_file(url)
-    except DatabaseUrlError as exc:
-        raise ListError(str(exc)) from None
-    if file is not None and not file.exists():
-        # do not let a listing create an empty database file
-        raise ListError(f"database {safe_url(url)}: no such file {file} (run `ccctl db upgrade` first)")
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            calls = connection.execute(query).all()
-    except DBAPIError as exc:
-        problem = database_problem(exc)
-        hint = " (run `ccctl db upgrade` first)" if "calls" in problem else ""
-        raise ListError(f"database {safe_url(url)}: {problem}{hint}") from None
-    finally:
-        engine.dispose()
+    # command_engine: a missing SQLite file is refused (a listing must not create an empty one), and
+    # database problems come back as one line
+    with command_engine(url, ListError) as engine, engine.connect() as connection:
+        calls = connection.execute(query).all()
     return [call_dict(call) for call in calls]
 
 
