@@ -16,7 +16,7 @@ Steps = Generator[Execute, AppResult, str]
 
 def dial_string(offer: Offer, timeout: float, domain: str) -> str:
     """Every offered agent's phone at once (one for most strategies), with the no-answer timeout."""
-    targets = [a.contact or f"user/{a.extension}@{domain}" for a in offer.agents]
+    targets = [a.phone(domain) for a in offer.agents]
     # one variable only: a comma inside {} would read as a second dial target to simpler parsers
     return f"{{originate_timeout={int(timeout)}}}" + ",".join(targets)
 

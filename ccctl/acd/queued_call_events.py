@@ -75,7 +75,7 @@ class QueuedCallEvents:
             )
             if value
         }
-        if call_ids & set(self._ringing):
+        if any(call_id in self._ringing for call_id in call_ids):
             return  # the first answer: channel_bridged has it
         channels = {value for value in (event.get("Channel-Name"), event.get("Other-Leg-Channel-Name")) if value}
         called_back = frozenset(self._callback_channels[i] for i in call_ids if i in self._callback_channels)

@@ -166,18 +166,10 @@ def claim(session: Session, entry_id: int, agent_ids: list[int], now: datetime, 
 
 
 def claim_for_transfer(session: Session, agent_id: int, entry_id: int, now: datetime, seconds: float) -> bool:
-    """Reserve one free agent for a call being transferred to them (compare-and-set, like claim)."""
-    taken = session.execute(
-        update(Agent)
-        .where(Agent.id == agent_id, _free_now(now))
-        .values(
-            state="reserved",
-            reserved_until=now + timedelta(seconds=seconds),
-            reserved_entry_id=entry_id,
-            state_since=now,
-        )
-    ).rowcount
-    return taken == 1
+    """Reserve one free agent for a call being transferred to them (the router's compare-and-set)."""
+    until = now + timedelta(seconds=seconds)
+    params = {"agent_ids": [agent_id], "now": now, "until": until, "entry_id": entry_id}
+    return session.connection().execute(_CLAIM_AGENTS, params).rowcount == 1
 
 
 def release_reserved(session: Session, entry_id: int, now: datetime) -> None:

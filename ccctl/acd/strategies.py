@@ -30,6 +30,10 @@ class AgentCandidate:
     def level(self, skill: str) -> int:
         return self.skills.get(skill, 0)
 
+    def phone(self, domain: str) -> str:
+        """Where the agent is rung: their registered contact, else the directory user at `domain`."""
+        return self.contact or f"user/{self.extension}@{domain}"
+
 
 Ranker = Callable[[list[AgentCandidate], dict[str, int], random.Random], list[AgentCandidate]]
 

@@ -89,10 +89,6 @@ def candidate(agent: Agent) -> AgentCandidate:
     return AgentCandidate(agent.id, agent.name, agent.extension, contact=agent.contact)
 
 
-def phone(agent: Agent, domain: str) -> str:
-    return agent.contact or f"user/{agent.extension}@{domain}"
-
-
 def _pending(session: Session, entry: QueueEntry) -> tuple[QueueEvent | None, Agent | None]:
     """The open transfer request of the call (none once it was followed by transferred or failed)."""
     last = session.scalar(
@@ -139,7 +135,7 @@ def request_transfer(
             raise TransferError(f"agent {first.name!r} cannot transfer a call to themselves")
         _reserve(session, target, entry, now, CONSULT_SECONDS if warm else ring_seconds)
         detail, name = f"{'warm' if warm else 'blind'} agent={target.name}", target.name
-        command = f"uuid_broadcast {leg} att_xfer::{phone(target, domain)}" if warm else f"uuid_kill {leg}"
+        command = f"uuid_broadcast {leg} att_xfer::{candidate(target).phone(domain)}" if warm else f"uuid_kill {leg}"
     else:
         if session.scalar(select(Queue.id).where(Queue.name == to_queue)) is None:
             raise TransferError(f"queue {to_queue!r}: no such queue (ccctl queues list)")
