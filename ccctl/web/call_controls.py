@@ -31,17 +31,19 @@ def control_command(action: str, call_uuid: str, target: str = "", context: str 
     return f"uuid_transfer {call_uuid} {target} XML {context}"
 
 
+class _SwitchError(Exception):
+    """The inbound ESL connection could not carry a command (see _switch_api)."""
+
+
 def _raw_api(command: str):
     """(FreeSWITCH's answer, None), or (None, a JSON error response) when the inbound connection cannot carry it."""
-    inbound = getattr(web().controller, "inbound", None)
-    if inbound is None:
-        return None, (jsonify(error="no inbound ESL connection to FreeSWITCH"), 503)
-    from ccctl.esl.inbound import EslCommandError, EslUnavailable
-
+    api, unavailable = _switch_api(_SwitchError)
+    if unavailable:
+        return None, unavailable
     try:
-        return inbound.api(command).strip(), None
-    except (EslUnavailable, EslCommandError) as exc:
-        return None, (jsonify(error=f"FreeSWITCH: {exc}"), 503)
+        return api(command).strip(), None
+    except _SwitchError as exc:
+        return None, (jsonify(error=str(exc)), 503)
 
 
 def _api(command: str):
