@@ -234,7 +234,8 @@ class QueuedCallEvents:
 
         callback_entry = self._callback_channels.pop(call_uuid, None)
 
-        def work(session: Session) -> list[int]:
+        def work(session: Session) -> bool:
+            """Whether an agent was freed (then the router runs at once)."""
             if callback_entry is not None:  # a callback call: its channel is not the queued call's first one
                 entry = session.get(QueueEntry, callback_entry)
             else:
@@ -242,16 +243,13 @@ class QueuedCallEvents:
             if entry is not None and entry.status == store.BRIDGED:
                 # the caller hung up while talking: the bridge's end never reached the hold steps
                 store.settle_hangup_in_talk(session, entry, now)
-                return [entry.agent_id]
+                return True
             if entry is None or entry.status not in (store.WAITING, store.OFFERED) or entry.callback_number:
-                return []
+                return False
             store.add_event(session, entry, "abandoned", now)
             entry.status, entry.updated_at = "abandoned", now
-            reserved = session.scalars(select(Agent).where(Agent.reserved_entry_id == entry.id)).all()
-            for agent in reserved:
-                store.set_agent_state(session, agent.id, "idle", now)
             self._offers.pop(entry.id, None)
-            return [a.id for a in reserved]
+            return store.release_reserved(session, entry.id, now) > 0
 
         if self.in_db(work):
             self.wake()
@@ -281,8 +279,7 @@ class QueuedCallEvents:
             if entry is None:
                 return
             store.add_event(session, entry, "callback_failed", now, detail=reason)
-            for agent in session.scalars(select(Agent).where(Agent.reserved_entry_id == entry_id)):
-                store.set_agent_state(session, agent.id, "idle", now)
+            store.release_reserved(session, entry_id, now)
             if entry.status == store.OFFERED:
                 entry.status, entry.agent_id, entry.updated_at = store.WAITING, None, now
 

@@ -172,13 +172,13 @@ def claim_for_transfer(session: Session, agent_id: int, entry_id: int, now: date
     return session.connection().execute(_CLAIM_AGENTS, params).rowcount == 1
 
 
-def release_reserved(session: Session, entry_id: int, now: datetime) -> None:
-    """Agents still reserved for this call (a transfer that did not happen) go back to Idle."""
-    session.execute(
+def release_reserved(session: Session, entry_id: int, now: datetime) -> int:
+    """Agents still reserved for this call (it left, or a transfer did not happen) go back to Idle; how many."""
+    return session.execute(
         update(Agent)
         .where(Agent.reserved_entry_id == entry_id, Agent.state == "reserved")
         .values(state="idle", state_since=now, reserved_until=None, reserved_entry_id=None)
-    )
+    ).rowcount
 
 
 def talk_started(session: Session, entry: QueueEntry) -> datetime | None:
@@ -296,8 +296,7 @@ def take_back(session: Session, entry: QueueEntry, rules: QueueRules, owner: str
     """A caller back under a live controller: same place in line, old reservations released."""
     from ccctl.acd.engine import QueueTicket
 
-    for agent in session.scalars(select(Agent).where(Agent.reserved_entry_id == entry.id)):
-        set_agent_state(session, agent.id, "idle", now)
+    release_reserved(session, entry.id, now)
     entry.status, entry.agent_id, entry.updated_at, entry.owner = WAITING, None, now, owner
     add_event(session, entry, "readopted", now)
     return QueueTicket(entry.id, rules, entered_at=entry.entered_at, patient_id=entry.patient_id)
