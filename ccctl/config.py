@@ -107,6 +107,8 @@ class FreeswitchSettings:
     domain: str = "cc.local"
     agents_sip_port: int = 5060
     trunk_sip_port: int = 5080
+    # the address both SIP profiles and their RTP bind; empty: the one FreeSWITCH detects ($${local_ip_v4})
+    sip_ip: str = ""
     trunk_acl: list[str] = field(default_factory=lambda: ["127.0.0.1/32"])
     agent_extensions: str = "1000-1099"
     agents_password: str = "change-me"

@@ -92,6 +92,7 @@ class RenderModel:
     socket_data: str
     esl_acl: str
     esl_acl_cidrs: list[str]
+    sip_ip: str  # what the profiles bind: an address, or FreeSWITCH's detected one
 
 
 FEATURE_CODES = (("*21", "agent_login"), ("*22", "agent_logout"), ("*23", "agent_break"))
@@ -163,6 +164,7 @@ def build_model(settings: Settings) -> RenderModel:
         socket_data=f"{_outbound_host(settings)}:{esl.outbound_port} async full",
         esl_acl=_esl_acl_name(settings),
         esl_acl_cidrs=_esl_acl_cidrs(settings),
+        sip_ip=_sip_ip(settings),
     )
 
 
@@ -312,6 +314,21 @@ def _outbound_host(settings: Settings) -> str:
     except ValueError:
         _check_name(settings, "esl.outbound_host", host, _HOSTNAME)
     return host
+
+
+def _sip_ip(settings: Settings) -> str:
+    value = settings.freeswitch.sip_ip.strip()
+    if not value:
+        return "$${local_ip_v4}"
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        raise _error(
+            settings, "freeswitch.sip_ip", f"must be an IP address (or empty for the detected one), got {value!r}"
+        ) from None
+    if address.is_unspecified:
+        raise _error(settings, "freeswitch.sip_ip", f"must be one address the phones can reach, got {value!r}")
+    return str(address)
 
 
 def _inbound_address(settings: Settings) -> ipaddress.IPv4Address | ipaddress.IPv6Address:

@@ -286,11 +286,17 @@ class AcdEngine(QueuedCallEvents):
 
     def _end_hold_music(self, call_uuid: str) -> None:
         """Stop the caller's hold prompt now (uuid_break), so their greenlet rings the agents at once
-        instead of at the end of the prompt. Without the inbound connection it just ends in its time."""
+        instead of at the end of the prompt. Without the inbound connection it just ends in its time.
+
+        Never `uuid_break <uuid> all`: break_function (mod_commands.c) then also flushes the channel's
+        queued private events, which drops the `execute` the caller's greenlet may have just sent
+        (the bridge or the next hold prompt) and leaves the patient in silence. Without `all` a break
+        that lands between two prompts ends the next one at its first frame (CF_BREAK), which is as good.
+        """
         if self.inbound is None:
             return
         try:
-            self.inbound.api(f"uuid_break {call_uuid} all", timeout=5)
+            self.inbound.api(f"uuid_break {call_uuid}", timeout=5)
         except Exception as exc:  # the call may have just ended; the prompt ends by itself anyway
             log.debug("uuid_break %s: %s", call_uuid, type(exc).__name__)
 
