@@ -140,7 +140,7 @@ def run_call(
 def _drive(session: OutboundSession, app: CallApp, call: CallInfo, outcome: _Outcome) -> None:
     command = app.start(call)
     while isinstance(command, Execute):
-        result = session.execute(command.app, command.arg)
+        result = session.execute(command.app, command.arg, until_complete=command.until_complete)
         command = app.resume(result)
     if not isinstance(command, Finish):
         raise TypeError(f"call app returned {type(command).__name__}, not Execute or Finish")

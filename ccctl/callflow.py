@@ -21,6 +21,9 @@ class Execute:
     arg: str = ""
     # text to show instead of arg wherever commands are logged or stored (PIN entry etc.)
     redacted: bool = False
+    # wait for the application's own end even when the caller hangs up during it: FreeSWITCH still
+    # reports its CHANNEL_EXECUTE_COMPLETE (bridge: who talked and for how long; record: the message)
+    until_complete: bool = False
 
     def describe(self) -> str:
         return f"{self.app}({'<redacted>' if self.redacted else self.arg})"
@@ -55,6 +58,8 @@ class AppResult:
     app: str
     response: str
     event: Event | None = None
+    # the caller hung up while it ran (an until_complete application): nothing more can be played
+    caller_gone: bool = False
 
     def variable(self, name: str, default: str = "") -> str:
         if self.event is None:

@@ -5,13 +5,16 @@ Run from the `queue` node with `yield from queue_call(...)`; it returns how the 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Generator
 from datetime import datetime
+from pathlib import Path
 
 from ccctl.acd.engine import AcdEngine, Offer, QueueTicket
 from ccctl.callflow import AppResult, Execute
 
 Steps = Generator[Execute, AppResult, str]
+log = logging.getLogger("ccctl.acd")
 
 
 def dial_string(offer: Offer, timeout: float, domain: str) -> str:
@@ -95,8 +98,13 @@ def _ring(acd: AcdEngine, ticket: QueueTicket, offer: Offer, recorder: SessionRe
     names = (offer.queue.replace("|", "/"), offer.agents[0].name.replace("|", "/"))
     yield Execute("multiset", "^^|cc_queue={}|cc_agent={}".format(*names))
     acd.offered(ticket.entry_id, recorder.call_uuid, offer.agents)  # its database write follows the bridge
-    result = yield Execute("bridge", dial_string(offer, rules.no_answer_timeout, acd.domain))
+    # until_complete: a patient who hangs up mid-talk still ends a talk, with its recording and wrap-up
+    result = yield Execute("bridge", dial_string(offer, rules.no_answer_timeout, acd.domain), until_complete=True)
     if not bridged(result):
+        if path:  # record_session started before the ring: a call nobody answered leaves no recording
+            if not result.caller_gone:
+                yield Execute("stop_record_session", path)
+            recorder.discard(path)
         acd.not_answered(ticket.entry_id, offer.agents, result.variable("originate_disposition"), rules)
         return False
     answer = acd.answered_by(recorder.call_uuid, result.variable("bridge_channel"))
@@ -125,6 +133,13 @@ class SessionRecorder:
 
         self.started_at = now
         return str(recording_path(self.recordings_dir, self.call_uuid, now))
+
+    def discard(self, path: str) -> None:
+        """Remove the file of a recording that never held a conversation (FreeSWITCH closed it)."""
+        try:
+            Path(path).unlink(missing_ok=True)
+        except OSError as exc:  # the file stays; the archive job never registers it, so it is only space
+            log.warning("recording of call %s not removed (%s)", self.call_uuid, type(exc).__name__)
 
     def register(self, acd: AcdEngine, path: str, agent_name: str, queue: str) -> None:
         from ccctl.recordings.store import register_recording

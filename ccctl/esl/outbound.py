@@ -30,6 +30,8 @@ from ccctl.esl.protocol import (
 # the channel's own hangup ends a wait sooner; this only catches a switch gone silent.
 DEFAULT_APP_TIMEOUT = 3600.0
 DEFAULT_LINGER_TIMEOUT = 5.0
+# how long an until_complete application may take to report its end once the caller has gone
+AFTER_HANGUP_SECONDS = 10.0
 
 
 class CallerHangup(Exception):
@@ -113,15 +115,16 @@ class OutboundSession:
         self._expect_ok(self._command(b"linger\n\n", "linger"), "linger")
         self._lingering = True
 
-    def execute(self, app: str, arg: str = "", timeout: float | None = None) -> AppResult:
+    def execute(self, app: str, arg: str = "", timeout: float | None = None, until_complete: bool = False) -> AppResult:
         """Run one dialplan application and wait for its CHANNEL_EXECUTE_COMPLETE.
 
-        Raises CallerHangup as soon as the channel hangs up: what the interrupted
-        application would have returned no longer matters to anyone.
+        Raises CallerHangup as soon as the channel hangs up: what the interrupted application would have
+        returned no longer matters, except for an `until_complete` one (bridge, record), whose completion
+        FreeSWITCH still sends after the hangup: that result comes back with caller_gone set.
         """
         if self.caller_gone:
             raise CallerHangup(self.hangup_cause)
-        return self._run(app, arg, timeout, hanging_up=False)
+        return self._run(app, arg, timeout, hanging_up=False, until_complete=until_complete)
 
     def hangup(self, cause: str = "NORMAL_CLEARING", timeout: float | None = None) -> None:
         """Hang the channel up (the `hangup` application) unless the caller already left."""
@@ -169,7 +172,9 @@ class OutboundSession:
         if not reply.startswith("+OK"):
             raise CommandRefused(f"{what} refused by the switch: {reply[:80]!r}")
 
-    def _run(self, app: str, arg: str, timeout: float | None, hanging_up: bool) -> AppResult:
+    def _run(
+        self, app: str, arg: str, timeout: float | None, hanging_up: bool, until_complete: bool = False
+    ) -> AppResult:
         event_uuid = str(uuidlib.uuid4())
         started = time.perf_counter()
         self._sock.sendall(_sendmsg_execute(app, arg, event_uuid))
@@ -178,7 +183,12 @@ class OutboundSession:
         complete: Event | None = None
         with gevent.Timeout(limit, SessionTimeout(f"{app} did not complete in {limit:g} s")):
             while not (replied and complete is not None):
-                frame = self._reader.read_frame()
+                if self.caller_gone and until_complete:
+                    frame = self._read_after_hangup()
+                    if frame is None:
+                        break  # the channel went without reporting the application's end
+                else:
+                    frame = self._reader.read_frame()
                 if frame.content_type == "command/reply":
                     replied = True
                     self._note_round_trip(started)
@@ -188,17 +198,32 @@ class OutboundSession:
                         raise CommandRefused(f"{app} refused by the switch: {frame.reply_text[:80]!r}")
                     continue
                 event = self._take(frame)
-                if self.caller_gone:
+                if event is not None and event.name == "CHANNEL_EXECUTE_COMPLETE":
+                    if self._completes(event, app, event_uuid):
+                        complete = event
+                if self.caller_gone and complete is None and not until_complete:
                     if not hanging_up:
                         raise CallerHangup(self.hangup_cause)
                     if replied and (self.notice_seen or self.hangup_complete):
                         break  # our own hangup: the channel is down, its completion may never matter
-                if event is not None and event.name == "CHANNEL_EXECUTE_COMPLETE":
-                    if self._completes(event, app, event_uuid):
-                        complete = event
+        gone = self.caller_gone and not hanging_up
         if complete is None:
-            return AppResult(app, "", None)
-        return AppResult(app, complete.get("Application-Response") or "", complete)
+            if gone and not until_complete:
+                raise CallerHangup(self.hangup_cause)
+            return AppResult(app, "", None, caller_gone=gone)
+        return AppResult(app, complete.get("Application-Response") or "", complete, caller_gone=gone)
+
+    def _read_after_hangup(self) -> Frame | None:
+        """The next frame while an until_complete application winds down after the hangup, or None when
+        the channel is gone (hangup complete, disconnect) or stays silent for AFTER_HANGUP_SECONDS."""
+        if self.hangup_complete or not self._lingering:
+            return None
+        try:
+            with gevent.Timeout(AFTER_HANGUP_SECONDS, False):
+                return self._reader.read_frame()
+        except ConnectionClosed:
+            return None
+        return None
 
     def _completes(self, event: Event, app: str, event_uuid: str) -> bool:
         """Is this CHANNEL_EXECUTE_COMPLETE the end of the application we started?

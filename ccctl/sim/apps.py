@@ -179,7 +179,7 @@ def _build() -> dict[str, AppSpec]:
     from ccctl.sim.eavesdrop import eavesdrop, three_way
     from ccctl.sim.fax_apps import rxfax, txfax
     from ccctl.sim.outbound_leg import socket_app
-    from ccctl.sim.session_recording import record_session
+    from ccctl.sim.session_recording import record_session, stop_record_session
 
     specs = [
         AppSpec("answer", answer),
@@ -197,6 +197,7 @@ def _build() -> dict[str, AppSpec]:
         AppSpec("read", read_app, media=True),
         AppSpec("record", record, media=True),
         AppSpec("record_session", record_session, media=True),
+        AppSpec("stop_record_session", stop_record_session),
         AppSpec("park", park),
         AppSpec("socket", socket_app),
         AppSpec("transfer", transfer),

@@ -43,3 +43,13 @@ def record_session(session: Session, data: str) -> None:
         return  # FreeSWITCH logs the failure and the call goes on unrecorded
     ch.fire("RECORD_START", extra=[("Record-File-Path", path)])
     session.recordings.append(path)
+
+
+def stop_record_session(session: Session, data: str) -> None:
+    """stop_record_session_function (mod_dptools.c) -> switch_ivr_stop_record_session: the media bug of
+    that path (or every one, with `all`) closes its file, which stays on disk, and RECORD_STOP fires."""
+    target = data.strip()
+    for path in list(session.recordings):
+        if target in (path, "all"):
+            session.recordings.remove(path)
+            session.channel.fire("RECORD_STOP", extra=[("Record-File-Path", path)])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
+import json
+from pathlib import Path
 
 import pytest
 import sipp
@@ -48,9 +49,8 @@ def site(tmp_path):
         yield running
 
 
-def recordings(site: SwitchSite) -> list[tuple]:
-    with sqlite3.connect(site.root / "cc.db") as db:
-        return db.execute("select call_uuid, path, agent from recordings").fetchall()
+def recordings(site: SwitchSite) -> list[dict]:
+    return json.loads(site.ccctl("recordings", "list", "--json", "--as", "switch-test").stdout)
 
 
 def test_a_caller_queued_while_an_agent_is_free_talks_to_that_agent_and_both_are_recorded(site):
@@ -60,8 +60,8 @@ def test_a_caller_queued_while_an_agent_is_free_talks_to_that_agent_and_both_are
     assert patient.wait(40) == 0, patient.errors()
     [call] = site.wait_for_calls(1)
     assert call["disposition"] == "completed", call
-    [(uuid, path, agent)] = site.wait_for(lambda: recordings(site), 10, "the recording row")
-    assert (uuid, agent) == (call["uuid"], "ann")
-    left, right = channel_levels(site.root / "recordings" / path if not path.startswith("/") else path)
+    [recording] = site.wait_for(lambda: recordings(site), 10, "the recording row")
+    assert (recording["call_uuid"], recording["agent"]) == (call["uuid"], "ann"), recording
+    left, right = channel_levels(Path(recording["path"]))
     assert left > 0.05 and right > 0.05, (left, right)
     phone.wait(10)

@@ -6,10 +6,14 @@ services link it to the patient (if known) and return the message id.
 
 from __future__ import annotations
 
-from ccctl.callflow import Execute
+import logging
+
+from ccctl.callflow import Execute, Finish
 from ccctl.ivr.fs_args import BEEP, record_arg
 from ccctl.ivr.nodes.base import NAME, Field, Node, Report, Steps
 from ccctl.ivr.run_context import RunContext
+
+log = logging.getLogger(__name__)
 
 
 class RecordNode(Node):
@@ -47,11 +51,23 @@ class RecordNode(Node):
             yield Execute("playback", BEEP)
         now = ctx.now()
         path = ctx.recordings_dir / "voice" / now.strftime("%Y-%m-%d") / f"{ctx.call.uuid}-{self.name}.wav"
+        try:
+            # record (switch_ivr_record_file) opens the file but makes no folder: without one the switch
+            # hangs the caller up (DESTINATION_OUT_OF_ORDER) right after the beep
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            log.error("flow %s node %s: no folder for voice messages (%s)", ctx.flow.name, self.name, exc.strerror)
+            ctx.visit(f"{self.name}:unavailable")
+            return self.get("on_empty") or self.get("next")
         arg = record_arg(str(path), self.get("max_seconds"), self.get("silence_threshold"), self.get("silence_seconds"))
-        result = yield Execute("record", arg)
+        # until_complete: hanging up at the end is how most callers finish a message; it must still be filed
+        result = yield Execute("record", arg, until_complete=True)
         millis = _number(result.variable("record_ms")) or _number(result.variable("record_seconds")) * 1000
         if millis < float(self.get("min_seconds")) * 1000:
             ctx.visit(f"{self.name}:empty")
+            if result.caller_gone:
+                yield Finish("abandoned")
+                return None
             return self.get("on_empty") or self.get("next")
         patient_id = ctx.patient.id if ctx.patient else None
         reason = ctx.render(str(self.get("reason"))).strip()
@@ -59,6 +75,9 @@ class RecordNode(Node):
         message_id = ctx.services.save_voice_message(ctx.call.uuid, patient_id, str(path), reason)
         ctx.variables["voice_message_id"] = message_id
         ctx.visit(f"{self.name}:saved")
+        if result.caller_gone:  # the message is the end of this call
+            yield Finish("completed")
+            return None
         return self.get("next")
 
 

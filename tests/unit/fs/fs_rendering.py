@@ -21,6 +21,7 @@ freeswitch:
   domain: hospital.example.org
   agents_sip_port: 5070
   trunk_sip_port: 5090
+  sip_ip: 192.0.2.20
   trunk_acl: [203.0.113.0/28, 198.51.100.7, "2001:db8::/48"]
   agent_extensions: 200-215
   agents_password: "Ag&nt<s>"

@@ -40,7 +40,7 @@ SOFIA_PROFILE_PARAMS = {
     "auth-calls", "auth-subscriptions", "challenge-realm", "context", "debug", "dialplan", "disable-register",
     "dtmf-duration", "ext-rtp-ip", "ext-sip-ip", "force-register-db-domain", "force-register-domain",
     "force-subscription-domain", "hold-music", "inbound-codec-negotiation", "inbound-codec-prefs",
-    "inbound-reg-force-matching-username", "local-network-acl", "log-auth-failures", "manage-presence",
+    "inbound-reg-force-matching-username", "liberal-dtmf", "local-network-acl", "log-auth-failures", "manage-presence",
     "nonce-ttl", "outbound-codec-prefs", "rfc2833-pt", "rtp-ip", "rtp-timer-name", "sip-ip", "sip-port",
     "sip-trace",
 }  # fmt: skip
@@ -132,6 +132,8 @@ def test_trunk_profile_takes_calls_only_from_the_trunk_acl(rendered: Rendered):
     assert trunk["sip-port"] == str(rendered.settings.freeswitch.trunk_sip_port)
     assert (trunk["context"], trunk["apply-inbound-acl"], trunk["auth-calls"]) == ("public", "trunks", "false")
     assert trunk["disable-register"] == "true"
+    # a carrier may send SIP INFO keys although it offered telephone-event: sofia ignores them otherwise
+    assert trunk["liberal-dtmf"] == "true"
     acl = configuration(rendered.assembly.document(), "acl.conf")
     lists = {lst.get("name"): lst for lst in acl.findall("./network-lists/list")}
     assert not any(name.endswith(".auto") for name in lists), "FreeSWITCH builds the .auto lists itself"
@@ -192,3 +194,10 @@ def test_rendered_files_are_not_world_readable(tmp_path):
     # They hold the event socket and agent passwords.
     for path in render_all(example_settings(), tmp_path / "conf"):
         assert Path(path).stat().st_mode & 0o007 == 0, path
+
+
+def test_both_profiles_bind_the_configured_sip_ip_or_the_detected_address(rendered: Rendered):
+    # BUILTIN_VARIABLES in fs_preprocessor gives local_ip_v4 = 192.0.2.10, as FreeSWITCH detects it at start
+    wanted = rendered.settings.freeswitch.sip_ip or "192.0.2.10"
+    for name, profile in _profiles(rendered).items():
+        assert (profile["sip-ip"], profile["rtp-ip"]) == (wanted, wanted), name

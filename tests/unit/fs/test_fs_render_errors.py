@@ -61,6 +61,11 @@ def _settings(**changes) -> Settings:
             "'freeswitch.sounds_dir' has characters FreeSWITCH cannot take here, got 'sounds'",
         ),
         (
+            {"freeswitch__sip_ip": "sip.example.org"},
+            "'freeswitch.sip_ip' must be an IP address (or empty for the detected one), got 'sip.example.org'",
+        ),
+        ({"freeswitch__sip_ip": "0.0.0.0"}, "'freeswitch.sip_ip' must be one address the phones can reach"),
+        (
             {"esl__inbound_host": "localhost"},
             "'esl.inbound_host' must be an IP address FreeSWITCH listens on, got 'localhost'",
         ),
