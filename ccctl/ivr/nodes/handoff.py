@@ -52,8 +52,10 @@ class QueueNode(Node):
                 return self.get("on_failure")
         target = ctx.services.handoff_target(skill, self.get("priority"), ctx.call.uuid)
         if target:
-            yield Execute("set", f"cc_skill={skill}")
-            result = yield Execute("bridge", target)
+            # continue_on_fail: a target that is busy, absent or not registered (USER_NOT_REGISTERED)
+            # must lead to on_failure; without it switch_channel_handle_cause hangs the patient up
+            yield Execute("multiset", f"^^|cc_skill={skill}|continue_on_fail=true")
+            result = yield Execute("bridge", target, until_complete=True)
             disposition = result.variable("originate_disposition").upper()
             if result.variable("bridge_hangup_cause") or disposition in ("SUCCESS", "ANSWER"):
                 ctx.visit(f"{self.name}:answered")
