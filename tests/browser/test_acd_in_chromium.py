@@ -2,10 +2,12 @@
 
 The emulator's caller is a known patient; the flow looks them up by number and queues them; the ACD offers
 the call to the agent's simulated phone and tells the console, which pops it on that agent's workstation.
-The screenshots in docs/screenshots/ come from here.
+The screenshots in docs/screenshots/ come from here (CCCTL_SCREENSHOTS_DIR=docs/screenshots).
 """
 
 import dataclasses
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -35,7 +37,9 @@ nodes:
     type: hangup
     prompt: "say:Nobody could take your call"
 """
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# a test run leaves the checkout clean: screenshots go to a temporary folder unless
+# CCCTL_SCREENSHOTS_DIR names one (CCCTL_SCREENSHOTS_DIR=docs/screenshots refreshes the docs' pictures)
+SCREENSHOTS = Path(os.environ.get("CCCTL_SCREENSHOTS_DIR") or tempfile.mkdtemp(prefix="ccctl-screenshots-"))
 ANNA_PHONE = "+48600100200"  # the seeded patient Anna Kowalska
 
 
