@@ -30,8 +30,9 @@ nodes:
 
 
 @pytest.fixture
-def site(tmp_path):
-    with SwitchSite(tmp_path, {"main.yaml": QUEUE_FLOW}) as running:
+def site(tmp_path, db_url):
+    """The production database too: PostgreSQL holds the queue while the real switch rings the agent."""
+    with SwitchSite(tmp_path, {"main.yaml": QUEUE_FLOW}, database_url=db_url) as running:
         running.ccctl(
             "queues",
             "add",
