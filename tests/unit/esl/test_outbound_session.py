@@ -157,6 +157,34 @@ def test_execute_raises_caller_hangup_with_the_cause():
     greenlet.join(timeout=5)
 
 
+def test_an_until_complete_application_returns_its_result_after_the_caller_hangs_up():
+    # the recorded switch sends the playback's CHANNEL_EXECUTE_COMPLETE after CHANNEL_HANGUP and the linger notice
+    session, _, greenlet = replay(transcript.load("caller_hangup").sections["outbound"])
+    session.connect()
+    session.myevents()
+    session.linger()
+    session.execute("answer")
+    result = session.execute("playback", "tone_stream://%(10000,0,440)", until_complete=True)
+    assert result.caller_gone
+    assert result.event is not None and result.event.name == "CHANNEL_EXECUTE_COMPLETE"
+    assert result.event.get("Application") == "playback"
+    with pytest.raises(CallerHangup):  # nothing more can run on the channel
+        session.execute("playback", "say:anyone there?")
+    session.finish()
+    greenlet.join(timeout=5)
+
+
+def test_a_call_app_that_ends_after_an_until_complete_hangup_is_completed_not_abandoned():
+    app = ScriptedApp(
+        Execute("answer"), Execute("playback", "tone_stream://%(10000,0,440)", until_complete=True), Finish()
+    )
+    record, _, stats, switch = run_replay("caller_hangup", app)
+    assert [(r.app, r.caller_gone) for r in app.results] == [("answer", False), ("playback", True)]
+    assert record.disposition == "completed"
+    assert ("hangup", "NORMAL_CLEARING") not in switch.sent_apps()
+    assert stats.abandoned == 0
+
+
 def test_completion_is_matched_by_event_uuid_when_the_switch_echoes_it():
     section = transcript.load("basic").sections["outbound"]
     steps = list(section.steps)
