@@ -14,7 +14,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ccctl.callflow import CallApp, CallInfo, CallRecord, Execute, Finish
+from gevent import GreenletExit
+
+from ccctl.callflow import HANDED_OVER, CallApp, CallInfo, CallRecord, Execute, Finish
 from ccctl.esl.outbound import CallerHangup, CommandRefused, OutboundSession, SessionTimeout
 from ccctl.esl.protocol import ConnectionClosed, ProtocolError
 
@@ -94,6 +96,11 @@ class CallStats:
         }
 
 
+class CallHandedOver(GreenletExit):
+    """Raised into a call's greenlet by a stopping controller when the switch keeps the call (socket_resume)
+    for the next controller: the call is recorded as handed over, not failed, and its socket just closes."""
+
+
 @dataclass
 class _Outcome:
     disposition: str = "completed"
@@ -152,6 +159,10 @@ def _drive(session: OutboundSession, app: CallApp, call: CallInfo, outcome: _Out
 
 
 def _note_failure(session: OutboundSession, exc: BaseException, outcome: _Outcome) -> None:
+    if isinstance(exc, CallHandedOver):
+        outcome.disposition = HANDED_OVER
+        outcome.connection_usable = False  # no hangup, no linger: closing the socket lets the switch park it
+        return
     if isinstance(exc, CallerHangup):
         outcome.disposition = "abandoned"
         outcome.hangup_cause = exc.cause

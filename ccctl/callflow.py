@@ -78,6 +78,11 @@ class CallApp(Protocol):
     def resume(self, result: AppResult) -> Command: ...
 
 
+# the disposition of a call its controller let go while the switch keeps it (a stop with the caller in a
+# queue: socket_resume parks them); the controller that takes it back completes the same record
+HANDED_OVER = "handed-over"
+
+
 @dataclass
 class CallRecord:
     """What is written when a call ends, whatever way it ended (the CDR of one hotline call)."""
@@ -89,7 +94,7 @@ class CallRecord:
     started_at: float  # epoch seconds, the controller's clock when the call arrived
     answered_at: float | None = None
     ended_at: float | None = None
-    disposition: str = "completed"  # completed, abandoned (caller hung up), failed (error)
+    disposition: str = "completed"  # completed, abandoned (caller hung up), failed (error), HANDED_OVER
     hangup_cause: str = ""
     path: list[str] = field(default_factory=list)  # flow steps taken, never digits a caller keyed for a PIN
     patient_id: int | None = None
