@@ -24,7 +24,7 @@ from gevent.pywsgi import WSGIServer
 from gevent.server import StreamServer
 
 from ccctl import __version__
-from ccctl.call_runner import AppFactory, CallStats, RecordSink, run_call
+from ccctl.call_runner import AppFactory, CallHandedOver, CallStats, RecordSink, run_call
 from ccctl.callflow import CallApp, CallInfo, CallRecord
 from ccctl.config import Settings
 from ccctl.esl.inbound import InboundClient
@@ -133,6 +133,7 @@ class Controller:
         self.stats = CallStats()
         self.inbound: InboundClient | None = None
         self._calls = Pool()
+        self._sessions: dict[gevent.Greenlet, OutboundSession] = {}  # each running call's greenlet and socket
         self._web_requests = Pool()
         self._outbound: StreamServer | None = None
         self._web: WSGIServer | None = None
@@ -221,23 +222,54 @@ class Controller:
             ) from None
 
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
-        """Stop accepting calls, let running calls end for `grace` seconds, then cut them (they are recorded)."""
+        """Stop accepting calls and hand the queued callers over, let the others end for `grace` seconds,
+        then cut them (every call is recorded).
+
+        A queued caller's channel has socket_resume=true: closing its socket makes the switch park it for
+        the next controller, so it is recorded as handed over (that controller completes the record).
+        Callers waiting for an agent go at once; a ring or a talk under way gets the grace first.
+        """
         self._stopping = True
         if self.jobs is not None:
             self.jobs.stop()
+        if self._outbound is not None:
+            self._outbound.close()
+            self._hand_over_queued_calls(ringing_too=False)
+            self._calls.join(timeout=grace)
+            self._hand_over_queued_calls(ringing_too=True)
+            self._calls.kill(block=True, timeout=1)
         if self.inbound is not None:
             self.inbound.stop()
-        if self._outbound is not None:
-            self._outbound.stop(timeout=grace)
         if self._web is not None:
             self._web.stop(timeout=1)
-        if self.acd is not None:
-            self.acd.stop()
+        # records first: the next controller may take the callers back as soon as our heartbeat goes
         if self._owned_sink is not None:
             self._owned_sink.close(timeout=max(grace, 1.0))
+        if self.acd is not None:
+            self.acd.stop()
         close_services = getattr(self.registry.services, "close", None) if self.registry else None
         if close_services is not None:
             close_services()
+
+    def _hand_over_queued_calls(self, ringing_too: bool) -> None:
+        """Let go of this process's queued callers (waiting, or ringing and talking too): the switch keeps
+        them (socket_resume)."""
+        if self.acd is None or not self._sessions:
+            return
+        from ccctl.acd.adoption import held_calls
+
+        acd = self.acd
+        try:
+            uuids = acd.in_db(lambda session: held_calls(session, acd.instance_id, ringing_too))
+        except Exception as exc:  # then they are cut after the grace like any other call
+            log.warning("queued callers not handed over at stop (%s)", type(exc).__name__)
+            return
+        going = [greenlet for greenlet, session in list(self._sessions.items()) if session.uuid in uuids]
+        for greenlet in going:
+            greenlet.kill(CallHandedOver, block=False)
+        gevent.joinall(going, timeout=1)
+        if going:
+            log.info("%d queued caller(s) handed over to the next controller", len(going))
 
     # -- addresses and status -------------------------------------------------------
 
@@ -322,11 +354,14 @@ class Controller:
         except OSError:
             pass
         session = OutboundSession(sock, self.settings, self.clock, self.stats.round_trips)
+        self._sessions[gevent.getcurrent()] = session
         try:
             run_call(session, self.app_factory, self.record_sink, self.clock, self.stats)
         except Exception:
             log.exception("call %s: runner failed", session.uuid or "(unknown)")
             session.close()
+        finally:
+            self._sessions.pop(gevent.getcurrent(), None)
 
 
 def _bound(server) -> tuple[str, int]:

@@ -38,6 +38,16 @@ def readopt(acd, entry_id: int, channel_uuid: str):
     return ticket
 
 
+def held_calls(session: Session, instance_id: str, ringing_too: bool) -> set[str]:
+    """Channels of this process's queued callers (waiting; ringing and talking too if asked): the switch
+    keeps them if we let go (socket_resume was set as they entered; a callback has nothing to resume to)."""
+    statuses = ADOPTABLE if ringing_too else (store.WAITING,)
+    query = select(QueueEntry.call_uuid).where(
+        QueueEntry.owner == instance_id, QueueEntry.status.in_(statuses), QueueEntry.callback_number == ""
+    )
+    return set(session.scalars(query))
+
+
 HEARTBEATS_MISSED = 3  # a process not seen for this many heartbeats is taken to be dead
 
 

@@ -47,11 +47,20 @@ class CallbackCall:
         try:
             return next(self._steps) if result is None else self._steps.send(result)
         except StopIteration as done:
-            self.path.append(f"callback:{done.value}")
-            return Finish("completed" if done.value == "answered" else "callback-failed")
+            return self._finish(done.value)
+
+    def _finish(self, outcome: str) -> Finish:
+        """The path's last step names the outcome; a re-adopted caller's record completes the one its
+        first controller handed over (ccctl.records.call_store.continued_row)."""
+        if not self.readopted:
+            self.path.append(f"callback:{outcome}")
+            return Finish("completed" if outcome == "answered" else "callback-failed")
+        self.path.append(f"queue:{outcome}")
+        return Finish("failed" if outcome == "unknown-entry" else "completed")
 
     def _run(self, call: CallInfo) -> Generator[Command, AppResult, str]:
         if self.readopted:
+            self.path.append("readopted")
             ticket = self.acd.readopt(self.entry_id, call.uuid)
         else:
             ticket = self.acd.callback_connected(self.entry_id, call.uuid)

@@ -2,6 +2,8 @@
 
 save() only queues: one writer greenlet commits the queue in batches, and the database
 work itself runs in gevent's threadpool so the event loop keeps serving calls meanwhile.
+One row per call: a call handed over at a controller's stop is completed by the record of
+the controller that took it back (same uuid), so `ccctl calls list` shows its real outcome.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from datetime import UTC, datetime
 
 import gevent
 import gevent.event
-from sqlalchemy import insert
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
-from ccctl.callflow import CallRecord
+from ccctl.callflow import HANDED_OVER, CallRecord
 from ccctl.records.database import database_problem, make_engine, safe_url
 from ccctl.records.models import Call
 
@@ -37,7 +39,10 @@ def epoch_to_utc(seconds: float | None) -> datetime | None:
 
 
 def call_row(record: CallRecord) -> dict:
-    """The calls-table row for a record: epoch floats as UTC datetimes, the path as a JSON list."""
+    """The calls-table row for a record: epoch floats as UTC datetimes, the path as a JSON list.
+
+    A handed-over call has not ended: the switch still holds it, so its row has no end time yet.
+    """
     return {
         "uuid": record.uuid,
         "hotline": record.hotline,
@@ -45,13 +50,38 @@ def call_row(record: CallRecord) -> dict:
         "destination": record.destination,
         "started_at": epoch_to_utc(record.started_at),
         "answered_at": epoch_to_utc(record.answered_at),
-        "ended_at": epoch_to_utc(record.ended_at),
+        "ended_at": None if record.disposition == HANDED_OVER else epoch_to_utc(record.ended_at),
         "disposition": record.disposition,
         "hangup_cause": record.hangup_cause,
         "path": list(record.path),
         "patient_id": record.patient_id,
         "error": record.error,
     }
+
+
+def continued_row(existing: dict, incoming: dict) -> dict | None:
+    """One row for two records of the same call when one part was handed over, else None (a duplicate).
+
+    The handed-over part came first (two handed-over parts: the earlier start first): the call keeps
+    its first start, answer and path, and takes the end, outcome and cause of the later part.
+    """
+    if HANDED_OVER not in (existing["disposition"], incoming["disposition"]):
+        return None
+    if existing["disposition"] != incoming["disposition"]:
+        first, later = (existing, incoming) if existing["disposition"] == HANDED_OVER else (incoming, existing)
+    else:
+        first, later = sorted((existing, incoming), key=lambda row: row["started_at"])
+    answers = [row["answered_at"] for row in (first, later) if row["answered_at"] is not None]
+    merged = dict(later)
+    merged.update(
+        started_at=min(first["started_at"], later["started_at"]),
+        answered_at=min(answers) if answers else None,
+        path=list(first["path"] or []) + list(later["path"] or []),
+        patient_id=later["patient_id"] if later["patient_id"] is not None else first["patient_id"],
+    )
+    for name in ("hotline", "caller_number", "destination"):
+        merged[name] = first[name] or later[name]
+    return merged
 
 
 class CallStore:
@@ -61,8 +91,9 @@ class CallStore:
     this process's memory for up to BATCH_SECONDS (longer while the database is down:
     they are kept and retried, never dropped), so a crash or kill -9 loses what is
     queued. flush() and close() return only once everything queued before them is
-    committed. A record the database refuses (duplicate uuid, unknown patient_id) is
-    logged by uuid and skipped so it cannot block the others.
+    committed. A record of a call already stored completes its row when one of the two was
+    handed over (continued_row); any other record the database refuses (duplicate uuid,
+    unknown patient_id) is logged by uuid and skipped so it cannot block the others.
 
     Use it from the greenlets of one hub (ccctl serve's main thread). Batches run in
     gevent's threadpool one at a time, so the engine's pool (whose locks gevent has
@@ -196,8 +227,28 @@ class CallStore:
             except StatementError as exc:
                 if not _is_refusal(exc):
                     raise
-                refused.append((row["uuid"], database_problem(exc)))
+                if not self._continue(row):
+                    refused.append((row["uuid"], database_problem(exc)))
         return refused
+
+    def _continue(self, row: dict) -> bool:
+        """The call's row is already there: complete it if one of the two parts was handed over."""
+        columns = [getattr(Call, name) for name in row]
+        try:
+            with self._engine.begin() as connection:
+                query = select(*columns).where(Call.uuid == row["uuid"])
+                if connection.dialect.name != "sqlite":  # two controllers finishing one call: one at a time
+                    query = query.with_for_update()
+                stored = connection.execute(query).mappings().first()
+                merged = continued_row(dict(stored), row) if stored is not None else None
+                if merged is None:
+                    return False
+                connection.execute(update(Call).where(Call.uuid == row["uuid"]).values(merged))
+            return True
+        except StatementError as exc:
+            if not _is_refusal(exc):
+                raise
+            return False
 
 
 def _is_refusal(exc: StatementError) -> bool:

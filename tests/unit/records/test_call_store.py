@@ -10,6 +10,7 @@ from db_fixtures import MONDAY_8AM_UTC, call_record
 from gevent import monkey
 from sqlalchemy import Engine, event, func, select
 
+from ccctl.callflow import HANDED_OVER
 from ccctl.records.call_store import CallStore, CallStoreError
 from ccctl.records.database import make_engine
 from ccctl.records.models import Call
@@ -164,3 +165,54 @@ def test_records_wait_for_the_schema_then_go_in(empty_sqlite_url):
     upgrade(empty_sqlite_url)
     store.close()
     assert count_calls(empty_sqlite_url) == 1
+
+
+def test_a_call_handed_over_at_a_stop_and_finished_by_the_next_controller_is_one_row(db_url, caplog):
+    # the stopping controller lets the queued caller go (the switch parks them) ...
+    store = CallStore(db_url)
+    store.save(call_record(1, disposition=HANDED_OVER, hangup_cause="", path=["hello", "to_agent"]))
+    store.close()
+    (call,) = stored_calls(db_url)
+    assert (call.disposition, call.ended_at) == (HANDED_OVER, None)
+    # ... and the one that took them back writes the call's end: it completes that row
+    taken_back = MONDAY_8AM_UTC + 60 + 30
+    store = CallStore(db_url)
+    with caplog.at_level(logging.ERROR, logger="ccctl.records.call_store"):
+        store.save_many(
+            [
+                call_record(2),
+                call_record(1, at=taken_back, answered_at=None, path=["readopted", "queue:answered"], patient_id=None),
+            ]
+        )
+        store.close()
+    assert caplog.records == []
+    first, second = stored_calls(db_url)
+    assert first.uuid.startswith("00000001") and second.uuid.startswith("00000002")
+    assert first.started_at == datetime(2026, 11, 23, 8, 1, tzinfo=UTC)  # when the patient called
+    assert first.answered_at == datetime(2026, 11, 23, 8, 1, 1, tzinfo=UTC)
+    assert first.ended_at == datetime.fromtimestamp(taken_back + 65.5, tz=UTC)
+    assert (first.disposition, first.hangup_cause) == ("completed", "NORMAL_CLEARING")
+    assert first.path == ["hello", "to_agent", "readopted", "queue:answered"]
+
+
+def test_the_handed_over_part_arriving_last_still_comes_first_in_the_row(sqlite_url):
+    store = CallStore(sqlite_url)
+    store.save(call_record(1, at=MONDAY_8AM_UTC + 90, answered_at=None, path=["readopted", "queue:answered"]))
+    store.flush()
+    store.save(call_record(1, disposition=HANDED_OVER, path=["hello", "to_agent"]))
+    store.close()
+    (call,) = stored_calls(sqlite_url)
+    assert call.disposition == "completed" and call.started_at == datetime(2026, 11, 23, 8, 1, tzinfo=UTC)
+    assert call.path == ["hello", "to_agent", "readopted", "queue:answered"]
+
+
+def test_a_second_final_record_of_one_call_is_still_refused(sqlite_url, caplog):
+    store = CallStore(sqlite_url)
+    store.save(call_record(1))
+    store.flush()
+    with caplog.at_level(logging.ERROR, logger="ccctl.records.call_store"):
+        store.save(call_record(1, disposition="failed", error="interrupted"))
+        store.close()
+    (call,) = stored_calls(sqlite_url)
+    assert call.disposition == "completed"
+    assert "not stored" in caplog.records[0].getMessage()

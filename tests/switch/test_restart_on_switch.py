@@ -1,0 +1,104 @@
+"""A controller restart on the real switch: queued callers stay up, the next controller serves them.
+
+While callers wait in a queue with no agent free, `ccctl serve` is stopped (SIGTERM: a clean stop, or
+SIGKILL: a crash). FreeSWITCH keeps each caller (socket_resume=true; the dialplan's ccctl_socket_loss
+context parks them), the next `ccctl serve` takes them back (uuid_transfer ... socket) and rings the
+agent who logs in. `ccctl calls list` then shows one row per call with its real outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+
+import pytest
+import sipp
+from switch_site import SwitchSite
+
+QUEUE_FLOW = """\
+flow: main
+description: switch test hotline
+language: en
+start: hello
+nodes:
+  hello:
+    type: play
+    prompt: "say:Hello"
+    next: to_agent
+  to_agent:
+    type: queue
+    skill: cardio
+    on_failure: bye
+  bye:
+    type: hangup
+    prompt: "say:Nobody could take your call"
+"""
+CALLERS = 2
+
+
+@pytest.fixture
+def site(tmp_path):
+    with SwitchSite(tmp_path, {"main.yaml": QUEUE_FLOW}, settings={"acd": {"heartbeat_seconds": 1}}) as running:
+        running.ccctl(
+            "queues",
+            "add",
+            "cardio",
+            "--skills",
+            "cardio",
+            "--set",
+            "wrapup_seconds=0",
+            "--set",
+            "announce_every_seconds=0",
+            "--set",
+            "no_answer_timeout=6",
+        )
+        running.ccctl("agents", "add", "ann", "--extension", "1001", "--skills", "cardio:5")
+        yield running
+
+
+def parked_for_resume(site: SwitchSite) -> list[str]:
+    """The callers' channels on the switch that will be kept if their controller goes (socket_resume)."""
+    listing = json.loads(site.api("show channels as json") or "{}")
+    uuids = [row["uuid"] for row in listing.get("rows", []) if row.get("direction") == "inbound"]
+    return [u for u in uuids if site.api(f"uuid_getvar {u} socket_resume").strip() == "true"]
+
+
+def ended_calls(site: SwitchSite) -> list[dict] | None:
+    calls = site.calls()
+    return calls if len(calls) >= CALLERS and all(c["ended_at"] for c in calls) else None
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
+def test_callers_waiting_through_a_controller_restart_are_served_and_recorded_once(site, stop_signal):
+    patients = site.patient([sipp.until_switch_hangs_up()], voice_hz=440, calls=CALLERS, rate=10)
+    waiting = site.wait_for(
+        lambda: len(parked_for_resume(site)) == CALLERS and parked_for_resume(site), 30, "callers in line"
+    )
+    first_part = {}
+    site.stop_serve(stop_signal)
+    assert sorted(parked_for_resume(site)) == sorted(waiting), "the switch kept every caller"
+    if stop_signal == signal.SIGTERM:
+        # the stopping controller says so: the calls go on, another controller will finish them
+        first_part = {c["uuid"]: c for c in site.calls()}
+        assert sorted(first_part) == sorted(waiting), first_part
+        assert {(c["disposition"], c["ended_at"], c["error"]) for c in first_part.values()} == {
+            ("handed-over", None, "")
+        }
+
+    site.start_serve()
+    site.ccctl("agents", "login", "ann")
+    phone = site.agent_phone("1001", talk_ms=3000, voice_hz=1000, calls=CALLERS)
+    assert patients.wait(90) == 0, patients.errors()
+    assert phone.wait(20) == 0, phone.errors()
+
+    calls = site.wait_for(lambda: ended_calls(site), 30, "both calls ended in the records")
+    assert sorted(c["uuid"] for c in calls) == sorted(waiting), calls
+    for call in calls:
+        assert (call["disposition"], call["error"]) == ("completed", ""), call
+        assert call["path"][-2:] == ["readopted", "queue:answered"], call
+        if first_part:
+            before = first_part[call["uuid"]]
+            assert call["path"] == before["path"] + ["readopted", "queue:answered"], call
+            assert (call["started_at"], call["answered_at"]) == (before["started_at"], before["answered_at"]), call
+    log = site.serve_output()
+    assert "UNIQUE" not in log and "not stored" not in log and "interrupted" not in log
