@@ -7,13 +7,17 @@ Each process beats in acd_processes; only callers of processes not seen lately a
 
 from __future__ import annotations
 
+import json
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ccctl.acd import store
+from ccctl.callflow import HANDED_OVER
+from ccctl.records.models import Call
 from ccctl.records.models_acd import AcdProcess, QueueEntry
 
 log = logging.getLogger("ccctl.acd")
@@ -71,9 +75,14 @@ def adopt_orphans(acd, client, socket_address: str) -> None:
     for entry_id, call_uuid, status in acd.in_db(orphans):
         if client.api(f"uuid_exists {call_uuid}").strip() != "true":
             acd.call_finished(call_uuid)  # abandoned while nobody watched, or a talk that ended: settled now
+            outcome = "completed" if status == store.BRIDGED else "abandoned"
+            acd.in_db(partial(settle_record, call_uuid=call_uuid, disposition=outcome, now=acd.clock()))
             continue
         if status == store.BRIDGED:
             continue  # still talking: the bridge does not need us; its end is settled once the channel is gone
+        channel = channel_times(client.api(f"uuid_dump {call_uuid} json"))
+        if channel:
+            acd.in_db(partial(first_part_from_switch, call_uuid=call_uuid, channel=channel))
         reply = client.api(f"uuid_transfer {call_uuid} 'socket:{socket_address} async full' inline")
         if reply.startswith("+OK"):
             acd.adopted += 1
@@ -81,3 +90,39 @@ def adopt_orphans(acd, client, socket_address: str) -> None:
         else:
             log.warning("queue entry %d: could not take the caller back (%s)", entry_id, reply.strip()[:80])
     acd.adoption_passes += 1
+
+
+def settle_record(session: Session, call_uuid: str, disposition: str, now: datetime) -> None:
+    """A handed-over call that ended while no controller held it: its row gets the outcome (and the time
+    we learnt of it, the nearest end time anyone knows)."""
+    query = update(Call).where(Call.uuid == call_uuid, Call.disposition == HANDED_OVER)
+    session.execute(query.values(disposition=disposition, ended_at=now))
+
+
+def channel_times(dump: str) -> dict:
+    """From `uuid_dump <uuid> json`: the channel's creation and answer times and its ends, {} if unreadable."""
+    try:
+        fields = json.loads(dump)
+        created = _epoch_micros(fields["Caller-Channel-Created-Time"])
+    except (ValueError, KeyError, TypeError):
+        return {}
+    return {
+        "started_at": created,
+        "answered_at": _epoch_micros(fields.get("Caller-Channel-Answered-Time", "0")),
+        "hotline": fields.get("variable_cc_hotline", ""),
+        "caller_number": fields.get("Caller-Caller-ID-Number", ""),
+        "destination": fields.get("Caller-Destination-Number", ""),
+    }
+
+
+def _epoch_micros(value: str) -> datetime | None:
+    micros = int(value or 0)
+    return datetime.fromtimestamp(micros / 1_000_000, tz=UTC) if micros > 0 else None
+
+
+def first_part_from_switch(session: Session, call_uuid: str, channel: dict) -> None:
+    """A caller whose controller died without a word (kill -9) has no row yet: its first part, as the
+    switch knows it, so the row the next controller completes starts when the patient called."""
+    if channel["started_at"] is None or session.scalar(select(Call.id).where(Call.uuid == call_uuid)) is not None:
+        return
+    session.add(Call(uuid=call_uuid, disposition=HANDED_OVER, path=[], **channel))

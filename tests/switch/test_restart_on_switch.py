@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import signal
+from datetime import UTC, datetime
 
 import pytest
 import sipp
@@ -75,6 +76,7 @@ def test_callers_waiting_through_a_controller_restart_are_served_and_recorded_on
         lambda: len(parked_for_resume(site)) == CALLERS and parked_for_resume(site), 30, "callers in line"
     )
     first_part = {}
+    stopped_at = datetime.now(UTC)
     site.stop_serve(stop_signal)
     assert sorted(parked_for_resume(site)) == sorted(waiting), "the switch kept every caller"
     if stop_signal == signal.SIGTERM:
@@ -96,6 +98,8 @@ def test_callers_waiting_through_a_controller_restart_are_served_and_recorded_on
     for call in calls:
         assert (call["disposition"], call["error"]) == ("completed", ""), call
         assert call["path"][-2:] == ["readopted", "queue:answered"], call
+        # the call began when the patient called, before the restart (after a kill -9: as the switch knows it)
+        assert call["started_at"] <= call["answered_at"] < stopped_at.isoformat(), call
         if first_part:
             before = first_part[call["uuid"]]
             assert call["path"] == before["path"] + ["readopted", "queue:answered"], call
