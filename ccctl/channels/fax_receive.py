@@ -27,6 +27,11 @@ UNASSIGNED = "unassigned"
 RX_RESULT = "CUSTOM spandsp::rxfaxresult"
 
 
+def incoming_folder(settings: Settings) -> Path:
+    """Where the switch writes a fax as it arrives (cc_fax_file in dialplan/fax.xml)."""
+    return Path(settings.fax.faxes_dir) / "incoming"
+
+
 def header(event: Mapping[str, str], name: str) -> str:
     """A header of the event, whatever the case FreeSWITCH used for it."""
     lowered = name.lower()
@@ -87,7 +92,10 @@ def watch_received_faxes(esl: InboundClient, settings: Settings, engine: Engine 
     """File every fax the switch receives: on spandsp::rxfaxresult, in its own greenlet and transaction.
 
     Without an engine one is made from settings.database.url, living as long as the process.
+    The folder rxfax writes into (dialplan/fax.xml: <faxes_dir>/incoming/) is made here: spandsp opens
+    the TIFF but never creates its folder, and the fax then fails with "TIFF/F file cannot be opened".
     """
+    incoming_folder(settings).mkdir(parents=True, exist_ok=True)
     if engine is None:
         engine = make_engine(settings.database.url)
 
