@@ -40,6 +40,7 @@ SOFIA_PROFILE_PARAMS = {
     "auth-calls", "auth-subscriptions", "challenge-realm", "context", "debug", "dialplan", "disable-register",
     "dtmf-duration", "ext-rtp-ip", "ext-sip-ip", "force-register-db-domain", "force-register-domain",
     "force-subscription-domain", "hold-music", "inbound-codec-negotiation", "inbound-codec-prefs",
+    "inbound-late-negotiation",
     "inbound-reg-force-matching-username", "liberal-dtmf", "local-network-acl", "log-auth-failures", "manage-presence",
     "nonce-ttl", "outbound-codec-prefs", "rfc2833-pt", "rtp-ip", "rtp-timer-name", "sip-ip", "sip-port",
     "sip-trace",
