@@ -34,7 +34,11 @@ def test_member_with_correct_pin_reaches_the_cardiology_expert(registry, service
         "member_menu", "expert_menu", "cardiology_expert", "cardiology_expert:answered",
     ]  # fmt: skip
     assert call.commands[0].app == "answer"
-    assert call.commands[-2:] == [Execute("set", "cc_skill=cardiology"), Execute("bridge", "user/1001@cc.local")]
+    # continue_on_fail: a failed hand-off leads to on_failure; until_complete: a hang-up mid-talk still ends a talk
+    assert call.commands[-2:] == [
+        Execute("multiset", "^^|cc_skill=cardiology|continue_on_fail=true"),
+        Execute("bridge", "user/1001@cc.local", until_complete=True),
+    ]
     assert app.patient_id == ANNA.id
     assert services.attempts == [(MEMBER_NUMBER, CALL_UUID, "ok")]
     assert call.spoken()[-3].startswith("say:Hello Anna Nowak. For appointment registration, press 1.")
