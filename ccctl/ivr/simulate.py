@@ -199,8 +199,9 @@ def _handoffs(apps: list[tuple[str, str]], bridged_to: list[str]) -> list[Handof
     handoffs: list[Handoff] = []
     skill = ""
     for app, arg in apps:
-        if app == "set" and arg.startswith("cc_skill="):
-            skill = arg.partition("=")[2]
+        if app in ("set", "multiset") and "cc_skill=" in arg:
+            # set cc_skill=X, or multiset ^^|cc_skill=X|continue_on_fail=true (the hand-off sets both)
+            skill = arg.split("cc_skill=", 1)[1].split("|", 1)[0].split(" ", 1)[0]
         elif app == "bridge":
             handoffs.append(Handoff(kind="queue", skill=skill, target=arg))
         elif app == "transfer":

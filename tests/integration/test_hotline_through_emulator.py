@@ -107,7 +107,7 @@ def test_member_with_the_right_pin_reaches_the_member_menu_and_the_call_gets_the
     ]  # fmt: skip
     assert row["patient_id"] == anna.id and row["disposition"] == "completed"
     assert "say:Hello Anna Nowak. For appointment registration, press 1." in outcome.prompts[5]
-    assert ("set", "cc_skill=cardiology") in outcome.apps and outcome.bridged_to
+    assert ("multiset", "^^|cc_skill=cardiology|continue_on_fail=true") in outcome.apps and outcome.bridged_to
     assert [(r.patient_id, r.call_uuid, r.outcome) for r in rows(db_url, PinAttempt)] == [(anna.id, outcome.uuid, "ok")]
 
 
@@ -175,7 +175,7 @@ def test_non_member_hears_department_information_then_reaches_registration(db_ur
         "general_menu", "registration", "registration:answered",
     ]  # fmt: skip
     assert prompt("info.cardiology") in outcome.prompts
-    assert ("set", "cc_skill=registration") in outcome.apps
+    assert ("multiset", "^^|cc_skill=registration|continue_on_fail=true") in outcome.apps
     assert row["patient_id"] is None and rows(db_url, PinAttempt) == []
 
 
@@ -222,7 +222,7 @@ def test_invalid_key_then_silence_then_a_choice_and_a_menu_left_unanswered(db_ur
     invalid_at = spoken.index(prompt("menu.invalid"))
     assert spoken[invalid_at + 1] == prompt("member_question")
     assert spoken[invalid_at + 2] == prompt("menu.no_input")
-    assert ("set", "cc_skill=operator") in outcome.apps
+    assert ("multiset", "^^|cc_skill=operator|continue_on_fail=true") in outcome.apps
 
 
 def test_reload_during_a_live_call_keeps_its_version_and_the_next_call_gets_the_new_one(db_url, tmp_path):
