@@ -31,6 +31,25 @@ START_SECONDS = 30.0
 AGENTS_PASSWORD = "agents-secret"
 ESL_PASSWORD = "esl-secret"
 DOMAIN = "cc.test"
+# the hotline most switch tests use: a greeting, then the cardio queue
+QUEUE_FLOW = """\
+flow: main
+description: switch test hotline
+language: en
+start: hello
+nodes:
+  hello:
+    type: play
+    prompt: "say:Hello"
+    next: to_agent
+  to_agent:
+    type: queue
+    skill: cardio
+    on_failure: bye
+  bye:
+    type: hangup
+    prompt: "say:Nobody could take your call"
+"""
 
 
 def missing_tools() -> str:
@@ -239,6 +258,12 @@ class SwitchSite:
         self.ccctl("db", "upgrade")
         self.start_switch()
         self.start_serve()
+        return self
+
+    def start_switch_without_controller(self) -> SwitchSite:
+        """The rendered configuration and FreeSWITCH, no `ccctl serve`: the test listens on ports["esl_out"]."""
+        self.ccctl("fs", "render", "--out", str(self.root / "conf"))
+        self.start_switch()
         return self
 
     def start_switch(self) -> None:
@@ -481,3 +506,21 @@ def channel_levels(path: Path) -> list[float]:
         match = re.search(r"RMS\s+amplitude:\s+([0-9.]+)", out.stderr)
         levels.append(float(match.group(1)) if match else 0.0)
     return levels
+
+
+def add_cardio_queue(site: SwitchSite, no_answer_timeout: int) -> None:
+    """The cardio queue (no wrap-up, no announcements) and agent ann (extension 1001), logged out."""
+    site.ccctl(
+        "queues",
+        "add",
+        "cardio",
+        "--skills",
+        "cardio",
+        "--set",
+        "wrapup_seconds=0",
+        "--set",
+        "announce_every_seconds=0",
+        "--set",
+        f"no_answer_timeout={no_answer_timeout}",
+    )
+    site.ccctl("agents", "add", "ann", "--extension", "1001", "--skills", "cardio:5")

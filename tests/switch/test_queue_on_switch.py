@@ -7,46 +7,14 @@ from pathlib import Path
 
 import pytest
 import sipp
-from switch_site import SwitchSite, channel_levels
-
-QUEUE_FLOW = """\
-flow: main
-description: switch test hotline
-language: en
-start: hello
-nodes:
-  hello:
-    type: play
-    prompt: "say:Hello"
-    next: to_agent
-  to_agent:
-    type: queue
-    skill: cardio
-    on_failure: bye
-  bye:
-    type: hangup
-    prompt: "say:Nobody could take your call"
-"""
+from switch_site import QUEUE_FLOW, SwitchSite, add_cardio_queue, channel_levels
 
 
 @pytest.fixture
 def site(tmp_path, db_url):
     """The production database too: PostgreSQL holds the queue while the real switch rings the agent."""
     with SwitchSite(tmp_path, {"main.yaml": QUEUE_FLOW}, database_url=db_url) as running:
-        running.ccctl(
-            "queues",
-            "add",
-            "cardio",
-            "--skills",
-            "cardio",
-            "--set",
-            "wrapup_seconds=0",
-            "--set",
-            "announce_every_seconds=0",
-            "--set",
-            "no_answer_timeout=4",
-        )
-        running.ccctl("agents", "add", "ann", "--extension", "1001", "--skills", "cardio:5")
+        add_cardio_queue(running, no_answer_timeout=4)
         yield running
 
 

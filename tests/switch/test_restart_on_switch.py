@@ -14,46 +14,15 @@ from datetime import UTC, datetime
 
 import pytest
 import sipp
-from switch_site import SwitchSite
+from switch_site import QUEUE_FLOW, SwitchSite, add_cardio_queue
 
-QUEUE_FLOW = """\
-flow: main
-description: switch test hotline
-language: en
-start: hello
-nodes:
-  hello:
-    type: play
-    prompt: "say:Hello"
-    next: to_agent
-  to_agent:
-    type: queue
-    skill: cardio
-    on_failure: bye
-  bye:
-    type: hangup
-    prompt: "say:Nobody could take your call"
-"""
 CALLERS = 2
 
 
 @pytest.fixture
 def site(tmp_path):
     with SwitchSite(tmp_path, {"main.yaml": QUEUE_FLOW}, settings={"acd": {"heartbeat_seconds": 1}}) as running:
-        running.ccctl(
-            "queues",
-            "add",
-            "cardio",
-            "--skills",
-            "cardio",
-            "--set",
-            "wrapup_seconds=0",
-            "--set",
-            "announce_every_seconds=0",
-            "--set",
-            "no_answer_timeout=6",
-        )
-        running.ccctl("agents", "add", "ann", "--extension", "1001", "--skills", "cardio:5")
+        add_cardio_queue(running, no_answer_timeout=6)
         yield running
 
 
