@@ -30,6 +30,10 @@ def _assert_goes_to_ccctl(rendered: Rendered, extension) -> None:
     variables = variables_set(extension)
     assert (variables["tts_engine"], variables["tts_voice"]) == (fs.tts_engine, fs.tts_voice)
     assert variables["hangup_after_bridge"] == "false"
+    # switch_channel.c reads sensitive_dtmf as each key arrives and logs it ("RECV DTMF") unless true:
+    # set before the socket, it covers every key the caller presses, member PINs included
+    assert variables["sensitive_dtmf"] == "true"
+    assert steps.index(("set", "sensitive_dtmf=true")) < steps.index(("socket", _socket_target(rendered)))
 
 
 def _near_misses(number: str) -> list[str]:
