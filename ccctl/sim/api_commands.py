@@ -84,24 +84,32 @@ def uuid_kill(switch: Switch, arg: str, listener) -> str:
 
 
 def uuid_break(switch: Switch, arg: str, listener) -> str:
-    """break_function (mod_commands.c): stop the playing prompt (CF_BREAK) or the broadcast; `both` does the
-    partner too. Success writes nothing: the api reply body is empty."""
+    """break_function (mod_commands.c): stop the broadcast, or set CF_BREAK so the prompt playing now stops
+    at its next frame; `both` does the partner too. `all` first flushes the channel's queued private events
+    (switch_core_session_flush_private_events): an `execute` sent and not started yet never runs.
+
+    A break that finds nothing playing is spent at the next application's start (switch_core_session_exec
+    clears CF_BREAK after CHANNEL_EXECUTE): a real 1.10.12 played the next prompt in full.
+    """
     if not arg:
         return "-USAGE: <uuid> [all]\n"
     uuid, _, flag = arg.partition(" ")
     channel = switch.channels.get(uuid)
     if channel is None:
-        return "-ERR No Such Channel!\n"
+        return "-ERR No such channel!\n"
     targets = [channel]
-    if "both" in flag and channel.other_leg is not None:
+    if "both" in flag and channel.other_leg is not None:  # strstr, as mod_commands reads the flag
         targets.append(channel.other_leg)
     for target in targets:
+        session = switch.sessions.get(target.uuid)
+        if "all" in flag and session is not None:
+            session.flush_private_events()
         if "CF_BROADCAST" in target.flags:
             target.stop_broadcast()
         else:
             target.flags.add("CF_BREAK")
         target.wakeup.set()  # the media loop notices at once, as the real one does at its next frame
-    return ""
+    return "+OK\n"
 
 
 def uuid_getvar(switch: Switch, arg: str, listener) -> str:

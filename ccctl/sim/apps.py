@@ -6,6 +6,8 @@ An application not in APPS is an "Invalid Application": the call is hung up.
 
 from __future__ import annotations
 
+import os
+import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -15,6 +17,7 @@ from ccctl.sim.command_reader import atoi
 from ccctl.sim.media import RATE, play_file, playback_terminators, speak_text
 
 if TYPE_CHECKING:
+    from ccctl.sim.channel import Channel
     from ccctl.sim.session import Session
 
 
@@ -107,17 +110,27 @@ def speak(session: Session, data: str) -> None:
 
 
 def record(session: Session, data: str) -> None:
-    """record <path> [limit secs] [silence threshold] [silence hits]: the patient speaks, then silence ends it."""
+    """record <path> [limit secs] [silence threshold] [silence hits]: the patient speaks, then silence ends it.
+
+    switch_ivr_record_file_event (switch_ivr_play_say.c) opens the file first, making no folder: when it
+    cannot, the channel hangs up DESTINATION_OUT_OF_ORDER and the application returns, with no RECORD_START
+    and no record_* variables. The file is a WAV of what was heard (silence: the emulator has no audio).
+    """
     ch = session.channel
     argv = data.split(" ")
-    path = argv[0]
+    path = _recording_path(ch, argv[0])
     limit = atoi(argv[1]) if len(argv) > 1 else 0
     hits = atoi(argv[3]) if len(argv) > 3 else 0
+    try:
+        out = open(path, "wb") if path else None  # written when the recording ends
+    except OSError:
+        ch.hangup("DESTINATION_OUT_OF_ORDER", by="switch")
+        return
     speech = ch.patient.message_seconds if ch.patient is not None else 0.0
     planned = speech + hits if hits else float(limit or 3600)
     if limit:
         planned = min(planned, float(limit))
-    ch.fire("RECORD_START", extra=[("Record-File-Path", path)])
+    ch.fire("RECORD_START", extra=[("Record-File-Path", argv[0])])
     start = session.switch.clock.now()
     ch.media_wait(planned)
     elapsed = min(session.switch.clock.now() - start, planned)
@@ -125,16 +138,30 @@ def record(session: Session, data: str) -> None:
     if hits and speech + hits <= (limit or float("inf")) and elapsed >= planned:
         ch.set_var("silence_hits_exhausted", "true")
     samples = int(heard * RATE) if heard else 0
+    if out is not None:
+        with out, wave.open(out, "wb") as wav:  # 44 header bytes + the samples: record_file_size below
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(RATE)
+            wav.writeframes(bytes(samples * 2))
     size = str(44 + samples * 2)
     ch.set_var("record_record_file_size", size)
     ch.set_var("record_file_size", size)
     ch.set_var("record_seconds", str(samples // RATE))
     ch.set_var("record_ms", str(samples // (RATE // 1000)))
     ch.set_var("record_samples", str(samples))
-    ch.fire("RECORD_STOP", extra=[("Record-File-Path", path), ("Record-Completion-Cause", "success-silence")])
+    ch.fire("RECORD_STOP", extra=[("Record-File-Path", argv[0]), ("Record-Completion-Cause", "success-silence")])
     for name, value in (("read_codec", "L16"), ("read_rate", str(RATE))):
         ch.set_var(name, value)  # the record media bug restores the read codec
-    session.recordings.append(path)
+    session.recordings.append(argv[0])
+
+
+def _recording_path(ch: Channel, path: str) -> str | None:
+    """A relative path is under sound_prefix (else the sounds folder, which the emulator has not: no file)."""
+    if os.path.isabs(path):
+        return path
+    prefix = ch.get_var("sound_prefix")
+    return os.path.join(prefix, path) if prefix else None
 
 
 def park(session: Session, data: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
+import gevent
 from gevent.event import Event as Flag
 
 from ccctl.sim.event_builder import CALLED_FROM, EVENTS_WITH_VARIABLES, SimEvent, base_headers
@@ -32,6 +33,26 @@ STATE_NUMBERS = {
     "CS_REPORTING": 11,
     "CS_DESTROY": 12,
 }
+
+
+DTMF_DURATION = "2000"  # samples: the default digit length loopback channels carry
+_TRUE = ("true", "yes", "on", "1", "enabled", "active", "allow")
+
+
+def switch_true(value: str | None) -> bool:
+    return (value or "").lower() in _TRUE
+
+
+class QueuedDigit:
+    """A digit on its way in: due at simulated time `due`, received (and judged sensitive) when it arrives."""
+
+    __slots__ = ("due", "digit", "received", "sensitive")
+
+    def __init__(self, due: float, digit: str) -> None:
+        self.due = due
+        self.digit = digit
+        self.received = False
+        self.sensitive = False
 
 
 class ProfileTimes:
@@ -92,7 +113,7 @@ class Channel:
         self.hangup_at = 0.0  # simulated time of the hangup
         self.hit_dialplan = direction == "inbound"
         self.variables: dict[str, str] = {}
-        self.dtmf: deque[tuple[float, str]] = deque()  # (due simulated time, digit)
+        self.dtmf: deque[QueuedDigit] = deque()
         self.dtmf_log: list[str] = []
         self.app_log: list[tuple[str, str | None]] = []
         self.wakeup = Flag()
@@ -318,21 +339,42 @@ class Channel:
 
     # media time ------------------------------------------------------------
     def has_dtmf(self) -> bool:
-        return bool(self.dtmf) and self.dtmf[0][0] <= self.switch.clock.now()
+        return bool(self.dtmf) and self.dtmf[0].due <= self.switch.clock.now()
 
     def queue_dtmf(self, digits: str, due: float | None = None) -> None:
         """A digit from the far end (patient timeline or uuid_send_dtmf), in arrival order."""
-        when = self.switch.clock.now() if due is None else due
+        now = self.switch.clock.now()
+        when = now if due is None else due
         for digit in digits:
-            self.dtmf.append((when, digit))
+            queued = QueuedDigit(when, digit)
+            self.dtmf.append(queued)
+            if when <= now:
+                self._receive(queued)
+            elif self.switch.log.active:  # its RECV DTMF line belongs at the moment it arrives
+                gevent.spawn_later(self.switch.clock.real(when - now), self._receive, queued)
         self.wakeup.set()
 
+    def _receive(self, queued: QueuedDigit) -> None:
+        """switch_channel_queue_dtmf (switch_channel.c): `RECV DTMF <digit>:<duration>` at INFO, unless the
+        channel has sensitive_dtmf=true as the digit arrives: then it is marked DTMF_FLAG_SENSITIVE for good."""
+        if queued.received or not self.up:
+            return
+        queued.received = True
+        queued.sensitive = switch_true(self.get_var("sensitive_dtmf"))
+        if not queued.sensitive and self.switch.log.active:
+            where = "switch_channel.c:528"
+            self.switch.log.channel(self.uuid, "INFO", where, f"RECV DTMF {queued.digit}:{DTMF_DURATION}")
+
     def dequeue_dtmf(self) -> str:
-        """switch_channel_dequeue_dtmf: fires DTMF (basic data only) and logs digits_dialed."""
-        _, digit = self.dtmf.popleft()
-        self.dtmf_log.append(digit)
-        self.fire("DTMF", extra=[("DTMF-Digit", digit), ("DTMF-Duration", "2000"), ("DTMF-Source", "APP")])
-        return digit
+        """switch_channel_dequeue_dtmf: fires DTMF (basic data only) and logs digits_dialed; a sensitive
+        digit does neither."""
+        queued = self.dtmf.popleft()
+        self._receive(queued)
+        if not queued.sensitive:
+            self.dtmf_log.append(queued.digit)
+            extra = [("DTMF-Digit", queued.digit), ("DTMF-Duration", DTMF_DURATION), ("DTMF-Source", "APP")]
+            self.fire("DTMF", extra=extra)
+        return queued.digit
 
     def wait_for(self, done, seconds: float = 86400.0) -> str:
         """Wait until `done()` holds ('done'), this channel hangs up ('hangup') or `seconds` pass ('timeout')."""
@@ -380,7 +422,7 @@ class Channel:
             if self.hangup_deadline is not None:
                 until = min(until, self.hangup_deadline)
             if dtmf_breaks and self.dtmf:
-                until = min(until, self.dtmf[0][0])
+                until = min(until, self.dtmf[0].due)
             self.wakeup.clear()
             self.wakeup.wait(clock.real(until - now) + 0.0005)
 

@@ -118,6 +118,9 @@ class Session:
         ch.set_var("current_application_data", expanded)
         ch.set_var("current_application_response", None)
         data = [("Application-Data", expanded)] if expanded else []
+        if self.switch.log.active:  # switch_core_session_exec logs every application with its data
+            depth = 0 if self.actor == "dialplan" else 1  # a socket's commands run inside its park
+            self.switch.log.clean(ch.uuid, f"EXECUTE [depth={depth}] {ch.name} {app}({expanded or ''})")
         ch.fire("CHANNEL_EXECUTE", extra=[("Application", app), *data, ("Application-UUID", app_uuid)])
         ch.flags.discard("CF_BREAK")  # switch_core_session_exec: a stale break never cuts the next application
         ch.set_var("current_application", app)
@@ -144,6 +147,13 @@ class Session:
             return
         self.messages.append(command)
         self.channel.wakeup.set()
+
+    def flush_private_events(self) -> int:
+        """switch_core_session_flush_private_events (switch_core_session.c): the sendmsg commands queued on
+        the channel and not started yet are dropped unseen (no CHANNEL_EXECUTE, no EXECUTE_COMPLETE)."""
+        dropped = len(self.messages)
+        self.messages.clear()
+        return dropped
 
     def parse_message(self, command: ControllerCommand) -> None:
         """switch_ivr_parse_event for call-command execute (loops, event-uuid, hold-bleg, CF_BROADCAST)."""

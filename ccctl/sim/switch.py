@@ -24,6 +24,7 @@ from ccctl.sim.originate import AgentEndpoint, new_channel
 from ccctl.sim.patients import CallerScript, PatientSession
 from ccctl.sim.session import Session
 from ccctl.sim.sim_clock import FRAME_SECONDS, SimClock
+from ccctl.sim.switch_log import SwitchLog
 
 
 class EventBus:
@@ -136,8 +137,10 @@ class Switch:
         media: MediaCatalog | None = None,
         agents: dict[str, AgentEndpoint] | None = None,
         max_call_seconds: float = 3600.0,
+        log_path: str | None = None,
     ) -> None:
         self.clock = SimClock(time_factor)
+        self.log = SwitchLog(self.clock, log_path)  # freeswitch.log: RECV DTMF and EXECUTE lines
         name = hostname or socket.gethostname()
         self.core = CoreIdentity(str(uuidlib.uuid4()), name, name, ipv4="127.0.0.1", ipv6="::1")
         self.bus = EventBus()
@@ -179,6 +182,7 @@ class Switch:
             channel.hangup("SYSTEM_SHUTDOWN", by="switch")
         self._server.stop()
         gevent.sleep(0)
+        self.log.close()
 
     @property
     def esl_address(self) -> tuple[str, int]:

@@ -29,9 +29,10 @@ def test_only_real_streams_are_hold_music():
 
 
 def test_uuid_break_replies_as_mod_commands_does():
+    # as a real FreeSWITCH 1.10.12 answered `api uuid_break nope` (and break_function writes)
     from ccctl.sim.api_commands import run_api
     from ccctl.sim.switch import Switch
 
     switch = Switch()
     assert run_api(switch, "uuid_break", "") == "-USAGE: <uuid> [all]\n"
-    assert run_api(switch, "uuid_break", "no-such-uuid all") == "-ERR No Such Channel!\n"
+    assert run_api(switch, "uuid_break", "no-such-uuid all") == "-ERR No such channel!\n"
