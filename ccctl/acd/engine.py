@@ -290,8 +290,9 @@ class AcdEngine(QueuedCallEvents):
 
         Never `uuid_break <uuid> all`: break_function (mod_commands.c) then also flushes the channel's
         queued private events, which drops the `execute` the caller's greenlet may have just sent
-        (the bridge or the next hold prompt) and leaves the patient in silence. Without `all` a break
-        that lands between two prompts ends the next one at its first frame (CF_BREAK), which is as good.
+        (the bridge or the next hold prompt) and leaves the patient in silence. Without `all` only the
+        playing prompt stops; a break that lands between two prompts is lost (switch_core_session_exec
+        clears CF_BREAK), so that caller is rung when the next hold prompt ends.
         """
         if self.inbound is None:
             return

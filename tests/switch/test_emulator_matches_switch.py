@@ -95,18 +95,6 @@ EMULATOR_BUGS = {
         "sendmsg execute inside the playing prompt (EXECUTE [depth=2]); the emulator parses sendmsg only in park"
     ),
 }
-# divergences whose emulator fix is written but not yet in: non-strict, so they pass once it lands
-EMULATOR_CATCHING_UP = {
-    "play_and_get_digits_collects_keys": (
-        "with sensitive_dtmf=true the real switch fires no DTMF event (switch_channel_dequeue_dtmf); the emulator does"
-    ),
-    "uuid_break_stops_the_prompt_and_the_queued_one_plays": (
-        "break_function answers +OK; the emulator's uuid_break replies with an empty body (-ERR no reply)"
-    ),
-    "uuid_break_all_also_drops_the_queued_prompt": (
-        "break_function with 'all' calls switch_core_session_flush_private_events: the queued prompt is dropped"
-    ),
-}
 
 
 @pytest.fixture(scope="module")
@@ -184,10 +172,7 @@ def differences(real: dict[str, list[str]], emulated: dict[str, list[str]]) -> s
 
 def _marked(name: str):
     bug = EMULATOR_BUGS.get(name)
-    if bug:
-        return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=bug))
-    pending = EMULATOR_CATCHING_UP.get(name)
-    return pytest.param(name, marks=pytest.mark.xfail(strict=False, reason=pending)) if pending else name
+    return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=bug)) if bug else name
 
 
 @pytest.mark.parametrize("name", [_marked(name) for name in SCENARIOS])
