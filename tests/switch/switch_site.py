@@ -31,6 +31,8 @@ START_SECONDS = 30.0
 AGENTS_PASSWORD = "agents-secret"
 ESL_PASSWORD = "esl-secret"
 DOMAIN = "cc.test"
+# above the switch's RTP range (fs_conf/autoload_configs/switch.conf.xml: 16384-32768)
+SIPP_MEDIA_PORTS_FROM = 40000
 # the hotline most switch tests use: a greeting, then the cardio queue
 QUEUE_FLOW = """\
 flow: main
@@ -148,7 +150,10 @@ class SwitchSite:
 
     def __post_init__(self) -> None:
         self.ports = {name: free_port() for name in ("agents_sip", "trunk_sip", "esl_in", "esl_out", "web")}
-        self.media_ports = iter(range(free_port() // 2 * 2 % 20000 + 20000, 65000, 40))
+        # SIPp binds its -mp port and the next but one; FreeSWITCH takes RTP ports at random from
+        # switch.conf's rtp-start-port..rtp-end-port without trying them first (switch_core_port_allocator.c:
+        # no SPF_ROBUST_UDP), so a SIPp port inside that range fails the call that draws it ("Bind Error")
+        self.media_ports = iter(range(free_port() // 2 * 2 % 10000 + SIPP_MEDIA_PORTS_FROM, 65000, 40))
         for name in (
             "conf",
             "log",
