@@ -154,7 +154,8 @@ def login(site: SwitchSite, pins: list[str], telephone_event: bool = False) -> d
     press = sipp.press_rfc2833 if telephone_event else sipp.press
     steps = [sipp.wait(1000), *press(MEMBER_NUMBER + "#")]
     for pin in pins:
-        steps += [sipp.wait(1500), *press(pin + "#")]
+        # after a wrong PIN its short tone plays (playback drops keys): the next PIN comes well after it
+        steps += [sipp.wait(2000), *press(pin + "#")]
     patient = site.patient([*steps, sipp.until_switch_hangs_up()], telephone_event=telephone_event)
     assert patient.wait(60) == 0, patient.errors()
     calls = site.wait_for_calls(sum(1 for run in site.sipps if run.name == "patient"))
