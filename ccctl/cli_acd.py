@@ -202,11 +202,14 @@ def report_kpi(ctx, since, until, queue, fcr_days, fmt) -> None:
 @click.pass_context
 def transfer(ctx, agent, to_agent, to_queue, warm, finish) -> None:
     """Transfer AGENT's live queued call: blind to another agent or a queue, or warm (consult first)."""
-    from ccctl.acd.transfer import TransferError, transfer_call
-    from ccctl.cli_common import _settings
+    from ccctl.cli_common import _patch_gevent, _settings
 
     if finish and (to_agent or to_queue or warm):
         raise CliError("--complete / --cancel end a warm transfer under way: give no target with them")
+    # the inbound ESL client reads in a greenlet: an unpatched socket blocks the command for good
+    _patch_gevent()
+    from ccctl.acd.transfer import TransferError, transfer_call
+
     try:
         result = transfer_call(_settings(ctx), agent, to_agent, to_queue, warm, finish or "")
     except TransferError as exc:

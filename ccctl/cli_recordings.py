@@ -9,7 +9,7 @@ import json
 
 import click
 
-from ccctl.cli_common import CliError, _actor, _as_option, _settings
+from ccctl.cli_common import CliError, _actor, _as_option, _patch_gevent, _settings
 
 
 def _filters(command):
@@ -118,6 +118,8 @@ def monitor() -> None:
 
 
 def _monitor(ctx: click.Context, mode: str, agent: str, supervisor: str, dtmf: bool) -> None:
+    # the inbound ESL client reads in a greenlet: an unpatched socket blocks the command for good
+    _patch_gevent()
     from ccctl.acd.monitor import MonitorError, monitor_call
 
     settings = _settings(ctx)
