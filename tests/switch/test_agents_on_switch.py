@@ -6,12 +6,10 @@ what a supervisor sees: `ccctl calls list`, `ccctl agents status`, the queue eve
 
 from __future__ import annotations
 
-import json
-import sqlite3
-
 import pytest
 import sipp
 import sipp_phones
+from acd_records import agent_status, ended_call, kinds, queue_events
 from switch_site import AGENTS_PASSWORD, DOMAIN, QUEUE_FLOW, SippRun, SwitchSite, add_cardio_queue, free_port
 
 
@@ -19,34 +17,6 @@ from switch_site import AGENTS_PASSWORD, DOMAIN, QUEUE_FLOW, SippRun, SwitchSite
 def site(tmp_path):
     with SwitchSite(tmp_path, {"main.yaml": QUEUE_FLOW}) as running:
         yield running
-
-
-def queue_events(site: SwitchSite) -> list[tuple[str, str, str]]:
-    """(kind, agent name, detail) of every queue event, oldest first."""
-    with sqlite3.connect(site.root / "cc.db") as db:
-        rows = db.execute(
-            "SELECT e.kind, COALESCE(a.name, ''), e.detail FROM queue_events e"
-            " LEFT JOIN agents a ON a.id = e.agent_id ORDER BY e.id"
-        ).fetchall()
-    return [tuple(row) for row in rows]
-
-
-def kinds(site: SwitchSite) -> list[tuple[str, str]]:
-    return [(kind, agent) for kind, agent, _ in queue_events(site) if not kind.startswith("agent_")]
-
-
-def agent_status(site: SwitchSite) -> dict[str, tuple[str, str]]:
-    """name -> (status, state), as `ccctl agents status --json` prints them."""
-    rows = json.loads(site.ccctl("agents", "status", "--json").stdout)
-    return {row["name"]: (row["status"], row["state"]) for row in rows}
-
-
-def ended_call(site: SwitchSite) -> dict:
-    def ended():
-        calls = site.calls()
-        return calls[0] if len(calls) == 1 and calls[0]["ended_at"] else None
-
-    return site.wait_for(ended, 30, "the call's end in the records")
 
 
 def test_a_caller_waiting_when_no_agent_is_logged_in_talks_to_the_agent_who_logs_in(site):
