@@ -119,3 +119,40 @@ def test_a_phone_that_is_no_agents_hears_so_and_nothing_changes(site):
     [call] = site.wait_for_calls(1)
     assert call["path"] == ["agent_login", "unknown_agent"], call
     assert agent_status(site) == {"ann": ("logged_out", "idle")}
+
+
+def test_a_caller_who_asked_for_a_callback_is_called_back_and_talks_to_the_agent_who_logs_in(tmp_path):
+    patient_port = free_port()
+    dial = f"sofia/trunk/{{number}}@127.0.0.1:{patient_port}"
+    with SwitchSite(tmp_path, {"main.yaml": QUEUE_FLOW}, settings={"acd": {"callback_dial": dial}}) as site:
+        add_cardio_queue(site, no_answer_timeout=6)
+        caller = site.patient([sipp.wait(2000), *sipp.press("1"), sipp.until_switch_hangs_up()], voice_hz=440)
+        assert caller.wait(40) == 0, caller.errors()
+        assert [kind for kind, _ in kinds(site)] == ["entered", "callback_requested"]
+
+        # the patient's phone, waiting for the hospital's call
+        scenario = sipp.agent_phone_scenario("answer", 300, 0, site.voice(440))
+        patient = site._sipp(
+            "patient-phone", scenario, ["-m", "1", "-p", str(patient_port), "-key", "extension", "0612345678"]
+        )
+        ann = site.agent_phone("1001", talk_ms=4000, voice_hz=1000)
+        site.ccctl("agents", "login", "ann")
+        assert ann.wait(60) == 0, ann.errors()
+        assert patient.wait(20) == 0, patient.errors()
+
+        def both_ended():
+            calls = site.calls()
+            return calls if len(calls) == 2 and all(c["ended_at"] for c in calls) else None
+
+        first, callback = sorted(site.wait_for(both_ended, 30, "both calls ended"), key=lambda c: c["started_at"])
+        assert first["path"][-1] == "to_agent:callback", first
+        assert (callback["disposition"], callback["path"][-1]) == ("completed", "callback:answered"), callback
+        assert [kind for kind, _ in kinds(site)] == [
+            "entered",
+            "callback_requested",
+            "callback_made",
+            "offered",
+            "answered",
+            "ended",
+            "wrapup_end",
+        ], kinds(site)
