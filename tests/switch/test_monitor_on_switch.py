@@ -8,17 +8,16 @@ While the supervisor is in the call the switch records what the supervisor's and
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import sipp
 from acd_records import ended_call, kinds
+from heard import HEARD, tone_level
 from switch_site import QUEUE_FLOW, SwitchSite, add_cardio_queue
 
 PATIENT_HZ, AGENT_HZ, SUPERVISOR_HZ = 440, 1000, 1500
-HEARD = 0.01  # RMS of a tone band that someone hears (the voices are sent at 0.5, silence is ~0)
 LISTEN_SECONDS = 4
 
 
@@ -27,19 +26,6 @@ def site(tmp_path):
     with SwitchSite(tmp_path, {"main.yaml": QUEUE_FLOW}) as running:
         add_cardio_queue(running, no_answer_timeout=6)
         yield running
-
-
-def tone_level(path: Path, hz: int, channel: int) -> float:
-    """RMS of the band around `hz` in one channel of a WAV (sox sinc band-pass, then stat)."""
-    out = subprocess.run(
-        ["sox", str(path), "-n", "remix", str(channel), "sinc", f"{hz - 60}-{hz + 60}", "stat"],
-        capture_output=True,
-        text=True,
-    )
-    for line in out.stderr.splitlines():
-        if line.startswith("RMS") and "amplitude" in line:
-            return float(line.split()[-1])
-    raise AssertionError(f"sox could not read {path}: {out.stderr[-500:]}")
 
 
 def leg_of(site: SwitchSite, extension: str) -> str:
