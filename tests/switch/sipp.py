@@ -124,14 +124,21 @@ def patient_scenario(steps: list[Step], telephone_event: bool = False, voice: st
     )
     if voice:
         out.append(f'  <nop><action><exec rtp_stream="{voice},-1,0"/></action></nop>\n')
-    cseq = itertools.count(2)
+    out.extend(numbered(steps, first_cseq=2))
+    out.append("</scenario>\n")
+    return "".join(out)
+
+
+def numbered(steps: list[Step], first_cseq: int) -> list[str]:
+    """The steps' XML with each new request's CSeq filled in, counting from first_cseq."""
+    cseq = itertools.count(first_cseq)
+    texts = []
     for step in steps:
         text = step.xml
         for _ in range(step.requests):
             text = text.replace("{cseq}", str(next(cseq)), 1)
-        out.append(text)
-    out.append("</scenario>\n")
-    return "".join(out)
+        texts.append(text)
+    return texts
 
 
 REGISTER = """  <send retrans="500"><![CDATA[

@@ -7,8 +7,6 @@ After the answer the steps of tests/switch/sipp.py run (wait, press, hang_up, un
 
 from __future__ import annotations
 
-import itertools
-
 import sipp
 
 _FROM = 'From: "[caller]" <sip:[caller]@[domain]>;tag=[pid]SIPpTag00[call_number]'
@@ -71,11 +69,6 @@ def authenticated_call_scenario(extension: str, password: str, steps: list[sipp.
     out.append('  <recv response="183" optional="true"/>\n')
     out.append('  <recv response="200" rrs="true" rtd="true"/>\n')
     out.append(_ACK.format(from_=_FROM))
-    cseq = itertools.count(3)
-    for step in steps:
-        text = step.xml
-        for _ in range(step.requests):
-            text = text.replace("{cseq}", str(next(cseq)), 1)
-        out.append(text)
+    out.extend(sipp.numbered(steps, first_cseq=3))
     out.append("</scenario>\n")
     return "".join(out)

@@ -513,19 +513,9 @@ def channel_levels(path: Path) -> list[float]:
     return levels
 
 
-def add_cardio_queue(site: SwitchSite, no_answer_timeout: int) -> None:
-    """The cardio queue (no wrap-up, no announcements) and agent ann (extension 1001), logged out."""
-    site.ccctl(
-        "queues",
-        "add",
-        "cardio",
-        "--skills",
-        "cardio",
-        "--set",
-        "wrapup_seconds=0",
-        "--set",
-        "announce_every_seconds=0",
-        "--set",
-        f"no_answer_timeout={no_answer_timeout}",
-    )
+def add_cardio_queue(site: SwitchSite, no_answer_timeout: int, **settings: object) -> None:
+    """The cardio queue (no wrap-up, no announcements, plus `settings`) and agent ann (1001), logged out."""
+    values = {"wrapup_seconds": 0, "announce_every_seconds": 0, "no_answer_timeout": no_answer_timeout, **settings}
+    pairs = [arg for key, value in values.items() for arg in ("--set", f"{key}={value}")]
+    site.ccctl("queues", "add", "cardio", "--skills", "cardio", *pairs)
     site.ccctl("agents", "add", "ann", "--extension", "1001", "--skills", "cardio:5")

@@ -44,17 +44,7 @@ def test_a_caller_waiting_when_no_agent_is_logged_in_talks_to_the_agent_who_logs
 
 def cardio_queue_resting_after_a_failed_ring(site: SwitchSite, no_answer_timeout: int) -> None:
     """The cardio queue where an agent whose phone was busy or rang out rests a minute; ann and bob."""
-    site.ccctl(
-        "queues",
-        "add",
-        "cardio",
-        "--skills",
-        "cardio",
-        *("--set", "wrapup_seconds=0", "--set", "announce_every_seconds=0"),
-        *("--set", f"no_answer_timeout={no_answer_timeout}"),
-        *("--set", "busy_delay_seconds=60", "--set", "no_answer_delay_seconds=60"),
-    )
-    site.ccctl("agents", "add", "ann", "--extension", "1001", "--skills", "cardio:5")
+    add_cardio_queue(site, no_answer_timeout, busy_delay_seconds=60, no_answer_delay_seconds=60)
     site.ccctl("agents", "add", "bob", "--extension", "1002", "--skills", "cardio:5")
 
 

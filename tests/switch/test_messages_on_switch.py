@@ -6,7 +6,7 @@ import json
 
 import pytest
 import sipp
-from switch_site import SwitchSite, channel_levels
+from switch_site import SwitchSite, add_cardio_queue, channel_levels
 
 MESSAGE_FLOW = """\
 flow: main
@@ -85,22 +85,8 @@ def test_an_unregistered_hand_off_target_takes_the_patient_to_the_fallback_not_a
 def test_a_ring_nobody_answers_leaves_no_recording_behind(tmp_path, answer):
     flow = FALLBACK_FLOW.replace("skill: nursing", "skill: cardio")
     with SwitchSite(tmp_path, {"main.yaml": flow}) as site:
-        site.ccctl(
-            "queues",
-            "add",
-            "cardio",
-            "--skills",
-            "cardio",
-            "--set",
-            "no_answer_timeout=3",
-            "--set",
-            "announce_every_seconds=0",
-            "--set",
-            "busy_delay_seconds=60",
-            "--set",
-            "no_answer_delay_seconds=60",
-        )
-        site.ccctl("agents", "add", "ann", "--extension", "1001", "--skills", "cardio:5")
+        # a phone that was busy or rang out rests a minute: nobody is rung twice in this test
+        add_cardio_queue(site, no_answer_timeout=3, busy_delay_seconds=60, no_answer_delay_seconds=60)
         site.ccctl("agents", "login", "ann")
         site.agent_phone("1001", answer=answer)
         patient = site.patient([sipp.wait(9000), sipp.hang_up()], voice_hz=440)
