@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from gevent import GreenletExit
 
-from ccctl.callflow import HANDED_OVER, CallApp, CallInfo, CallRecord, Execute, Finish
+from ccctl.callflow import HANDED_OVER, AwaitBridgeEnd, CallApp, CallInfo, CallRecord, Execute, Finish
 from ccctl.esl.outbound import CallerHangup, CommandRefused, OutboundSession, SessionTimeout
 from ccctl.esl.protocol import ConnectionClosed, ProtocolError
 
@@ -146,8 +146,11 @@ def run_call(
 
 def _drive(session: OutboundSession, app: CallApp, call: CallInfo, outcome: _Outcome) -> None:
     command = app.start(call)
-    while isinstance(command, Execute):
-        result = session.execute(command.app, command.arg, until_complete=command.until_complete)
+    while isinstance(command, (Execute, AwaitBridgeEnd)):
+        if isinstance(command, AwaitBridgeEnd):
+            result = session.await_bridge_end()
+        else:
+            result = session.execute(command.app, command.arg, until_complete=command.until_complete)
         command = app.resume(result)
     if not isinstance(command, Finish):
         raise TypeError(f"call app returned {type(command).__name__}, not Execute or Finish")

@@ -30,6 +30,19 @@ class Execute:
 
 
 @dataclass(frozen=True)
+class AwaitBridgeEnd:
+    """Send nothing; wait until the bridge the switch itself put the call in ends, or the caller hangs up.
+
+    att_xfer ends a warm transfer with switch_ivr_uuid_bridge: the caller's own `bridge` returns while
+    the caller talks on (to the new agent, or the first one again). Any command sent now would run
+    inside that talk (audio_bridge_thread parses the caller's queued messages), so the app waits.
+    """
+
+    def describe(self) -> str:
+        return "await-bridge-end"
+
+
+@dataclass(frozen=True)
 class Finish:
     """The call logic is done; hang up (unless already gone) and record the call."""
 
@@ -37,7 +50,7 @@ class Finish:
     hangup_cause: str = "NORMAL_CLEARING"
 
 
-Command = Execute | Finish
+Command = Execute | AwaitBridgeEnd | Finish
 
 
 @dataclass

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ccctl.acd.engine import AcdEngine, Offer, QueueTicket
-from ccctl.callflow import AppResult, Execute
+from ccctl.callflow import AppResult, AwaitBridgeEnd, Execute
 
 Steps = Generator[Execute, AppResult, str]
 log = logging.getLogger("ccctl.acd")
@@ -26,6 +26,14 @@ def dial_string(offer: Offer, timeout: float, domain: str) -> str:
 
 def bridged(result: AppResult) -> bool:
     return bool(result.variable("bridge_hangup_cause")) or result.variable("DIALSTATUS").upper() == "ANSWER"
+
+
+def moved_by_switch(before: AppResult, after: AppResult) -> bool:
+    """The caller's `bridge` ended because switch_ivr_uuid_bridge put them in a new bridge (a warm
+    transfer's end: att_xfer bridges the caller to the new agent, or back to the first): it stamps
+    transfer_source "<epoch>:<uuid>:uuid_br:<partner>" on the caller before interrupting the bridge."""
+    source = after.variable("transfer_source")
+    return not after.caller_gone and ":uuid_br:" in source and source != before.variable("transfer_source")
 
 
 def queue_call(
@@ -96,11 +104,17 @@ def _ring(acd: AcdEngine, ticket: QueueTicket, offer: Offer, recorder: SessionRe
         yield Execute("record_session", path)
     # one command for both call variables: every round trip before `bridge` is time the patient waits
     names = (offer.queue.replace("|", "/"), offer.agents[0].name.replace("|", "/"))
-    yield Execute("multiset", "^^|cc_queue={}|cc_agent={}".format(*names))
+    before = yield Execute("multiset", "^^|cc_queue={}|cc_agent={}".format(*names))
     acd.offered(ticket.entry_id, recorder.call_uuid, offer.agents)  # its database write follows the bridge
     # until_complete: a patient who hangs up mid-talk still ends a talk, with its recording and wrap-up
     result = yield Execute("bridge", dial_string(offer, rules.no_answer_timeout, acd.domain), until_complete=True)
-    if not bridged(result):
+    moved = False
+    while moved_by_switch(before, result):
+        # the talk goes on with whoever the transfer left the caller with (the hand-over or the failed
+        # transfer is settled from CHANNEL_BRIDGE); the talk ends with that bridge
+        moved, before = True, result
+        result = yield AwaitBridgeEnd()
+    if not moved and not bridged(result):
         if path:  # record_session started before the ring: a call nobody answered leaves no recording
             if not result.caller_gone:
                 yield Execute("stop_record_session", path)

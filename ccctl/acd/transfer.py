@@ -10,7 +10,9 @@ queue event, then gives FreeSWITCH one command:
   (att_xfer then bridges the caller to the new agent); cancelling hangs up the consulted agent's
   leg (att_xfer puts the first agent back with the caller).
 The controller that holds the caller sees the outcome as a CHANNEL_BRIDGE (bridge_seen): the caller
-with the new agent is a hand-over, the caller with the first agent again is a failed transfer.
+with the new agent is a hand-over, the caller with the first agent again is a failed transfer. Both
+outcomes come from att_xfer's switch_ivr_uuid_bridge, which ends the caller's `bridge`: the caller's
+greenlet then waits for the new bridge to end (acd/hold.moved_by_switch, AwaitBridgeEnd).
 """
 
 from __future__ import annotations

@@ -126,6 +126,23 @@ class OutboundSession:
             raise CallerHangup(self.hangup_cause)
         return self._run(app, arg, timeout, hanging_up=False, until_complete=until_complete)
 
+    def await_bridge_end(self, timeout: float | None = None) -> AppResult:
+        """Send nothing; read this channel's events until a CHANNEL_UNBRIDGE or the hangup (AwaitBridgeEnd).
+
+        The caller is the B leg of a bridge the switch made (uuid_bridge): when its partner leaves,
+        audio_bridge_on_exchange_media hangs the caller up (NORMAL_CLEARING), so the hangup is the usual end.
+        """
+        limit = timeout if timeout is not None else self.app_timeout
+        last: Event | None = None
+        with gevent.Timeout(limit, SessionTimeout(f"the bridge did not end in {limit:g} s")):
+            while not self.caller_gone:
+                event = self._take(self._reader.read_frame())
+                if event is not None:
+                    last = event
+                    if event.name == "CHANNEL_UNBRIDGE":
+                        break
+        return AppResult("bridge", "", last, caller_gone=self.caller_gone)
+
     def hangup(self, cause: str = "NORMAL_CLEARING", timeout: float | None = None) -> None:
         """Hang the channel up (the `hangup` application) unless the caller already left."""
         if self.caller_gone or self.closed:

@@ -71,20 +71,23 @@ def link(originator: Channel, originatee: Channel) -> None:
         leg.wakeup.set()
 
 
-def run_bridge(session: Session) -> None:
-    """The bridge loop of one leg until its bridge ends, however often uuid_bridge / att_xfer moved it.
+def run_bridge(session: Session, app: bool = True) -> None:
+    """The bridge loop of one leg until its bridge ends.
 
     Broadcasts (uuid_broadcast, hold music, sendmsg) run inline as in audio_bridge_thread. The bridge's
-    originator (Bridge-A) reports CHANNEL_UNBRIDGE and hangs up a partner still up; an originatee whose
-    bridge was made by uuid_bridge hangs up (audio_bridge_on_exchange_media), unless it hung up itself.
+    originator (Bridge-A) reports CHANNEL_UNBRIDGE and hangs up a partner still up. A `bridge`
+    application (app) whose leg uuid_bridge moves into another bridge as its originatee ends there
+    (CF_TRANSFER interrupts it): the session then follows the new bridge from park (peer_bridge), and
+    an originatee whose bridge was made by uuid_bridge hangs up at its end (audio_bridge_on_exchange_media),
+    unless it hung up itself.
     """
     ch = session.channel
-    first = ch.bridge_ids
+    first = ch.bridge_ids if app else None
     session.following = True
     try:
         while True:
-            result = ch.wait_for(lambda: bool(session.messages) or _bridge_over(ch))
-            if result == "done" and session.messages and not _bridge_over(ch):
+            result = ch.wait_for(lambda: bool(session.messages) or _bridge_over(ch) or _moved(ch, first))
+            if result == "done" and session.messages and not _bridge_over(ch) and not _moved(ch, first):
                 actor = session.actor  # whoever ran the bridge still owns what follows it
                 session.parse_message(session.messages.popleft())
                 session.actor = actor
@@ -94,6 +97,9 @@ def run_bridge(session: Session) -> None:
     finally:
         session.following = False
     ids, peer = ch.bridge_ids, ch.other_leg
+    if _moved(ch, first):
+        session.peer_bridge = True
+        return
     if ids is None or peer is None:  # uuid_bridge took the partner away and reported the end
         if first is not None and first[0] == ch.uuid:
             _hangup_after_bridge(ch)
@@ -107,6 +113,12 @@ def run_bridge(session: Session) -> None:
         peer.hangup("NORMAL_CLEARING", by="peer")
     else:
         _hangup_after_bridge(ch)
+
+
+def _moved(ch: Channel, first: tuple[str, str] | None) -> bool:
+    """uuid_bridge put the leg of a running `bridge` application into a new bridge, as its originatee."""
+    ids = ch.bridge_ids
+    return first is not None and ch.up and ids is not None and ids != first and ids[0] != ch.uuid
 
 
 def _hangup_after_bridge(ch: Channel) -> None:

@@ -48,6 +48,7 @@ class Session:
         self.bridged_to: list[str] = []
         self.following = False  # inside a bridge loop (ccctl.sim.bridge.run_bridge)
         self.pending_bridge = False  # uuid_bridge made this parked leg a bridge's originator: park runs it
+        self.peer_bridge = False  # uuid_bridge moved this leg's `bridge` into a new bridge: park follows it
         self.greenlet: gevent.Greenlet | None = None
         self.completed_at: float | None = None  # perf_counter of the last EXECUTE_COMPLETE the controller awaits
 
@@ -86,6 +87,9 @@ class Session:
                 self.actor = "dialplan"
                 if not self.execute(app, arg) or self.transfer_to is not None:
                     break
+            if self.peer_bridge:
+                self._follow_peer_bridge()
+                return
             if self.transfer_to is None:
                 return
             ch.destination, ch.context = self.transfer_to
@@ -134,7 +138,7 @@ class Session:
         )
         if self.actor == "controller":
             self.completed_at = time.perf_counter()
-        return True
+        return not self.peer_bridge  # moved into another bridge: the leg's state is no longer CS_EXECUTE
 
     # messages from a controller (sendmsg) ---------------------------------------
     def queue_message(self, command: ControllerCommand) -> None:
@@ -225,6 +229,9 @@ class Session:
             if self.pending_bridge:
                 self._bridge_from_park()
                 break
+            if self.peer_bridge:
+                self._follow_peer_bridge()
+                break
             if self.messages:
                 self.parse_message(self.messages.popleft())
                 ch.flags.discard("CF_BREAK")  # park reads no media for a stopped broadcast to break
@@ -248,6 +255,14 @@ class Session:
 
         self.pending_bridge = False
         run_bridge(self)
+
+    def _follow_peer_bridge(self) -> None:
+        """audio_bridge_on_exchange_media: the moved leg stays in the new bridge (the controller's messages
+        run inside it) and is hung up when its partner leaves."""
+        from ccctl.sim.bridge import run_bridge
+
+        self.peer_bridge = False
+        run_bridge(self, app=False)
 
     def _controlled(self) -> bool:
         return self.controller is None or self.controller.running

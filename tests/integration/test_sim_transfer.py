@@ -228,6 +228,10 @@ def test_att_xfer_completed_when_the_agent_hangs_up(switch, esl):
         for leg, other in ((target, caller), (caller, target))
     ]
     assert inner_end < outer_end < executes[0] < executes[1] < esl.events.index(bridged)
+    # CF_TRANSFER ends the caller's own bridge application, with the new partner's transfer_source on it
+    ended = esl.wait("CHANNEL_EXECUTE_COMPLETE", caller.uuid, Application="bridge")
+    assert outer_end < esl.events.index(ended)
+    assert ended.get("variable_transfer_source").endswith(f":uuid_br:{target.uuid}")
     esl.wait("PLAYBACK_STOP", caller.uuid, Playback_File_Path="local_stream://moh")
     for name, value in (("bridge_uuid", target.uuid), ("signal_bond", target.uuid), ("bridge_to", target.uuid)):
         assert esl.api(f"uuid_getvar {caller.uuid} {name}") == value

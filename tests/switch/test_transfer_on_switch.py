@@ -54,16 +54,8 @@ def test_a_blind_transfer_hands_the_patient_to_bob(site, target):
     assert in_order(events, [("answered", "bob"), ("ended", "bob")]), events
 
 
-# mod_dptools' att_xfer ends a consultation with switch_ivr_uuid_bridge (completed: bob with the caller,
-# cancelled: ann with the caller), which takes the caller out of the `bridge` ccctl runs for them: the
-# caller's controller reads the bridge's end as the end of the talk (complete: it hangs the patient up as
-# bob is connected; cancel: it counts a failed ring and plays the hold prompt into the call with ann)
-WARM_XFAIL = pytest.mark.xfail(
-    strict=True, reason="att_xfer's uuid_bridge ends the caller's bridge: the caller's controller goes on"
-)
-
-
-@WARM_XFAIL
+# att_xfer ends a consultation with switch_ivr_uuid_bridge, which ends the caller's own `bridge`: the
+# caller's controller must wait for the new bridge, not hang the patient up or play hold music into it
 def test_a_warm_transfer_completed_leaves_the_patient_with_bob(site):
     patient, ann = patient_talking_to_ann(site)
     bob = site.agent_phone("1002", talk_ms=8000, voice_hz=700)
@@ -84,7 +76,6 @@ def test_a_warm_transfer_completed_leaves_the_patient_with_bob(site):
     assert "ORIGINATOR_CANCEL" not in hangups(site, "1002"), hangups(site, "1002")
 
 
-@WARM_XFAIL
 def test_a_warm_transfer_cancelled_brings_ann_back_to_the_patient(site):
     patient, ann = patient_talking_to_ann(site, ann_talk_ms=15000)
     bob = site.agent_phone("1002", voice_hz=700)
