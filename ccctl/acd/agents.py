@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccctl.acd.queue_rules import build_rules
+from ccctl.acd.store import shown_state
 from ccctl.records.database import make_engine
 from ccctl.records.models import Agent, AgentSkill, Queue, QueueSkill, Skill, utc_now
 from ccctl.records.models_acd import AcdAlarm, QueueEvent
@@ -115,7 +116,11 @@ def list_agents(url: str) -> list[AgentRow]:
         ):
             skills.setdefault(agent_id, {})[skill] = level
         agents = session.scalars(select(Agent).order_by(Agent.name))
-        return [AgentRow(a.name, a.extension, a.status, a.state, skills.get(a.id, {}), a.contact) for a in agents]
+        now = utc_now()
+        return [
+            AgentRow(a.name, a.extension, a.status, shown_state(a, now), skills.get(a.id, {}), a.contact)
+            for a in agents
+        ]
 
     return _in_session(url, work)
 

@@ -20,7 +20,8 @@ def originate_command(dial_template: str, number: str, entry_id: int, socket_add
     """The api command for one callback; the entry id travels as a channel variable to the socket call."""
     digits = "".join(c for c in number if c.isdigit() or c == "+")
     target = dial_template.format(number=digits)
-    variables = f"{{cc_callback_entry={entry_id},originate_timeout={int(timeout)}}}"
+    # sensitive_dtmf: the called-back patient's keys stay out of FreeSWITCH's log, as on the hotline's dialplan
+    variables = f"{{cc_callback_entry={entry_id},originate_timeout={int(timeout)},sensitive_dtmf=true}}"
     return f"originate {variables}{target} '&socket({socket_address} async full)'"
 
 

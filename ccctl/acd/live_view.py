@@ -37,7 +37,9 @@ def build_snapshot(session: Session, now: datetime) -> dict[str, Any]:
                     for e in waiting
                 ],
                 "longest_wait_seconds": max((_age(now, e.entered_at) for e in waiting), default=0.0),
-                "agents_by_state": dict(Counter(_shown_state(a, now) for a in members if a.status != "logged_out")),
+                "agents_by_state": dict(
+                    Counter(store.shown_state(a, now) for a in members if a.status != "logged_out")
+                ),
                 **_today_figures([ev for ev in today if ev.queue == name], rules.service_level_seconds),
             }
         )
@@ -46,7 +48,7 @@ def build_snapshot(session: Session, now: datetime) -> dict[str, Any]:
             "name": a.name,
             "extension": a.extension,
             "status": a.status,
-            "state": _shown_state(a, now),
+            "state": store.shown_state(a, now),
             "seconds_in_state": _age(now, a.state_since) if a.state_since else 0.0,
             "call_uuid": active[a.id].call_uuid if a.id in active else None,
             "patient_id": active[a.id].patient_id if a.id in active else None,
@@ -63,13 +65,6 @@ def _agent_skills(session: Session) -> dict[int, dict[str, int]]:
     for agent_id, name, level in session.execute(select(AgentSkill.agent_id, Skill.name, AgentSkill.level).join(Skill)):
         found.setdefault(agent_id, {})[name] = level
     return found
-
-
-def _shown_state(agent: Agent, now: datetime) -> str:
-    """A lapsed reservation, wrap-up or rest shows as idle at once, before the router next runs."""
-    if agent.state in store.LAPSING and agent.reserved_until is not None and agent.reserved_until < now:
-        return "idle"
-    return agent.state
 
 
 def _age(now: datetime, since: datetime) -> float:

@@ -36,6 +36,13 @@ def load_queues(session: Session) -> dict[str, QueueRules]:
 LAPSING = ("reserved", "wrapup", "resting")
 
 
+def shown_state(agent: Agent, now: datetime) -> str:
+    """A lapsed reservation, wrap-up or rest shows as idle at once, before the router next runs."""
+    if agent.state in LAPSING and agent.reserved_until is not None and agent.reserved_until < now:
+        return "idle"
+    return agent.state
+
+
 def _free_now(now):
     """Available agents who are idle, or whose reservation, wrap-up or rest has run out (`now`: value or bindparam)."""
     lapsed = and_(Agent.state.in_(LAPSING), Agent.reserved_until < now)

@@ -59,3 +59,22 @@ def test_report_kpi_on_an_empty_period(run):
     assert result.exit_code == 0 and json.loads(result.output)["offered"] == 0
     assert run("report", "kpi", "--from", "2026-11-24", "--to", "2026-11-23").exit_code == 1
     assert "--from 'yesterday'" in run("report", "kpi", "--from", "yesterday", "--to", "2026-11-23").output
+
+
+def test_a_wrap_up_that_ran_out_shows_idle(run, sqlite_url):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from ccctl.records.database import make_engine
+    from ccctl.records.models import Agent, utc_now
+
+    run("agents", "add", "ann", "--extension", "1001", "--skills", "cardio")
+    run("agents", "login", "ann")
+    now = utc_now()
+    engine = make_engine(sqlite_url)
+    with engine.begin() as connection:  # what the ACD leaves after a talk with wrapup_seconds=0
+        connection.execute(update(Agent).values(state="wrapup", state_since=now, reserved_until=now - timedelta(0, 1)))
+    engine.dispose()
+    rows = json.loads(run("agents", "status", "--json").output)
+    assert [(r["name"], r["status"], r["state"]) for r in rows] == [("ann", "available", "idle")]
