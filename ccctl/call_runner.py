@@ -27,6 +27,24 @@ RecordSink = Callable[[CallRecord], None]
 
 # a failed call is hung up with this cause so the caller is not left in silence
 FAILURE_CAUSE = "NORMAL_TEMPORARY_FAILURE"
+# hangup causes that mean the switch or the network lost the call, not that the caller left it
+# (switch_channel.h causes; the media ones come from a failed answer or dead RTP)
+SWITCH_FAILURE_CAUSES = frozenset(
+    {
+        "INCOMPATIBLE_DESTINATION",
+        "MEDIA_TIMEOUT",
+        "DESTINATION_OUT_OF_ORDER",
+        "NORMAL_TEMPORARY_FAILURE",
+        "SWITCH_CONGESTION",
+        "NETWORK_OUT_OF_ORDER",
+        "BEARERCAPABILITY_NOTAVAIL",
+        "BEARERCAPABILITY_NOTIMPL",
+        "SERVICE_NOT_IMPLEMENTED",
+        "RECOVERY_ON_TIMER_EXPIRE",
+        "SYSTEM_SHUTDOWN",
+        "CRASH",
+    }
+)
 FAILURE_HANGUP_SECONDS = 2.0
 CPS_WINDOW_SECONDS = 10
 ROUND_TRIPS_KEPT = 2048
@@ -167,8 +185,13 @@ def _note_failure(session: OutboundSession, exc: BaseException, outcome: _Outcom
         outcome.connection_usable = False  # no hangup, no linger: closing the socket lets the switch park it
         return
     if isinstance(exc, CallerHangup):
-        outcome.disposition = "abandoned"
         outcome.hangup_cause = exc.cause
+        if exc.cause in SWITCH_FAILURE_CAUSES:  # the caller did not abandon: the call was lost under them
+            outcome.disposition = "failed"
+            outcome.error = f"the switch hung up the call ({exc.cause})"
+            log.warning("call %s failed: %s", session.uuid, outcome.error)
+        else:
+            outcome.disposition = "abandoned"
         return
     outcome.disposition = "failed"
     outcome.error = _reason(exc)

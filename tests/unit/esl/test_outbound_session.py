@@ -141,6 +141,16 @@ def test_caller_hangup_during_playback_is_abandoned():
     assert stats.abandoned == 1
 
 
+def test_a_call_the_switch_lost_is_failed_not_abandoned():
+    section = transcript.load("caller_hangup").sections["outbound"]
+    steps = [(kind, data.replace(b"NORMAL_CLEARING", b"SYSTEM_SHUTDOWN")) for kind, data in section.steps]
+    app = ScriptedApp(Execute("answer"), Execute("playback", "tone_stream://%(10000,0,440)"), Finish())
+    record, _, stats, _ = run_replay("caller_hangup", app, section=transcript.Section(section.name, steps))
+    assert (record.disposition, record.hangup_cause) == ("failed", "SYSTEM_SHUTDOWN")
+    assert record.error == "the switch hung up the call (SYSTEM_SHUTDOWN)"
+    assert stats.abandoned == 0
+
+
 def test_execute_raises_caller_hangup_with_the_cause():
     session, _, greenlet = replay(transcript.load("caller_hangup").sections["outbound"])
     session.connect()
