@@ -37,6 +37,9 @@ log = logging.getLogger("ccctl.acd")
 T = TypeVar("T")
 # queue settings are re-read this often by the router (a `ccctl queues add` takes effect within it)
 QUEUE_RULES_SECONDS = 2.0
+# a uuid_break that lands between two hold prompts is lost: sent again while the caller has not taken the offer
+BREAK_RETRY_SECONDS = 0.5
+BREAK_ATTEMPTS = 6
 Listener = Callable[[dict], None]
 
 
@@ -98,6 +101,7 @@ class AcdEngine(QueuedCallEvents):
         self._sweeping = True  # until the first adoption pass (started by attach_inbound) is over
         # "host:port" of this process's outbound ESL server: where callbacks are sent (set by the Controller)
         self.callback_socket: Callable[[], str] | None = None
+        self.break_retry_seconds = BREAK_RETRY_SECONDS
 
     # -- life cycle -----------------------------------------------------------------
 
@@ -281,10 +285,10 @@ class AcdEngine(QueuedCallEvents):
             if caller.callback_number:
                 gevent.spawn(self.call_back, assignment.entry_id, caller.callback_number)
             elif caller.call_uuid:
-                gevent.spawn(self._end_hold_music, caller.call_uuid)
+                gevent.spawn(self._end_hold_music, caller.call_uuid, assignment.entry_id)
         return [assignment for assignment, _ in made]
 
-    def _end_hold_music(self, call_uuid: str) -> None:
+    def _end_hold_music(self, call_uuid: str, entry_id: int) -> None:
         """Stop the caller's hold prompt now (uuid_break), so their greenlet rings the agents at once
         instead of at the end of the prompt. Without the inbound connection it just ends in its time.
 
@@ -292,14 +296,20 @@ class AcdEngine(QueuedCallEvents):
         queued private events, which drops the `execute` the caller's greenlet may have just sent
         (the bridge or the next hold prompt) and leaves the patient in silence. Without `all` only the
         playing prompt stops; a break that lands between two prompts is lost (switch_core_session_exec
-        clears CF_BREAK), so that caller is rung when the next hold prompt ends.
+        clears CF_BREAK), so the break is sent again while the caller's greenlet has not taken its offer.
         """
         if self.inbound is None:
             return
-        try:
-            self.inbound.api(f"uuid_break {call_uuid}", timeout=5)
-        except Exception as exc:  # the call may have just ended; the prompt ends by itself anyway
-            log.debug("uuid_break %s: %s", call_uuid, type(exc).__name__)
+        for attempt in range(BREAK_ATTEMPTS):
+            if attempt:
+                gevent.sleep(self.break_retry_seconds)
+                if entry_id not in self._offers:
+                    return  # the prompt ended: the caller's greenlet took the offer
+            try:
+                self.inbound.api(f"uuid_break {call_uuid}", timeout=5)
+            except Exception as exc:  # the call may have just ended; the prompt ends by itself anyway
+                log.debug("uuid_break %s: %s", call_uuid, type(exc).__name__)
+                return
 
     # -- what a queued call asks ----------------------------------------------------
 

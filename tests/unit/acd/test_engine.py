@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import gevent
 import pytest
 
 from ccctl.acd.agents import AgentError, add_agent, add_queue, list_agents, parse_skills, set_status
-from ccctl.acd.engine import AcdEngine
+from ccctl.acd.engine import BREAK_ATTEMPTS, AcdEngine
 from ccctl.config import AcdSettings
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -117,3 +118,27 @@ def test_agent_commands_name_what_is_wrong(db_url):
     with pytest.raises(AgentError, match="exists already"):
         add_agent(db_url, "ann", "1002", {})
     assert [(a.name, a.status, a.skills) for a in list_agents(db_url)] == [("ann", "logged_out", {"cardio": 4})]
+
+
+class RecordingInbound:
+    """The inbound connection as the router uses it for uuid_break: every api command it was given."""
+
+    def __init__(self) -> None:
+        self.commands: list[str] = []
+
+    def api(self, command: str, timeout: float = 5) -> str:
+        self.commands.append(command)
+        return "+OK\n"
+
+
+def test_the_hold_prompt_break_is_sent_again_until_the_caller_takes_the_offer(db_url, acd):
+    setup_site(db_url, {"ann": "cardio"})
+    acd.inbound, acd.break_retry_seconds = RecordingInbound(), 0.05
+    ticket = acd.enqueue("cardio", "call-1", 0, None)
+    acd.route_once()
+    gevent.sleep(0.12)  # the first break landed between two prompts: the offer is still not taken
+    assert acd.inbound.commands[:2] == ["uuid_break call-1", "uuid_break call-1"]
+    assert acd.offer_for(ticket.entry_id) is not None  # the caller's greenlet rings ann now
+    gevent.sleep(0.5)  # longer than every attempt together
+    assert set(acd.inbound.commands) == {"uuid_break call-1"}
+    assert len(acd.inbound.commands) < BREAK_ATTEMPTS  # none once the offer was taken
