@@ -36,7 +36,7 @@ from ccctl.records.database import make_engine
 from ccctl.records.migrate import upgrade
 from ccctl.records.models import Agent, AgentSkill, Skill, utc_now
 from ccctl.records.models_acd import QueueEntry
-from ccctl.server import freeze_startup_heap
+from ccctl.serve.main import freeze_startup_heap
 
 POLL_SECONDS = 0.1  # mod_callcenter's dispatch thread sleeps this long after each pass
 QUIET = 4  # the last QUIET skills: nobody waits in their queues, a few agents have only them

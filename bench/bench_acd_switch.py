@@ -91,8 +91,9 @@ def _site_database(url: str, agents: int) -> list[int]:
 
 def run(callers: int = 50, events: int = 100, warmup: int = 5) -> dict:
     from bench.bench_acd import _percentiles
-    from ccctl.demo import start_local_site
-    from ccctl.server import build_flow_registry, freeze_startup_heap
+    from ccctl.local_site.demo import start_local_site
+    from ccctl.serve.controller import build_flow_registry
+    from ccctl.serve.main import freeze_startup_heap
 
     callers = max(callers, events + warmup + 5)  # the line never runs dry
     agents = events + warmup + 5

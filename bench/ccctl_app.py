@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.loop_monitor import LoopLagMonitor, percentile  # noqa: E402
 from ccctl.config import load_settings  # noqa: E402
-from ccctl.server import Controller, welcome_for_every_hotline  # noqa: E402
+from ccctl.serve.controller import Controller, welcome_for_every_hotline  # noqa: E402
 
 
 def main() -> None:

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import yaml
 
+from ccctl.errors import UserError
+
 ENV_PREFIX = "CCCTL_"
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     """A settings problem a person can fix; str() is one line naming where."""
 
 

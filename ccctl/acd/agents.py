@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ccctl.acd.queue_rules import build_rules
 from ccctl.acd.store import shown_state
+from ccctl.errors import UserError
 from ccctl.records.database import make_engine
 from ccctl.records.models import Agent, AgentSkill, Queue, QueueSkill, Skill, utc_now
 from ccctl.records.models_acd import AcdAlarm, QueueEvent
@@ -21,7 +22,7 @@ STATUSES = {"available": "available", "on break": "on_break", "on_break": "on_br
             "logged_out": "logged_out", "break": "on_break"}  # fmt: skip
 
 
-class AgentError(ValueError):
+class AgentError(UserError, ValueError):
     """An agent or queue command cannot be done; str() names the agent, queue, key or value at fault."""
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ccctl.config import Settings
+from ccctl.errors import UserError
 from ccctl.esl.inbound import EslCommandError, EslUnavailable, InboundClient
 from ccctl.records.database import make_engine, sqlite_file
 from ccctl.records.models import Agent
@@ -32,7 +33,7 @@ RING_SECONDS = 30
 Api = Callable[[str], str]
 
 
-class MonitorError(Exception):
+class MonitorError(UserError):
     """Why a monitor request cannot go ahead; str() is one line naming the agent or extension."""
 
 

@@ -9,6 +9,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from ccctl.errors import UserError
+
 STRATEGIES = (
     "longest-idle-agent",
     "ring-all",
@@ -22,7 +24,7 @@ STRATEGIES = (
 OVERFLOW_ACTIONS = ("", "lower-level", "queue", "voice-message", "callback")
 
 
-class QueueRulesError(ValueError):
+class QueueRulesError(UserError, ValueError):
     """A queue's settings are wrong; str() names the queue, the key and the value."""
 
 

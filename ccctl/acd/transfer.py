@@ -29,6 +29,7 @@ from ccctl.acd.monitor import MonitorError, find_agent_channel, live_channels, s
 from ccctl.acd.queued_call_events import channel_is_agent
 from ccctl.acd.strategies import AgentCandidate
 from ccctl.config import Settings
+from ccctl.errors import UserError
 from ccctl.records.database import make_engine
 from ccctl.records.models import Agent, Queue, utc_now
 from ccctl.records.models_acd import QueueEntry, QueueEvent
@@ -39,7 +40,7 @@ CONSULT_SECONDS = 900
 REQUESTED, TRANSFERRED, FAILED = "transfer_requested", "transferred", "transfer_failed"
 
 
-class TransferError(Exception):
+class TransferError(UserError):
     """Why a transfer cannot go ahead; str() is one line naming the agent, queue or call."""
 
 

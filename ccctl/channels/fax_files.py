@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from ccctl.errors import UserError
+
 TOOL_SECONDS = 120
 OFFICE_SUFFIXES = (".doc", ".docx", ".odt", ".rtf", ".xls", ".xlsx", ".ods", ".ppt", ".pptx", ".odp")
 TOOL_PACKAGES = {
@@ -20,7 +22,7 @@ TOOL_PACKAGES = {
 }
 
 
-class FaxFileError(Exception):
+class FaxFileError(UserError):
     """A document could not be converted; str() names the file and the tool's own reason."""
 
 

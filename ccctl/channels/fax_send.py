@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ccctl.channels.fax_files import to_tiff_f
 from ccctl.channels.fax_receive import header
 from ccctl.config import Settings
+from ccctl.errors import UserError
 from ccctl.esl.inbound import InboundClient
 from ccctl.records.models import utc_now
 from ccctl.records.models_channels import FaxAttempt, FaxJob
@@ -29,7 +30,7 @@ FAX_NUMBER = re.compile(r"\+?[0-9]{3,20}")
 TX_RESULT = "CUSTOM spandsp::txfaxresult"
 
 
-class FaxSendError(ValueError):
+class FaxSendError(UserError, ValueError):
     """The fax cannot be queued (bad number, unreadable document); str() names what is wrong."""
 
 

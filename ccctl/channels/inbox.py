@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ccctl.errors import UserError
 from ccctl.records.models import Patient, utc_now
 from ccctl.records.models_inbox import InboxAttachment, InboxItem, PatientEmail
 from ccctl.records.patients import find_by_code, find_by_phone
@@ -30,7 +31,7 @@ SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_INDEXED = 255  # String(255) columns: longer values are cut, not refused
 
 
-class InboxError(ValueError):
+class InboxError(UserError, ValueError):
     """An inbox command that cannot be done; str() is one line naming the item or value at fault."""
 
 

@@ -13,6 +13,7 @@ import urllib.request
 import uuid
 
 from ccctl.config import Settings
+from ccctl.errors import UserError
 
 ACCEPTED_PREFIXES = ("0:", "3:")  # "0: Accepted for delivery", "3: Queued for later delivery"
 # characters of the GSM 03.38 default alphabet (basic table); anything else goes as UCS-2
@@ -23,7 +24,7 @@ GSM_BASIC = set(
 NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
 
 
-class SmsError(Exception):
+class SmsError(UserError):
     """Kannel refused or could not be reached; str() is one line, without the number or the text."""
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ccctl.channels.sms_records import send_and_record
 from ccctl.config import Settings
+from ccctl.errors import UserError
 from ccctl.records.models import Patient
 from ccctl.records.models_channels import SmsBatch, SmsMessage
 
@@ -23,7 +24,7 @@ from ccctl.records.models_channels import SmsBatch, SmsMessage
 FINAL = ("sending", "sent", "buffered", "delivered", "opted_out")
 
 
-class BulkError(ValueError):
+class BulkError(UserError, ValueError):
     """The batch cannot start (bad template, unknown patient code); str() names the file, line or code."""
 
 

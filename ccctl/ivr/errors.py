@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ccctl.errors import UserError
+
 
 @dataclass(frozen=True)
 class FlowError:
@@ -24,7 +26,7 @@ class FlowError:
         return f"{where}: {self.message}"
 
 
-class FlowCheckFailed(Exception):
+class FlowCheckFailed(UserError):
     """Flows that did not pass the check; .errors lists every problem."""
 
     def __init__(self, errors: list[FlowError]) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ccctl.callflow import CallInfo
+from ccctl.errors import UserError
 from ccctl.ivr.catalog import flow_files, load_catalog
 from ccctl.ivr.errors import FlowCheckFailed, FlowError
 from ccctl.ivr.flow import Flow, FlowCatalog
@@ -23,7 +24,7 @@ from ccctl.ivr.services import CallServices
 log = logging.getLogger(__name__)
 
 
-class UnknownHotline(LookupError):
+class UnknownHotline(UserError, LookupError):
     """No flow for this hotline; the controller fails the call."""
 
 

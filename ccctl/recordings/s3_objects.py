@@ -14,11 +14,12 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ccctl.config import ArchiveSettings
+from ccctl.errors import UserError
 
 SHA256_METADATA = "sha256"  # user metadata: x-amz-meta-sha256
 
 
-class S3Problem(Exception):
+class S3Problem(UserError):
     """An S3 call failed or an object does not match; str() is one line naming bucket and key."""
 
 

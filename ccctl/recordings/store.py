@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ccctl.errors import UserError
 from ccctl.records.models_media import Recording
 
 # FreeSWITCH call uuids; anything else could climb out of the recordings directory
@@ -23,7 +24,7 @@ _SAFE_UUID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
 _CHUNK = 1 << 20
 
 
-class RecordingError(ValueError):
+class RecordingError(UserError, ValueError):
     """A recording cannot be found, read or written; str() is one line naming the uuid or file."""
 
 

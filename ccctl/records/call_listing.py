@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from ccctl.errors import UserError
 from ccctl.records.database import command_engine
 from ccctl.records.models import Call
 
@@ -17,7 +18,7 @@ PATH_WIDTH = 60  # the table's path column is cut here; --json has it whole
 COLUMNS = ("UUID", "STARTED", "HOTLINE", "CALLER", "DISPOSITION", "DURATION", "PATH")
 
 
-class ListError(Exception):
+class ListError(UserError):
     """A filter or the database is wrong; str() is one line naming the option or the database."""
 
 

@@ -16,6 +16,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
+from ccctl.errors import UserError
+
 T = TypeVar("T")
 
 # A writer holding the SQLite lock (a batch of call records) commits in milliseconds;
@@ -24,7 +26,7 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 PG_CONNECT_TIMEOUT_S = 10
 
 
-class DatabaseUrlError(ValueError):
+class DatabaseUrlError(UserError, ValueError):
     """The database URL cannot be used; str() is one line that hides the password."""
 
 

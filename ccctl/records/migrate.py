@@ -13,10 +13,11 @@ from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError
 
+from ccctl.errors import UserError
 from ccctl.records.database import DatabaseUrlError, database_problem, make_engine, parse_url, safe_url
 
 
-class MigrationError(Exception):
+class MigrationError(UserError):
     """The schema could not be migrated; str() is one line (no password)."""
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from ccctl.errors import UserError
+
 FIELD_TYPES = ("text", "integer", "decimal", "date", "choice", "boolean")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 SPECIALTY_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
@@ -24,11 +26,11 @@ FALSE_WORDS = {"false", "no", "n", "0"}
 FIELDS_DIR_NAME = "patient_fields"
 
 
-class FieldDefinitionError(Exception):
+class FieldDefinitionError(UserError):
     """A patient_fields/*.yaml file is wrong; str() is one line naming the file and line."""
 
 
-class FieldValueError(ValueError):
+class FieldValueError(UserError, ValueError):
     """A custom field value does not fit its definition; str() names the field, never the value."""
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from ccctl.errors import UserError
 from ccctl.records.audit import record_audit
 from ccctl.records.database import database_problem
 from ccctl.records.models import Patient, utc_now
@@ -47,7 +48,7 @@ class ImportProblem:
         return f"{self.file}:{self.line}: {self.reason}"
 
 
-class ImportFailed(Exception):
+class ImportFailed(UserError):
     """Nothing was imported; `problems` lists every bad row (str() is a one-line summary)."""
 
     def __init__(self, file: str, problems: list[ImportProblem]) -> None:

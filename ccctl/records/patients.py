@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from ccctl.errors import UserError
 from ccctl.ivr.services import PatientView
 from ccctl.records.models import Patient, PatientPhone, utc_now
 from ccctl.records.patient_fields import FieldValueError, SpecialtyFields, check_custom_fields
@@ -28,7 +29,7 @@ PHONE_PUNCTUATION = re.compile(r"[\s\-().]")
 NAME_LENGTH = 128
 
 
-class PatientError(ValueError):
+class PatientError(UserError, ValueError):
     """A patient write that breaks a rule; str() is one line naming the field or patient code."""
 
 

@@ -15,6 +15,7 @@ from argon2.exceptions import Argon2Error, InvalidHashError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ccctl.errors import UserError
 from ccctl.ivr.services import AuthOutcome
 from ccctl.records.models import Patient, PinAttempt
 
@@ -26,7 +27,7 @@ MEMORY_COST_KIB = 19 * 1024
 PARALLELISM = 1
 
 
-class PinFormatError(ValueError):
+class PinFormatError(UserError, ValueError):
     """A PIN that is not 4 to 8 digits. The message never holds the PIN."""
 
     def __init__(self) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccctl.config import InboxSettings
+from ccctl.errors import UserError
 from ccctl.records.models import utc_now
 from ccctl.records.models_inbox import Ticket, TicketEvent
 from ccctl.records.patients import find_by_code
@@ -31,7 +32,7 @@ TRANSITIONS = {
 }
 
 
-class TicketError(ValueError):
+class TicketError(UserError, ValueError):
     """A ticket change that breaks a rule; str() is one line naming the ticket and value at fault."""
 
 

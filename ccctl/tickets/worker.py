@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 class InboxWorkers:
-    """Start with start(); stop() ends the loops. Controller (ccctl/server.py) owns one."""
+    """Start with start(); stop() ends the loops. Controller (ccctl/serve/controller.py) owns one."""
 
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings

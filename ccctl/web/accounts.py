@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ccctl.errors import UserError
 from ccctl.records.models import utc_now
 from ccctl.records.models_web import LoginAttempt, WebUser
 from ccctl.records.pins import MEMORY_COST_KIB, PARALLELISM, TIME_COST
@@ -26,7 +27,7 @@ _hasher = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB, paral
 _DUMMY_HASH = _hasher.hash("not-a-password-of-anyone")
 
 
-class AccountError(ValueError):
+class AccountError(UserError, ValueError):
     """A user account cannot be added or changed; str() names the field at fault."""
 
 

@@ -10,7 +10,7 @@ import pytest
 from emulated_site import EmulatedSite, site_settings
 from web_site import PASSWORD, seed
 
-from ccctl.server import Controller, welcome_for_every_hotline
+from ccctl.serve.controller import Controller, welcome_for_every_hotline
 from ccctl.sim.patients import CallerScript
 
 

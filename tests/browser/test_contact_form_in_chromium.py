@@ -13,7 +13,7 @@ from web_site import seed
 
 from ccctl.records.database import make_engine
 from ccctl.records.models_inbox import InboxAttachment, InboxItem, Ticket
-from ccctl.server import Controller, welcome_for_every_hotline
+from ccctl.serve.controller import Controller, welcome_for_every_hotline
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 200

@@ -7,7 +7,7 @@ import sys
 
 from test_demo import demo_config  # tests/integration, on sys.path via tests/browser/conftest.py
 
-from ccctl.demo import DEMO_PASSWORD, DEMO_SUPERVISOR
+from ccctl.local_site.demo import DEMO_PASSWORD, DEMO_SUPERVISOR
 
 
 def test_the_demo_wallboard_shows_live_traffic(tmp_path, browser_page):

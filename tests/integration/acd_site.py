@@ -17,7 +17,7 @@ from ccctl.acd.agents import add_agent, add_queue, set_status
 from ccctl.records.database import make_engine
 from ccctl.records.models import Agent
 from ccctl.records.models_acd import AcdAlarm, QueueEntry, QueueEvent
-from ccctl.server import build_flow_registry
+from ccctl.serve.controller import build_flow_registry
 from ccctl.sim.originate import AgentEndpoint
 
 FLOW = """\

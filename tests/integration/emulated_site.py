@@ -13,9 +13,9 @@ import gevent
 
 from ccctl.callflow import CallRecord
 from ccctl.config import Settings, load_settings
-from ccctl.fs_render import build_model, render_texts
+from ccctl.deploy.fs_render import build_model, render_texts
 from ccctl.records.call_store import CallStore
-from ccctl.server import Controller
+from ccctl.serve.controller import Controller
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.switch import Switch
 

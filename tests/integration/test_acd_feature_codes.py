@@ -8,7 +8,7 @@ from acd_site import AcdSite, acd_settings, add_agents, agent_rows
 from emulated_site import by_uuid, stored_calls
 
 from ccctl.acd.agents import set_status
-from ccctl.fs_render import build_model, render_texts
+from ccctl.deploy.fs_render import build_model, render_texts
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.originate import AgentEndpoint
 from ccctl.sim.patients import CallerScript

@@ -7,8 +7,8 @@ import dataclasses
 from acd_site import AcdSite, acd_settings, add_agents, entries, events, queue, wait_until
 
 from ccctl.acd.agents import set_status
-from ccctl.fs_render import build_model, render_texts
-from ccctl.server import Controller, build_flow_registry
+from ccctl.deploy.fs_render import build_model, render_texts
+from ccctl.serve.controller import Controller, build_flow_registry
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.originate import AgentEndpoint
 from ccctl.sim.patients import CallerScript

@@ -4,7 +4,7 @@ import pytest
 from emulated_site import EmulatedSite, by_uuid, site_settings, stored_calls
 
 from ccctl.ivr.welcome import DIGIT_PROMPT, GOODBYE, WELCOME
-from ccctl.server import welcome_for_every_hotline
+from ccctl.serve.controller import welcome_for_every_hotline
 from ccctl.sim.patients import CallerScript
 
 

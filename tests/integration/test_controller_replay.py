@@ -10,8 +10,8 @@ from replay_switch import ReplaySwitch
 
 from ccctl.callflow import Execute, Finish
 from ccctl.config import Settings
-from ccctl.server import Controller
-from ccctl.status_client import StatusUnavailable, fetch_status, format_status
+from ccctl.serve.client import StatusUnavailable, fetch_status, format_status
+from ccctl.serve.controller import Controller
 
 BASIC_TONE = "tone_stream://%(200,100,440);loops=2"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from ccctl.demo import DEMO_MEMBERS
+from ccctl.local_site.demo import DEMO_MEMBERS
 
 REPO = Path(__file__).resolve().parents[2]
 

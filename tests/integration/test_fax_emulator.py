@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from ccctl.channels.fax_receive import watch_received_faxes
 from ccctl.channels.fax_send import FaxSender, queue_fax
 from ccctl.config import Settings
+from ccctl.deploy.fs_render import build_model, render_texts
 from ccctl.esl.inbound import InboundClient
-from ccctl.fs_render import build_model, render_texts
 from ccctl.records.database import make_engine
 from ccctl.records.models_channels import FaxJob
 from ccctl.records.models_inbox import InboxItem

@@ -16,10 +16,9 @@ import yaml
 from gevent.pywsgi import WSGIServer
 
 from ccctl.config import load_settings
-from ccctl.demo import DEMO_MEMBERS
-from ccctl.ivr.remote_reload import ReloadFailed, request_reload
+from ccctl.local_site.demo import DEMO_MEMBERS
 from ccctl.records.migrate import upgrade
-from ccctl.status_client import StatusUnavailable, fetch_status
+from ccctl.serve.client import ReloadFailed, StatusUnavailable, fetch_status, request_reload
 
 REPO = Path(__file__).resolve().parents[2]
 CCCTL = str(Path(sys.executable).parent / "ccctl")  # the installed entry point, as an admin runs it

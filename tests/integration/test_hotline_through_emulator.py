@@ -22,7 +22,7 @@ from ccctl.records.call_listing import format_calls, list_calls
 from ccctl.records.database import make_engine
 from ccctl.records.models import Base, PinAttempt, VoiceMessage
 from ccctl.records.patients import PatientData
-from ccctl.server import build_flow_registry
+from ccctl.serve.controller import build_flow_registry
 from ccctl.sim.originate import AgentEndpoint
 from ccctl.sim.patients import CallerScript
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from ccctl.config import AlarmThresholds
 from ccctl.records.database import make_engine
 from ccctl.records.models_media import Recording
-from ccctl.server import Controller, welcome_for_every_hotline
+from ccctl.serve.controller import Controller, welcome_for_every_hotline
 from ccctl.web.alarm_board import evaluate
 
 

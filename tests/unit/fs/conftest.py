@@ -6,7 +6,7 @@ import pytest
 from fs_preprocessor import assemble
 from fs_rendering import Rendered, example_settings, several_hotlines_settings
 
-from ccctl.fs_render import render_all
+from ccctl.deploy.fs_render import render_all
 
 
 @pytest.fixture(params=["example", "several_hotlines"])

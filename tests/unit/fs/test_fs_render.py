@@ -10,7 +10,7 @@ from fs_document import configuration, params, section
 from fs_preprocessor import assemble
 from fs_rendering import Rendered, example_settings
 
-from ccctl.fs_render import render_all
+from ccctl.deploy.fs_render import render_all
 
 REQUIRED_MODULES = [
     "mod_console",

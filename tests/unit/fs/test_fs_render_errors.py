@@ -8,7 +8,7 @@ from fs_rendering import SEVERAL_HOTLINES
 
 from ccctl.cli import main
 from ccctl.config import Settings
-from ccctl.fs_render import RenderError, render_all
+from ccctl.deploy.fs_render import RenderError, render_all
 
 
 def _settings(**changes) -> Settings:

@@ -9,7 +9,7 @@ from fs_document import actions, context, route, variables_set
 from fs_rendering import Rendered
 
 from ccctl.config import Settings
-from ccctl.fs_render import AgentExtensions, build_model
+from ccctl.deploy.fs_render import AgentExtensions, build_model
 
 
 def _socket_target(rendered: Rendered) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ccctl.ivr.simulate import SimulationError, parse_keys
+from ccctl.local_site.simulate import SimulationError, parse_keys
 
 
 def test_entries_are_comma_separated_and_empty_ones_are_silence():

@@ -10,10 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from ccctl.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[2]  # the checkout, where bench/ lives
 
 
-class BenchUnavailable(Exception):
+class BenchUnavailable(UserError):
     """bench/ is not beside the package (an installed wheel carries no benchmarks)."""
 
 

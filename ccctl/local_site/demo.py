@@ -19,19 +19,20 @@ from pathlib import Path
 import gevent
 from gevent.event import Event as Flag
 
-from ccctl.call_runner import AppFactory, RecordSink
 from ccctl.config import Settings
-from ccctl.fs_render import build_model, render_texts
+from ccctl.deploy.fs_render import build_model, render_texts
 from ccctl.ivr.registry import FlowRegistry
 from ccctl.records.migrate import upgrade
-from ccctl.server import Controller, ControllerError, build_flow_registry, freeze_startup_heap
+from ccctl.serve.call_runner import AppFactory, RecordSink
+from ccctl.serve.controller import Controller, ControllerError, build_flow_registry
+from ccctl.serve.main import freeze_startup_heap
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.originate import AgentEndpoint
 from ccctl.sim.patients import KnownMember, hotline_script
 from ccctl.sim.switch import Switch
 from ccctl.sim.traffic import DriveSummary, drive
 
-log = logging.getLogger("ccctl.demo")
+log = logging.getLogger("ccctl.local_site.demo")
 
 DEMO_LOG = "var/ccctl-demo.log"
 STATUS_EVERY_SECONDS = 1.0

@@ -9,28 +9,13 @@ import sys
 
 import click
 
+from ccctl.cli.common import database_url, run
+
 
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
     return click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
-
-
-def _url(ctx: click.Context) -> str:
-    # imported late: `python -m ccctl.cli` runs cli.py as __main__, which imports this module half-way
-    from ccctl.cli_common import _settings
-
-    return _settings(ctx).database.url
-
-
-def _run(work):
-    from ccctl.cli_common import CliError
-    from ccctl.web.accounts import AccountError
-
-    try:
-        return work()
-    except AccountError as exc:
-        raise CliError(str(exc)) from None
 
 
 _stdin_option = click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
@@ -52,9 +37,9 @@ def users_add(ctx, name: str, role: str, agent: str, language: str, password_std
     """Add a user; the password is asked for (twice) unless --password-stdin."""
     from ccctl.web import user_commands
 
-    url = _url(ctx)
+    url = database_url(ctx)
     password = _password(password_stdin)
-    user = _run(lambda: user_commands.add(url, name, role, password, agent, language))
+    user = run(lambda: user_commands.add(url, name, role, password, agent, language))
     click.echo(f"added {user.role} {user.name}" + (f" (agent {user.agent})" if user.agent else ""))
 
 
@@ -66,9 +51,9 @@ def users_passwd(ctx, name: str, password_stdin: bool) -> None:
     """Set a user's password."""
     from ccctl.web import user_commands
 
-    url = _url(ctx)
+    url = database_url(ctx)
     password = _password(password_stdin)
-    _run(lambda: user_commands.change_password(url, name, password))
+    run(lambda: user_commands.change_password(url, name, password))
     click.echo(f"password changed for {name}")
 
 
@@ -78,5 +63,8 @@ def users_list(ctx) -> None:
     """List the console's users."""
     from ccctl.web import user_commands
 
-    url = _url(ctx)
-    click.echo(user_commands.format_users(_run(lambda: user_commands.listing(url))))
+    url = database_url(ctx)
+    click.echo(user_commands.format_users(run(lambda: user_commands.listing(url))))
+
+
+COMMANDS = (users,)

@@ -15,8 +15,9 @@ from pathlib import Path
 import jinja2
 
 from ccctl.config import Settings
+from ccctl.errors import UserError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]  # ccctl/deploy/fs_render.py -> the checkout
 # template folder -> where its files land inside the rendered directory
 TEMPLATE_ROOTS = {"fs_conf": "", "dialplan": "dialplan"}
 
@@ -55,7 +56,7 @@ _EXTENSIONS = re.compile(r"([0-9]+)\s*-\s*([0-9]+)|([0-9]+)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class RenderError(Exception):
+class RenderError(UserError):
     """A settings value FreeSWITCH would reject or misread; str() is one line naming the key."""
 
 

@@ -1,4 +1,4 @@
-"""`ccctl agents ...`, `ccctl queues ...` and `ccctl report kpi`: parse, call ccctl.acd / ccctl.reports, print.
+"""`ccctl agents ...`, `ccctl queues ...`, `ccctl transfer` and `ccctl monitor ...`: the ACD by hand.
 
 Implementations are imported inside each command so `ccctl --help` stays fast.
 """
@@ -6,32 +6,10 @@ Implementations are imported inside each command so `ccctl --help` stays fast.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 
 import click
 
-
-class CliError(click.ClickException):
-    """One clear line on stderr and exit status 1 (as ccctl.cli's; not imported: `python -m ccctl.cli` imports us)."""
-
-    def show(self, file=None) -> None:
-        click.echo(f"ccctl: {self.format_message()}", err=True)
-
-
-def _url(ctx: click.Context) -> str:
-    from ccctl.cli_common import _settings
-
-    return _settings(ctx).database.url
-
-
-def _acd_call(work):
-    from ccctl.acd.agents import AgentError
-    from ccctl.acd.queue_rules import QueueRulesError
-
-    try:
-        return work()
-    except (AgentError, QueueRulesError) as exc:
-        raise CliError(str(exc)) from None
+from ccctl.cli.common import CliError, database_url, patch_gevent, run, settings_of
 
 
 @click.group()
@@ -49,7 +27,7 @@ def agents_add(ctx, name, extension, skills, contact) -> None:
     """Add an agent (Logged Out until `ccctl agents login`)."""
     from ccctl.acd.agents import add_agent, parse_skills
 
-    _acd_call(lambda: add_agent(_url(ctx), name, extension, parse_skills(skills), contact))
+    run(lambda: add_agent(database_url(ctx), name, extension, parse_skills(skills), contact))
     click.echo(f"agent {name} added (extension {extension})")
 
 
@@ -61,7 +39,7 @@ def _status_command(command_name: str, status: str, summary: str):
     def command(ctx, name, reason) -> None:
         from ccctl.acd.agents import set_status
 
-        _acd_call(lambda: set_status(_url(ctx), name, status, reason))
+        run(lambda: set_status(database_url(ctx), name, status, reason))
         click.echo(f"agent {name}: {status}")
 
     return command
@@ -79,7 +57,7 @@ def agents_status(ctx, as_json) -> None:
     """Every agent with status, state and skills."""
     from ccctl.acd.agents import list_agents
 
-    rows = _acd_call(lambda: list_agents(_url(ctx)))
+    rows = run(lambda: list_agents(database_url(ctx)))
     if as_json:
         click.echo(json.dumps([row.__dict__ for row in rows], indent=2))
         return
@@ -110,7 +88,7 @@ def queues_add(ctx, name, strategy, skills, values) -> None:
         if not sep:
             raise CliError(f"--set {item!r}: write KEY=VALUE")
         settings[key.strip()] = value.strip()
-    _acd_call(lambda: add_queue(_url(ctx), name, strategy, parse_skills(skills), settings))
+    run(lambda: add_queue(database_url(ctx), name, strategy, parse_skills(skills), settings))
     click.echo(f"queue {name} saved ({strategy})")
 
 
@@ -120,10 +98,10 @@ def _rules(ctx) -> dict:
     from ccctl.acd.store import load_queues
     from ccctl.records.database import make_engine
 
-    engine = make_engine(_url(ctx))
+    engine = make_engine(database_url(ctx))
     try:
         with Session(engine) as session:
-            return _acd_call(lambda: load_queues(session))
+            return run(lambda: load_queues(session))
     finally:
         engine.dispose()
 
@@ -150,48 +128,6 @@ def queues_show(ctx, name) -> None:
         click.echo(f"{key:<24} {'-' if value in ('', {}) else value}")
 
 
-@click.group()
-def report() -> None:
-    """Reports: contact-center KPIs."""
-
-
-def _day_or_time(text: str, option: str, end: bool) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise CliError(f"{option} {text!r}: write a date (2026-11-23) or a time (2026-11-23T08:00)") from None
-    if len(text) == 10 and end:
-        value += timedelta(days=1)  # --to a date means that whole day
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-@report.command("kpi")
-@click.option("--from", "since", required=True, help="Start date or time, ISO, UTC unless it has an offset.")
-@click.option("--to", "until", required=True, help="End date (that whole day) or time, ISO.")
-@click.option("--queue", default="", help="One queue (default: all).")
-@click.option("--fcr-days", type=int, default=7, show_default=True, help="First-call resolution window.")
-@click.option("--json", "fmt", flag_value="json", help="Print JSON.")
-@click.option("--csv", "fmt", flag_value="csv", help="Print CSV.")
-@click.pass_context
-def report_kpi(ctx, since, until, queue, fcr_days, fmt) -> None:
-    """Offered, answered, abandoned, ASA, service level, AHT, callback rate, FCR, occupancy."""
-    from sqlalchemy.orm import Session
-
-    from ccctl.records.database import make_engine
-    from ccctl.reports.kpi import compute_kpis, format_kpis
-
-    start, end = _day_or_time(since, "--from", False), _day_or_time(until, "--to", True)
-    if end <= start:
-        raise CliError(f"--to {until} is not after --from {since}")
-    engine = make_engine(_url(ctx))
-    try:
-        with Session(engine) as session:
-            kpis = _acd_call(lambda: compute_kpis(session, start, end, queue, fcr_days))
-    finally:
-        engine.dispose()
-    click.echo(format_kpis(kpis, fmt or "text"))
-
-
 @click.command("transfer")
 @click.argument("agent")
 @click.option("--to-agent", default="", help="Another agent (name or extension); they must be free.")
@@ -202,16 +138,15 @@ def report_kpi(ctx, since, until, queue, fcr_days, fmt) -> None:
 @click.pass_context
 def transfer(ctx, agent, to_agent, to_queue, warm, finish) -> None:
     """Transfer AGENT's live queued call: blind to another agent or a queue, or warm (consult first)."""
-    from ccctl.cli_common import _patch_gevent, _settings
 
     if finish and (to_agent or to_queue or warm):
         raise CliError("--complete / --cancel end a warm transfer under way: give no target with them")
     # the inbound ESL client reads in a greenlet: an unpatched socket blocks the command for good
-    _patch_gevent()
+    patch_gevent()
     from ccctl.acd.transfer import TransferError, transfer_call
 
     try:
-        result = transfer_call(_settings(ctx), agent, to_agent, to_queue, warm, finish or "")
+        result = transfer_call(settings_of(ctx), agent, to_agent, to_queue, warm, finish or "")
     except TransferError as exc:
         raise CliError(str(exc)) from None
     messages = {
@@ -222,3 +157,49 @@ def transfer(ctx, agent, to_agent, to_queue, warm, finish) -> None:
         "cancel": f"transfer to {result.target} cancelled; {result.from_agent} is back with the caller",
     }
     click.echo(messages[result.kind])
+
+
+@click.group()
+def monitor() -> None:
+    """Supervisors join an agent's live call: listen, whisper (agent hears you), barge (both hear you)."""
+
+
+def _monitor(ctx: click.Context, mode: str, agent: str, supervisor: str, dtmf: bool) -> None:
+    # the inbound ESL client reads in a greenlet: an unpatched socket blocks the command for good
+    patch_gevent()
+    from ccctl.acd.monitor import MonitorError, monitor_call
+
+    settings = settings_of(ctx)
+    try:
+        result = monitor_call(settings, mode, agent, supervisor, dtmf)
+    except MonitorError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(
+        f"{mode}: extension {supervisor} joined agent {agent} (extension {result.agent_extension}), "
+        f"agent channel {result.agent_channel_uuid}, supervisor channel {result.supervisor_channel_uuid}"
+    )
+
+
+def _monitor_command(mode: str, summary: str):
+    @monitor.command(mode, help=summary)
+    @click.argument("agent")
+    @click.option("--from", "supervisor", required=True, help="The supervisor's extension, rung into the call.")
+    @click.option("--dtmf", is_flag=True, help="Let the supervisor switch modes with keys 1/2/3/0 while in the call.")
+    @click.pass_context
+    def command(ctx, agent: str, supervisor: str, dtmf: bool) -> None:
+        _monitor(ctx, mode, agent, supervisor, dtmf)
+
+    return command
+
+
+_monitor_command("listen", "Hear the agent and the patient; neither hears you.")
+_monitor_command("whisper", "Talk to the agent only (coaching); the patient does not hear you.")
+_monitor_command("barge", "Join the call three-way: agent and patient both hear you.")
+
+
+COMMANDS = (
+    agents,
+    queues,
+    transfer,
+    monitor,
+)

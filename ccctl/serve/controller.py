@@ -1,30 +1,27 @@
 """`ccctl serve`: the outbound ESL server, the inbound ESL client and the status web server in one process.
 
 Controller runs them in-process (tests and `ccctl demo` start one on port 0);
-run_serve() adds logging and signal handling and blocks until SIGINT/SIGTERM.
+serve/main.run_serve() adds logging and signal handling and blocks until SIGINT/SIGTERM; serve/call_apps.py says
+which app answers each call.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import importlib
 import logging
 import os
-import signal
 import socket
 import statistics
 import time
 from collections.abc import Callable
 
 import gevent
-from gevent.event import Event as Flag
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIServer
 from gevent.server import StreamServer
 
 from ccctl import __version__
-from ccctl.call_runner import AppFactory, CallHandedOver, CallStats, RecordSink, run_call
 from ccctl.callflow import CallApp, CallInfo, CallRecord
 from ccctl.config import Settings
 from ccctl.esl.inbound import InboundClient
@@ -32,6 +29,8 @@ from ccctl.esl.outbound import OutboundSession
 from ccctl.ivr.errors import FlowCheckFailed
 from ccctl.ivr.registry import FlowRegistry
 from ccctl.ivr.welcome import WelcomeFlow
+from ccctl.serve.call_apps import call_app_table
+from ccctl.serve.call_runner import AppFactory, CallHandedOver, CallStats, RecordSink, run_call
 from ccctl.web.app import make_web_app
 
 log = logging.getLogger("ccctl.serve")
@@ -123,7 +122,7 @@ class Controller:
         # the ACD (ccctl.acd.engine.AcdEngine) when the flows run on the database, else None
         self.acd = acd
         self._stopping = False
-        self.jobs = None  # ccctl.serve_workers.BackgroundJobs, started by serve and demo
+        self.jobs = None  # ccctl.serve.jobs.BackgroundJobs, started by serve and demo
         self.app_factory = app_factory or (registry.app_factory if registry else welcome_for_every_hotline)
         # what the last flow reload did, for GET /api/v1/status and `ccctl flow reload`
         self.reloads = {"count": 0, "ok": True, "error_count": 0, "errors": []}
@@ -191,25 +190,7 @@ class Controller:
                 log.warning("call %s: ACD not told of the end (%s)", record.uuid, type(exc).__name__)
 
         self.record_sink = record_and_tell_acd
-        factory = self.app_factory
-
-        def callbacks_then_flows(call: CallInfo) -> CallApp:
-            feature = call.variables.get("cc_feature", "")
-            if feature:
-                from ccctl.acd.feature_codes import FEATURES, FeatureCodeCall
-
-                if feature in FEATURES:
-                    return FeatureCodeCall(self.settings.database.url, feature)
-            callback = call.variables.get("cc_callback_entry", "")
-            readopted = call.variables.get("cc_queue_entry", "")
-            if callback.isdigit() or readopted.isdigit():
-                from ccctl.acd.callback_call import CallbackCall
-
-                entry = int(callback) if callback.isdigit() else int(readopted)
-                return CallbackCall(acd, entry, str(self.settings.recordings_dir), readopted=not callback.isdigit())
-            return factory(call)
-
-        self.app_factory = callbacks_then_flows
+        self.app_factory = call_app_table(self.settings, acd, self.app_factory)
         self.acd.callback_socket = lambda: self.outbound_address_text
         self.acd.start()
 
@@ -285,7 +266,7 @@ class Controller:
 
     def start_jobs(self) -> None:
         """The background jobs of a real deployment (inbox, tickets, archive, faxes, alarms)."""
-        from ccctl.serve_workers import BackgroundJobs
+        from ccctl.serve.jobs import BackgroundJobs
 
         self.jobs = BackgroundJobs(self).start()
 
@@ -380,42 +361,3 @@ def _percentiles(samples: list[float]) -> dict:
         "p50": round(statistics.median(ordered) * 1000, 3),
         "p95": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000, 3),
     }
-
-
-def _reload_and_log(controller: Controller) -> None:
-    errors = controller.reload_flows()
-    if errors:
-        log.error("flow reload refused (%d errors), the running flows stay; first: %s", len(errors), errors[0])
-    else:
-        log.info("flows reloaded")
-
-
-def freeze_startup_heap() -> None:
-    """Move what start-up loaded (modules, flows, SQLAlchemy mappers) out of the cyclic GC's reach.
-
-    A full collection would otherwise walk all of it every few seconds under load and stall the event
-    loop (routing decisions, ESL replies) for milliseconds; nothing loaded at start is garbage.
-    """
-    gc.collect()
-    gc.freeze()
-
-
-def run_serve(settings: Settings) -> None:
-    """Run the controller until SIGINT or SIGTERM."""
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
-    try:
-        controller = Controller(settings, registry=build_flow_registry(settings))
-        controller.start()
-    except ControllerError as exc:
-        raise SystemExit(f"ccctl: {exc}") from None
-    controller.start_jobs()
-    freeze_startup_heap()
-    stop = Flag()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        gevent.signal_handler(signum, stop.set)
-    gevent.signal_handler(signal.SIGHUP, lambda: gevent.spawn(_reload_and_log, controller))
-    stop.wait()
-    log.info("stopping: %d call(s) still active", controller.stats.active)
-    controller.stop()

@@ -5,13 +5,13 @@ Implementations are imported inside each command so `ccctl --help` stays instant
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from ccctl.cli_common import CliError, _patch_gevent, _settings
+from ccctl.cli.common import CliError, patch_gevent, run, settings_of
 from ccctl.config import Settings
 
 
@@ -29,19 +29,6 @@ def _session(settings: Settings) -> Iterator:
         engine.dispose()
 
 
-def _run(work: Callable):
-    """Run a command body; the one-line errors of SMS and fax become CLI errors."""
-    from ccctl.channels.fax_files import FaxFileError
-    from ccctl.channels.fax_send import FaxSendError
-    from ccctl.channels.sms import SmsError
-    from ccctl.channels.sms_bulk import BulkError
-
-    try:
-        return work()
-    except (SmsError, BulkError, FaxFileError, FaxSendError) as exc:
-        raise CliError(str(exc)) from None
-
-
 @click.group()
 def sms() -> None:
     """SMS through Kannel: single and bulk sends, delivery status, Kannel's configuration."""
@@ -55,9 +42,9 @@ def sms_send(ctx, number: str, text: str) -> None:
     """Send one SMS to NUMBER (opted-out numbers are skipped)."""
     from ccctl.channels.sms_records import send_one
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with _session(settings) as session:
-        message = _run(lambda: send_one(session, settings, number, text))
+        message = run(lambda: send_one(session, settings, number, text))
         if message.status == "failed":
             raise CliError(message.error)
         if message.status == "opted_out":
@@ -81,12 +68,12 @@ def sms_bulk(ctx, template_file: str, codes: str, specialty: str, key: str) -> N
 
     if bool(codes) == bool(specialty):
         raise CliError("choose the recipients with exactly one of --patients or --specialty")
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     selection = Selection(codes=[c.strip() for c in codes.split(",") if c.strip()], specialty=specialty)
     source = Path(template_file).read_text(encoding="utf-8")
-    _patch_gevent()
+    patch_gevent()
     with _session(settings) as session:
-        batch = _run(lambda: run_bulk(session, settings, source, template_file, selection, key))
+        batch = run(lambda: run_bulk(session, settings, source, template_file, selection, key))
         click.echo(f"batch {batch.key}")
         click.echo(format_status(batch_status(session, batch.key)))
 
@@ -98,9 +85,9 @@ def sms_status(ctx, batch: str) -> None:
     """Per-recipient status of a bulk send."""
     from ccctl.channels.sms_bulk import batch_status, format_status
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with _session(settings) as session:
-        click.echo(format_status(_run(lambda: batch_status(session, batch))))
+        click.echo(format_status(run(lambda: batch_status(session, batch))))
 
 
 @sms.command("kannel-conf")
@@ -110,7 +97,7 @@ def sms_kannel_conf(ctx, log_dir: str) -> None:
     """Print a kannel.conf for bearerbox and smsbox (fill in the operator's SMPP account)."""
     from ccctl.channels.sms_kannel import SMPP_EXAMPLE, render_kannel_conf
 
-    click.echo(render_kannel_conf(_settings(ctx), [SMPP_EXAMPLE], log_dir=log_dir), nl=False)
+    click.echo(render_kannel_conf(settings_of(ctx), [SMPP_EXAMPLE], log_dir=log_dir), nl=False)
 
 
 @click.group()
@@ -127,10 +114,10 @@ def fax_send(ctx, number: str, file: str) -> None:
     from ccctl.channels.fax_send import FaxSender, format_attempts, queue_fax
     from ccctl.esl.inbound import InboundClient
 
-    settings = _settings(ctx)
-    _patch_gevent()
+    settings = settings_of(ctx)
+    patch_gevent()
     with _session(settings) as session:
-        job = _run(lambda: queue_fax(session, settings, number, Path(file)))
+        job = run(lambda: queue_fax(session, settings, number, Path(file)))
         click.echo(f"fax job {job.id}: {job.pages} pages to send")
         esl = InboundClient(settings.esl.inbound_host, settings.esl.inbound_port, settings.esl.password)
         esl.start()
@@ -152,7 +139,7 @@ def fax_list(ctx, limit: int) -> None:
     """Faxes sent, newest first."""
     from ccctl.channels.fax_send import format_jobs, list_jobs
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with _session(settings) as session:
         click.echo(format_jobs(list_jobs(session, limit)))
 
@@ -165,9 +152,15 @@ def fax_status(ctx, job_id: int) -> None:
     from ccctl.channels.fax_send import format_attempts
     from ccctl.records.models_channels import FaxJob
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with _session(settings) as session:
         job = session.get(FaxJob, job_id)
         if job is None:
             raise CliError(f"no fax job {job_id}")
         click.echo(format_attempts(job))
+
+
+COMMANDS = (
+    sms,
+    fax,
+)

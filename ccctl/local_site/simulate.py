@@ -20,9 +20,10 @@ import gevent
 
 from ccctl.callflow import CallInfo, CallRecord
 from ccctl.config import Settings
+from ccctl.errors import UserError
 from ccctl.ivr.interpreter import FlowRun
 from ccctl.ivr.nodes.authenticate import PIN_VAR
-from ccctl.ivr.simulate_report import Handoff, Prompt, SimulationResult, format_simulation
+from ccctl.local_site.simulate_report import Handoff, Prompt, SimulationResult, format_simulation
 from ccctl.sim.patients import CallerScript
 from ccctl.sim.switch import CallOutcome
 
@@ -36,10 +37,10 @@ DIGIT_APPS = ("play_and_get_digits", "read")
 PIN_MASK = "<PIN>"
 
 if TYPE_CHECKING:
-    from ccctl.demo import LocalSite
+    from ccctl.local_site.demo import LocalSite
 
 
-class SimulationError(Exception):
+class SimulationError(UserError):
     """The simulation could not run; str() is one line naming the setting or option at fault."""
 
 
@@ -101,7 +102,7 @@ def _call_database(settings: Settings, scratch: bool) -> Iterator[Settings]:
             )
         yield settings
         return
-    from ccctl.demo import seed_demo_members
+    from ccctl.local_site.demo import seed_demo_members
 
     with tempfile.TemporaryDirectory(prefix="ccctl-simulate-") as scratch_dir:
         url = f"sqlite:///{Path(scratch_dir) / 'scratch.db'}"
@@ -112,8 +113,8 @@ def _call_database(settings: Settings, scratch: bool) -> Iterator[Settings]:
 
 
 def _run_call(settings: Settings, request: SimulationRequest, did: str, keys: list[str]):
-    from ccctl.demo import shifted_clock, start_local_site
-    from ccctl.server import ControllerError, build_flow_registry
+    from ccctl.local_site.demo import shifted_clock, start_local_site
+    from ccctl.serve.controller import ControllerError, build_flow_registry
     from ccctl.sim.originate import AgentEndpoint
 
     runs: list[FlowRun] = []

@@ -1,0 +1,5 @@
+"""`python -m ccctl.cli` is `ccctl`."""
+
+from ccctl.cli import main
+
+main()

@@ -1,0 +1,39 @@
+"""`ccctl calls list`: the call records."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ccctl.cli.common import CliError, settings_of
+
+
+@click.group()
+def calls() -> None:
+    """Call records."""
+
+
+@calls.command("list")
+@click.option("--since", help="Start time, ISO (2026-11-23 or 2026-11-23T08:00).")
+@click.option("--until", help="End time, ISO.")
+@click.option("--hotline", help="Hotline name.")
+@click.option("--disposition", help="completed, abandoned, failed, ...")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def calls_list(ctx, since, until, hotline, disposition, limit, as_json) -> None:
+    """List call records, newest first."""
+    from ccctl.records.call_listing import ListError, format_calls, list_calls
+
+    settings = settings_of(ctx)
+    try:
+        rows = list_calls(
+            settings.database.url, since=since, until=until, hotline=hotline, disposition=disposition, limit=limit
+        )
+    except ListError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(json.dumps(rows, indent=2, default=str) if as_json else format_calls(rows))
+
+
+COMMANDS = (calls,)

@@ -1,0 +1,97 @@
+"""`ccctl demo` (the contact center on the emulator) and `ccctl bench` (benchmarks, side by side)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ccctl.cli.common import CliError, patch_gevent, settings_of
+
+
+@click.command()
+@click.option("--calls", "calls", type=int, default=0, help="Stop after this many calls (0: until Ctrl-C).")
+@click.option("--rate", type=float, default=2.0, show_default=True, help="New calls per second (Poisson).")
+@click.option("--time-factor", type=float, default=1.0, show_default=True, help="Speed-up of simulated time.")
+@click.option("--seed", type=int, default=None, help="Random seed for reproducible caller behaviour.")
+@click.option(
+    "--at",
+    "start_at",
+    type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+    default=None,
+    help="Local time the flows see at the start, e.g. 2026-11-29T23:00 for out of hours (default: now).",
+)
+@click.pass_context
+def demo(ctx: click.Context, calls: int, rate: float, time_factor: float, seed: int | None, start_at) -> None:
+    """Run the contact center on embedded defaults with the emulator generating calls."""
+    patch_gevent()
+    from ccctl.local_site.demo import run_demo
+
+    settings = settings_of(ctx)
+    ok = run_demo(settings, calls=calls, rate=rate, time_factor=time_factor, seed=seed, start_at=start_at)
+    sys.exit(0 if ok else 1)
+
+
+@click.group()
+def bench() -> None:
+    """Benchmarks (bench/); figures go to closing notes, never into tests."""
+
+
+@bench.command("calls")
+@click.option("--rate", type=float, default=250.0, show_default=True, help="Offered calls per second.")
+@click.option("--seconds", type=float, default=20.0, show_default=True, help="Duration of the sustained run.")
+@click.option("--concurrent", type=int, default=1000, show_default=True, help="Concurrent calls for the hold test.")
+@click.option("--emulators", type=int, default=2, show_default=True, help="Emulator processes sharing the rate.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def bench_calls(ctx, rate: float, seconds: float, concurrent: int, emulators: int, as_json: bool) -> None:
+    """Controller throughput, latency, loop lag and memory vs greenswitch, in one run."""
+    from ccctl.local_site.bench import run_bench
+
+    result = run_bench("calls", rate=rate, seconds=seconds, concurrent=concurrent, emulators=emulators)
+    click.echo(json.dumps(result, indent=2) if as_json else result["text"])
+
+
+@bench.command("acd")
+@click.option("--agents", type=int, default=500, show_default=True)
+@click.option("--skills", type=int, default=20, show_default=True)
+@click.option("--waiting", type=int, default=200, show_default=True, help="Callers in line.")
+@click.option(
+    "--events",
+    type=int,
+    default=300,
+    show_default=True,
+    help="Routing events, agent freed and caller enqueued in turn.",
+)
+@click.option(
+    "--database",
+    default="",
+    metavar="URL",
+    help="A PostgreSQL server (postgresql://user@host/db) where each side gets a scratch database; default SQLite files.",
+)
+@click.option(
+    "--switch-events",
+    type=int,
+    default=100,
+    show_default=True,
+    help="Agents freed with the emulator in the loop (freed -> bridge at the switch); 0 skips it.",
+)
+@click.option("--json", "as_json", is_flag=True)
+def bench_acd(
+    agents: int, skills: int, waiting: int, events: int, database: str, switch_events: int, as_json: bool
+) -> None:
+    """Routing decision latency: ccctl's router vs a mod_callcenter-style 100 ms poller, same database."""
+    from ccctl.local_site.bench import run_acd_bench
+
+    try:
+        result = run_acd_bench(agents, skills, waiting, events, database, switch_events)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(json.dumps(result, indent=2) if as_json else result["text"])
+
+
+COMMANDS = (
+    demo,
+    bench,
+)

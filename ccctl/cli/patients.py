@@ -1,0 +1,153 @@
+"""`ccctl patients add|show|set-pin|unlock|list|import`: patient records and member PINs."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ccctl.cli.common import CliError, actor_of, as_option, database_url, run
+
+
+@click.group()
+def patients() -> None:
+    """Patient records: members (member number + PIN) and non-members, custom fields per specialty."""
+
+
+def _fields_dir_option(command):
+    return click.option(
+        "--fields-dir",
+        type=click.Path(file_okay=False),
+        help="Custom field definitions (default: ./patient_fields, else the shipped ones).",
+    )(command)
+
+
+@patients.command("add")
+@click.option("--code", help="Patient code (default: the next P000123).")
+@click.option("--given", default="", help="Given name.")
+@click.option("--family", default="", help="Family name.")
+@click.option("--phone", "phones", multiple=True, help="Phone number (repeatable).")
+@click.option("--member-number", help="Makes the patient a member (4 to 16 digits).")
+@click.option("--specialty", default="", help="Specialty whose custom fields apply (patient_fields/NAME.yaml).")
+@click.option("--language", default="", help="Prompt language (en, zh, pl, ...).")
+@click.option("--field", "fields", multiple=True, help="Custom field NAME=VALUE (repeatable).")
+@_fields_dir_option
+@as_option
+@click.pass_context
+def patients_add(ctx, code, given, family, phones, member_number, specialty, language, fields, fields_dir, actor):
+    """Add a patient; prints its code."""
+    from ccctl.records import patient_commands
+    from ccctl.records.patients import PatientData
+
+    custom = {}
+    for item in fields:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise CliError("--field: expected NAME=VALUE")
+        custom[name.strip()] = value
+    data = PatientData(given, family, list(phones), code, member_number, specialty, language, custom)
+    url = database_url(ctx)
+    click.echo(run(lambda: patient_commands.add(url, data, fields_dir, actor_of(actor))))
+
+
+@patients.command("show")
+@click.argument("code")
+@click.option("--sensitive", is_flag=True, help="Also print fields marked sensitive.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@_fields_dir_option
+@as_option
+@click.pass_context
+def patients_show(ctx, code: str, sensitive: bool, as_json: bool, fields_dir, actor) -> None:
+    """Print one patient's record (never the PIN hash); the read goes to the audit log."""
+    from ccctl.records import patient_commands
+
+    url = database_url(ctx)
+    specialties = run(lambda: patient_commands.specialties_from(fields_dir))
+    record = run(lambda: patient_commands.show(url, code, actor_of(actor), sensitive))
+    if as_json:
+        click.echo(json.dumps(patient_commands.record_json(record, specialties, sensitive), indent=2))
+    else:
+        click.echo(patient_commands.format_record(record, specialties, sensitive))
+
+
+@patients.command("set-pin")
+@click.argument("code")
+@click.option("--pin-stdin", is_flag=True, help="Read the PIN from the first line of standard input.")
+@as_option
+@click.pass_context
+def patients_set_pin(ctx, code: str, pin_stdin: bool, actor) -> None:
+    """Set a member's PIN (4-8 digits) from a hidden prompt, never from an argument."""
+    from ccctl.records import patient_commands
+
+    url = database_url(ctx)
+    if pin_stdin:
+        pin = sys.stdin.readline().strip()
+    else:
+        pin = click.prompt("PIN", hide_input=True, confirmation_prompt=True, err=True).strip()
+    run(lambda: patient_commands.set_pin(url, code, pin, actor_of(actor)))
+    click.echo(f"PIN set for {code}")
+
+
+@patients.command("unlock")
+@click.argument("code")
+@as_option
+@click.pass_context
+def patients_unlock(ctx, code: str, actor) -> None:
+    """End a member's PIN lock-out and reset the count of wrong PINs."""
+    from ccctl.records import patient_commands
+
+    url = database_url(ctx)
+    was_locked = run(lambda: patient_commands.unlock(url, code, actor_of(actor)))
+    click.echo(f"unlocked {code}" if was_locked else f"{code} was not locked; wrong PINs reset")
+
+
+@patients.command("list")
+@click.option("--member/--non-member", default=None, help="Only members, or only non-members.")
+@click.option("--specialty", help="Only this specialty.")
+@click.option("--search", help="Part of a name or code, or a whole phone or member number.")
+@click.option("--limit", type=int, default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (sensitive fields left out) instead of a table.")
+@_fields_dir_option
+@as_option
+@click.pass_context
+def patients_list(ctx, member, specialty, search, limit: int, as_json: bool, fields_dir, actor) -> None:
+    """List patients by code."""
+    from ccctl.records import patient_commands
+    from ccctl.records.patients import PatientFilter
+
+    url = database_url(ctx)
+    filters = PatientFilter(member=member, specialty=specialty, search=search, limit=limit)
+    specialties = run(lambda: patient_commands.specialties_from(fields_dir))
+    records = run(lambda: patient_commands.list_records(url, filters, actor_of(actor)))
+    if as_json:
+        click.echo(json.dumps([patient_commands.record_json(r, specialties) for r in records], indent=2))
+    else:
+        click.echo(patient_commands.format_records(records))
+
+
+@patients.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@_fields_dir_option
+@as_option
+@click.pass_context
+def patients_import(ctx, file: str, fields_dir, actor) -> None:
+    """Import patients from CSV: all rows or none; every bad row as FILE:LINE: reason."""
+    from ccctl.records import patient_commands
+    from ccctl.records.patient_import import ImportFailed
+
+    url = database_url(ctx)
+
+    def work() -> list[str]:
+        try:
+            return patient_commands.import_csv(url, file, fields_dir, actor_of(actor))
+        except ImportFailed as exc:  # every bad row first, then the one-line summary
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            raise
+
+    codes = run(work)
+    click.echo(f"imported {len(codes)} {'patient' if len(codes) == 1 else 'patients'} from {file}")
+
+
+COMMANDS = (patients,)

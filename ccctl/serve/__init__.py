@@ -1,0 +1,1 @@
+"""The serve process: where a call enters (controller: outbound ESL socket), which app answers it (call_apps), how it is driven to its record (call_runner), background jobs, and clients of a running serve."""
