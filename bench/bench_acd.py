@@ -34,8 +34,8 @@ from ccctl.acd.agents import add_queue
 from ccctl.acd.engine import AcdEngine
 from ccctl.records.database import make_engine
 from ccctl.records.migrate import upgrade
-from ccctl.records.models import Agent, AgentSkill, Skill, utc_now
-from ccctl.records.models_acd import QueueEntry
+from ccctl.records.models.acd import Agent, AgentSkill, QueueEntry, Skill
+from ccctl.records.models.base import utc_now
 from ccctl.serve.main import freeze_startup_heap
 
 POLL_SECONDS = 0.1  # mod_callcenter's dispatch thread sleeps this long after each pass

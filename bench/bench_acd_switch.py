@@ -24,7 +24,8 @@ from ccctl.acd.agents import add_queue
 from ccctl.config import load_settings
 from ccctl.records.database import make_engine
 from ccctl.records.migrate import upgrade
-from ccctl.records.models import Agent, AgentSkill, Skill, utc_now
+from ccctl.records.models.acd import Agent, AgentSkill, Skill
+from ccctl.records.models.base import utc_now
 from ccctl.sim.originate import AgentEndpoint
 from ccctl.sim.patients import CallerScript
 

@@ -9,7 +9,7 @@ import os
 from alembic import context
 
 from ccctl.records.database import make_engine
-from ccctl.records.models import Base
+from ccctl.records.models.base import Base
 
 config = context.config
 target_metadata = Base.metadata

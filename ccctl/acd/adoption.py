@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from ccctl.acd import store
 from ccctl.callflow import HANDED_OVER
-from ccctl.records.models import Call
-from ccctl.records.models_acd import AcdProcess, QueueEntry
+from ccctl.records.models.acd import AcdProcess, QueueEntry
+from ccctl.records.models.calls import Call
 
 log = logging.getLogger("ccctl.acd")
 ADOPTABLE = (store.WAITING, store.OFFERED, store.BRIDGED)

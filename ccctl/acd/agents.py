@@ -15,8 +15,8 @@ from ccctl.acd.queue_rules import build_rules
 from ccctl.acd.store import shown_state
 from ccctl.errors import UserError
 from ccctl.records.database import make_engine
-from ccctl.records.models import Agent, AgentSkill, Queue, QueueSkill, Skill, utc_now
-from ccctl.records.models_acd import AcdAlarm, QueueEvent
+from ccctl.records.models.acd import AcdAlarm, Agent, AgentSkill, Queue, QueueEvent, QueueSkill, Skill
+from ccctl.records.models.base import utc_now
 
 STATUSES = {"available": "available", "on break": "on_break", "on_break": "on_break", "logged out": "logged_out",
             "logged_out": "logged_out", "break": "on_break"}  # fmt: skip

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ccctl.acd.agents import add_agent, add_queue, set_status
 from ccctl.records.database import make_engine
-from ccctl.records.models import Agent, Queue
+from ccctl.records.models.acd import Agent, Queue
 
 DEMO_SKILLS = ("registration", "cardiology", "pediatrics", "specialist", "results", "follow_up", "operator")
 DEMO_AGENT_COUNT = 12

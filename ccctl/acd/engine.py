@@ -30,8 +30,8 @@ from ccctl.acd.routing import Assignment, plan_assignments, queues_served
 from ccctl.acd.strategies import AgentCandidate
 from ccctl.config import AcdSettings
 from ccctl.records.database import make_engine
-from ccctl.records.models import utc_now
-from ccctl.records.models_acd import AcdProcess, QueueEntry
+from ccctl.records.models.acd import AcdProcess, QueueEntry
+from ccctl.records.models.base import utc_now
 
 log = logging.getLogger("ccctl.acd")
 T = TypeVar("T")

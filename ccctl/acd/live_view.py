@@ -13,8 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccctl.acd import store
-from ccctl.records.models import Agent
-from ccctl.records.models_acd import QueueEntry, QueueEvent
+from ccctl.records.models.acd import Agent, QueueEntry, QueueEvent
 
 
 def build_snapshot(session: Session, now: datetime) -> dict[str, Any]:
@@ -59,7 +58,7 @@ def build_snapshot(session: Session, now: datetime) -> dict[str, Any]:
 
 
 def _agent_skills(session: Session) -> dict[int, dict[str, int]]:
-    from ccctl.records.models import AgentSkill, Skill
+    from ccctl.records.models.acd import AgentSkill, Skill
 
     found: dict[int, dict[str, int]] = {}
     for agent_id, name, level in session.execute(select(AgentSkill.agent_id, Skill.name, AgentSkill.level).join(Skill)):

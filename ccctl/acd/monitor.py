@@ -20,7 +20,7 @@ from ccctl.config import Settings
 from ccctl.errors import UserError
 from ccctl.esl.inbound import EslCommandError, EslUnavailable, InboundClient
 from ccctl.records.database import make_engine, sqlite_file
-from ccctl.records.models import Agent
+from ccctl.records.models.acd import Agent
 
 # mode -> (eavesdrop_whisper_aleg, eavesdrop_whisper_bleg) on the supervisor's leg
 MODES = {"listen": ("false", "false"), "whisper": ("false", "true"), "barge": ("true", "true")}

@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from ccctl.acd import store
 from ccctl.acd.queue_rules import QueueRules
 from ccctl.acd.strategies import AgentCandidate
-from ccctl.records.models import Agent
-from ccctl.records.models_acd import QueueEntry
+from ccctl.records.models.acd import Agent, QueueEntry
 
 log = logging.getLogger("ccctl.acd")
 

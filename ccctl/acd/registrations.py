@@ -10,7 +10,7 @@ import re
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from ccctl.records.models import Agent
+from ccctl.records.models.acd import Agent
 
 _SIP_URI = re.compile(r"<?(sips?:[^>;\s]+)")
 

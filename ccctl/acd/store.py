@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from ccctl.acd.queue_rules import QueueRules, build_rules
 from ccctl.acd.routing import WaitingCaller
 from ccctl.acd.strategies import AgentCandidate
-from ccctl.records.models import Agent, AgentSkill, Queue, QueueSkill, Skill
-from ccctl.records.models_acd import AcdAlarm, QueueEntry, QueueEvent
+from ccctl.records.models.acd import AcdAlarm, Agent, AgentSkill, Queue, QueueEntry, QueueEvent, QueueSkill, Skill
 
 WAITING = "waiting"
 OFFERED = "offered"

@@ -31,8 +31,8 @@ from ccctl.acd.strategies import AgentCandidate
 from ccctl.config import Settings
 from ccctl.errors import UserError
 from ccctl.records.database import make_engine
-from ccctl.records.models import Agent, Queue, utc_now
-from ccctl.records.models_acd import QueueEntry, QueueEvent
+from ccctl.records.models.acd import Agent, Queue, QueueEntry, QueueEvent
+from ccctl.records.models.base import utc_now
 
 Api = Callable[[str], str]
 # the consulted agent stays reserved this long at most (a lost event cannot keep them from calls for ever)

@@ -18,8 +18,8 @@ from ccctl.channels.fax_files import FaxFileError, readable_copies
 from ccctl.channels.inbox import Attachment, IncomingMessage, receive
 from ccctl.config import Settings
 from ccctl.esl.inbound import InboundClient
+from ccctl.patients.repository import find_by_phone
 from ccctl.records.database import make_engine
-from ccctl.records.patients import find_by_phone
 
 log = logging.getLogger("ccctl.channels.fax")
 

@@ -20,9 +20,9 @@ from ccctl.channels.fax_receive import header
 from ccctl.config import Settings
 from ccctl.errors import UserError
 from ccctl.esl.inbound import InboundClient
-from ccctl.records.models import utc_now
-from ccctl.records.models_channels import FaxAttempt, FaxJob
-from ccctl.records.patients import find_by_phone, normalise_phone
+from ccctl.patients.repository import find_by_phone, normalise_phone
+from ccctl.records.models.base import utc_now
+from ccctl.records.models.channels import FaxAttempt, FaxJob
 
 log = logging.getLogger("ccctl.channels.fax")
 

@@ -17,9 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccctl.errors import UserError
-from ccctl.records.models import Patient, utc_now
-from ccctl.records.models_inbox import InboxAttachment, InboxItem, PatientEmail
-from ccctl.records.patients import find_by_code, find_by_phone
+from ccctl.patients.repository import find_by_code, find_by_phone
+from ccctl.records.models.base import utc_now
+from ccctl.records.models.inbox import InboxAttachment, InboxItem, PatientEmail
+from ccctl.records.models.patients import Patient
 
 CHANNELS = ("sms", "email", "fax", "web", "voice", "letter")
 # the web form gives a phone number when the patient typed one (else an e-mail address)

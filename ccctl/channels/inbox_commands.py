@@ -24,11 +24,11 @@ from ccctl.channels.inbox import (
 )
 from ccctl.channels.inbox_reply import reply
 from ccctl.config import Settings
+from ccctl.patients.repository import find_by_code
 from ccctl.records import database
 from ccctl.records.audit import record_audit
-from ccctl.records.models import Patient
-from ccctl.records.models_inbox import InboxItem
-from ccctl.records.patients import find_by_code
+from ccctl.records.models.inbox import InboxItem
+from ccctl.records.models.patients import Patient
 
 T = TypeVar("T")
 SOURCE = "cli"

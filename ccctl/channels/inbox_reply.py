@@ -15,8 +15,8 @@ from ccctl.channels.email import EmailError, send_email
 from ccctl.channels.inbox import InboxError, email_address, get_item, patient_email, record_outgoing
 from ccctl.config import Settings
 from ccctl.records.audit import record_audit
-from ccctl.records.models import PatientPhone
-from ccctl.records.models_inbox import InboxItem
+from ccctl.records.models.inbox import InboxItem
+from ccctl.records.models.patients import PatientPhone
 
 REPLY_CHANNELS = ("email", "sms")
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from ccctl.channels.sms_records import send_and_record
 from ccctl.config import Settings
 from ccctl.errors import UserError
-from ccctl.records.models import Patient
-from ccctl.records.models_channels import SmsBatch, SmsMessage
+from ccctl.records.models.channels import SmsBatch, SmsMessage
+from ccctl.records.models.patients import Patient
 
 # statuses after which a re-run leaves the recipient alone
 FINAL = ("sending", "sent", "buffered", "delivered", "opted_out")

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from ccctl.channels.inbox import IncomingMessage, receive
 from ccctl.channels.sms import SmsError, normalize_number, send_sms_with_id
 from ccctl.config import Settings
-from ccctl.records.models import utc_now
-from ccctl.records.models_channels import SmsMessage, SmsOptOut
+from ccctl.records.models.base import utc_now
+from ccctl.records.models.channels import SmsMessage, SmsOptOut
 
 log = logging.getLogger("ccctl.channels.sms")
 

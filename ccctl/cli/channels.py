@@ -150,7 +150,7 @@ def fax_list(ctx, limit: int) -> None:
 def fax_status(ctx, job_id: int) -> None:
     """Every attempt of one fax job: pages sent and spandsp's result."""
     from ccctl.channels.fax_send import format_attempts
-    from ccctl.records.models_channels import FaxJob
+    from ccctl.records.models.channels import FaxJob
 
     settings = settings_of(ctx)
     with _session(settings) as session:

@@ -37,8 +37,8 @@ def _fields_dir_option(command):
 @click.pass_context
 def patients_add(ctx, code, given, family, phones, member_number, specialty, language, fields, fields_dir, actor):
     """Add a patient; prints its code."""
-    from ccctl.records import patient_commands
-    from ccctl.records.patients import PatientData
+    from ccctl.patients import commands as patient_commands
+    from ccctl.patients.repository import PatientData
 
     custom = {}
     for item in fields:
@@ -60,7 +60,7 @@ def patients_add(ctx, code, given, family, phones, member_number, specialty, lan
 @click.pass_context
 def patients_show(ctx, code: str, sensitive: bool, as_json: bool, fields_dir, actor) -> None:
     """Print one patient's record (never the PIN hash); the read goes to the audit log."""
-    from ccctl.records import patient_commands
+    from ccctl.patients import commands as patient_commands
 
     url = database_url(ctx)
     specialties = run(lambda: patient_commands.specialties_from(fields_dir))
@@ -78,7 +78,7 @@ def patients_show(ctx, code: str, sensitive: bool, as_json: bool, fields_dir, ac
 @click.pass_context
 def patients_set_pin(ctx, code: str, pin_stdin: bool, actor) -> None:
     """Set a member's PIN (4-8 digits) from a hidden prompt, never from an argument."""
-    from ccctl.records import patient_commands
+    from ccctl.patients import commands as patient_commands
 
     url = database_url(ctx)
     if pin_stdin:
@@ -95,7 +95,7 @@ def patients_set_pin(ctx, code: str, pin_stdin: bool, actor) -> None:
 @click.pass_context
 def patients_unlock(ctx, code: str, actor) -> None:
     """End a member's PIN lock-out and reset the count of wrong PINs."""
-    from ccctl.records import patient_commands
+    from ccctl.patients import commands as patient_commands
 
     url = database_url(ctx)
     was_locked = run(lambda: patient_commands.unlock(url, code, actor_of(actor)))
@@ -113,8 +113,8 @@ def patients_unlock(ctx, code: str, actor) -> None:
 @click.pass_context
 def patients_list(ctx, member, specialty, search, limit: int, as_json: bool, fields_dir, actor) -> None:
     """List patients by code."""
-    from ccctl.records import patient_commands
-    from ccctl.records.patients import PatientFilter
+    from ccctl.patients import commands as patient_commands
+    from ccctl.patients.repository import PatientFilter
 
     url = database_url(ctx)
     filters = PatientFilter(member=member, specialty=specialty, search=search, limit=limit)
@@ -133,8 +133,8 @@ def patients_list(ctx, member, specialty, search, limit: int, as_json: bool, fie
 @click.pass_context
 def patients_import(ctx, file: str, fields_dir, actor) -> None:
     """Import patients from CSV: all rows or none; every bad row as FILE:LINE: reason."""
-    from ccctl.records import patient_commands
-    from ccctl.records.patient_import import ImportFailed
+    from ccctl.patients import commands as patient_commands
+    from ccctl.patients.csv_import import ImportFailed
 
     url = database_url(ctx)
 

@@ -56,9 +56,9 @@ def seed_demo_members(url: str) -> int:
     """Add the demo members (with their PINs) that are not in the database yet; how many were added."""
     from sqlalchemy.orm import Session
 
-    from ccctl.records import patient_commands
+    from ccctl.patients import commands as patient_commands
+    from ccctl.patients.repository import PatientData, find_by_member_number
     from ccctl.records.database import make_engine
-    from ccctl.records.patients import PatientData, find_by_member_number
 
     engine = make_engine(url)
     try:

@@ -23,8 +23,9 @@ from ccctl.config import ArchiveSettings, Settings
 from ccctl.recordings.s3_objects import ObjectStore, S3Problem
 from ccctl.recordings.store import RecordingError, apply_facts, file_facts
 from ccctl.records.database import database_problem, make_engine, safe_url
-from ccctl.records.models import Call, utc_now
-from ccctl.records.models_media import Recording
+from ccctl.records.models.base import utc_now
+from ccctl.records.models.calls import Call
+from ccctl.records.models.media import Recording
 
 log = logging.getLogger(__name__)
 

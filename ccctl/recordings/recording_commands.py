@@ -24,8 +24,8 @@ from ccctl.recordings.store import RecordingError, file_facts
 from ccctl.records.audit import record_audit
 from ccctl.records.call_listing import ListError, parse_time
 from ccctl.records.database import in_transaction
-from ccctl.records.models import Patient
-from ccctl.records.models_media import Recording
+from ccctl.records.models.media import Recording
+from ccctl.records.models.patients import Patient
 
 T = TypeVar("T")
 SOURCE = "cli"

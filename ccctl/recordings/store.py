@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccctl.errors import UserError
-from ccctl.records.models_media import Recording
+from ccctl.records.models.media import Recording
 
 # FreeSWITCH call uuids; anything else could climb out of the recordings directory
 _SAFE_UUID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")

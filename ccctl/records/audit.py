@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ccctl.records.models import AuditEntry, utc_now
+from ccctl.records.models.audit import AuditEntry
+from ccctl.records.models.base import utc_now
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ccctl.errors import UserError
 from ccctl.records.database import command_engine
-from ccctl.records.models import Call
+from ccctl.records.models.calls import Call
 
 PATH_WIDTH = 60  # the table's path column is cut here; --json has it whole
 COLUMNS = ("UUID", "STARTED", "HOTLINE", "CALLER", "DISPOSITION", "DURATION", "PATH")

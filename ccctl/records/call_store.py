@@ -20,7 +20,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from ccctl.callflow import HANDED_OVER, CallRecord
 from ccctl.records.database import database_problem, make_engine, safe_url
-from ccctl.records.models import Call
+from ccctl.records.models.calls import Call
 
 log = logging.getLogger(__name__)
 

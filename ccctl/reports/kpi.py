@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccctl.acd.store import load_queues
-from ccctl.records.models_acd import QueueEvent
+from ccctl.records.models.acd import QueueEvent
 
 AGENT_STATUS_KINDS = ("agent_available", "agent_on_break", "agent_logged_out")
 

@@ -52,7 +52,7 @@ def build_flow_registry(settings: Settings, clock: Callable[[], dt.datetime] | N
 
     `clock` gives the local time the flows' time-of-day branches see (default: now).
     """
-    from ccctl.records.call_services import DbCallServices
+    from ccctl.patients.call_services import DbCallServices
 
     services = DbCallServices(settings.database.url, settings, handoff=settings.handoff.as_mapping())
     try:

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from ccctl.channels.inbox import InboxError, get_item
 from ccctl.config import Settings
+from ccctl.patients.repository import find_by_code
 from ccctl.records import database
 from ccctl.records.audit import record_audit
-from ccctl.records.models import Patient, utc_now
-from ccctl.records.models_inbox import Ticket
-from ccctl.records.patients import find_by_code
+from ccctl.records.models.base import utc_now
+from ccctl.records.models.inbox import Ticket
+from ccctl.records.models.patients import Patient
 from ccctl.tickets.follow_up import escalate_overdue, from_voice_messages, resolve_ticket
 from ccctl.tickets.report import report_csv, report_json, report_table, ticket_report
 from ccctl.tickets.service import (

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from ccctl.channels.email import EmailError, send_email
 from ccctl.channels.inbox_reply import DeliveryError, notify_patient
 from ccctl.config import Settings
-from ccctl.records.models import VoiceMessage, utc_now
-from ccctl.records.models_inbox import InboxItem, Ticket
+from ccctl.records.models.base import utc_now
+from ccctl.records.models.calls import VoiceMessage
+from ccctl.records.models.inbox import InboxItem, Ticket
 from ccctl.tickets.service import (
     OPEN_STATES,
     TicketError,

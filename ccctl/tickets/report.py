@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ccctl.records.models_inbox import Ticket
+from ccctl.records.models.inbox import Ticket
 from ccctl.tickets.service import OPEN_STATES
 
 

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from ccctl.config import InboxSettings
 from ccctl.errors import UserError
-from ccctl.records.models import utc_now
-from ccctl.records.models_inbox import Ticket, TicketEvent
-from ccctl.records.patients import find_by_code
+from ccctl.patients.repository import find_by_code
+from ccctl.records.models.base import utc_now
+from ccctl.records.models.inbox import Ticket, TicketEvent
 
 STATES = ("new", "assigned", "in-progress", "waiting-for-patient", "resolved", "closed")
 OPEN_STATES = ("new", "assigned", "in-progress", "waiting-for-patient")

@@ -14,14 +14,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ccctl.errors import UserError
-from ccctl.records.models import utc_now
-from ccctl.records.models_web import LoginAttempt, WebUser
-from ccctl.records.pins import MEMORY_COST_KIB, PARALLELISM, TIME_COST
+from ccctl.patients.pins import MEMORY_COST_KIB, PARALLELISM, TIME_COST
+from ccctl.records.models.base import utc_now
+from ccctl.records.models.web import LoginAttempt, WebUser
 
 ROLES = ("admin", "supervisor", "agent")
 LANGUAGES = ("en", "zh", "pl")
 MIN_PASSWORD_LENGTH = 8
-# argon2id at the cost OWASP gives as its baseline, the same as the patients' PINs (ccctl.records.pins)
+# argon2id at the cost OWASP gives as its baseline, the same as the patients' PINs (ccctl.patients.pins)
 _hasher = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB, parallelism=PARALLELISM)
 # verifying against this keeps the time of "no such user" like that of "wrong password"
 _DUMMY_HASH = _hasher.hash("not-a-password-of-anyone")

@@ -8,11 +8,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from ccctl.patients.commands import specialties_from
+from ccctl.patients.pins import PinFormatError, PinHasher, store_pin_hash, unlock_patient
+from ccctl.patients.repository import PatientError, PatientFilter, list_patients, patient_record, update_patient
 from ccctl.records.audit import record_audit
-from ccctl.records.models import AuditEntry, Patient, utc_now
-from ccctl.records.patient_commands import specialties_from
-from ccctl.records.patients import PatientError, PatientFilter, list_patients, patient_record, update_patient
-from ccctl.records.pins import PinFormatError, PinHasher, store_pin_hash, unlock_patient
+from ccctl.records.models.audit import AuditEntry
+from ccctl.records.models.base import utc_now
+from ccctl.records.models.patients import Patient
 from ccctl.web.accounts import LANGUAGES, ROLES, AccountError, add_user, list_users
 from ccctl.web.app import audit_source, require_role, web
 

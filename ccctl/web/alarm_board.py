@@ -14,8 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccctl.config import AlarmThresholds
-from ccctl.records.models import Agent
-from ccctl.records.models_acd import AcdAlarm
+from ccctl.records.models.acd import AcdAlarm, Agent
 
 log = logging.getLogger("ccctl.alarms")
 

@@ -11,7 +11,7 @@ from html import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ccctl.records.models import Call
+from ccctl.records.models.calls import Call
 
 SLOTS = 96  # 24 h of 15 minutes
 WIDTH, HEIGHT, PAD = 576, 140, 18

@@ -11,11 +11,13 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from ccctl.records.models import Base, Call, Patient
-from ccctl.records.models_web import CallWrapUp
-from ccctl.records.patient_commands import record_json
-from ccctl.records.patient_fields import SpecialtyFields
-from ccctl.records.patients import patient_record
+from ccctl.patients.commands import record_json
+from ccctl.patients.fields import SpecialtyFields
+from ccctl.patients.repository import patient_record
+from ccctl.records.models.base import Base
+from ccctl.records.models.calls import Call
+from ccctl.records.models.patients import Patient
+from ccctl.records.models.web import CallWrapUp
 
 LAST_CALLS = 10
 # columns worth showing when another feature's table has them (its schema is not ours to know in full)

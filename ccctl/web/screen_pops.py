@@ -14,8 +14,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ccctl.records.database import database_problem
-from ccctl.records.models import utc_now
-from ccctl.records.models_web import AgentContact
+from ccctl.records.models.base import utc_now
+from ccctl.records.models.web import AgentContact
 
 log = logging.getLogger("ccctl.web")
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, g, jsonify, render_template, request
 from gevent.queue import Empty
 
-from ccctl.records.models_web import CallWrapUp
+from ccctl.records.models.web import CallWrapUp
 from ccctl.web.app import require_role, web
 from ccctl.web.wallboard import sse
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from web_site import seed
 
 from ccctl.records.database import make_engine
-from ccctl.records.models_inbox import InboxAttachment, InboxItem, Ticket
+from ccctl.records.models.inbox import InboxAttachment, InboxItem, Ticket
 from ccctl.serve.controller import Controller, welcome_for_every_hotline
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from ccctl.acd.agents import add_agent, add_queue, set_status
 from ccctl.records.database import make_engine
-from ccctl.records.models import Agent
-from ccctl.records.models_acd import AcdAlarm, QueueEntry, QueueEvent
+from ccctl.records.models.acd import AcdAlarm, Agent, QueueEntry, QueueEvent
 from ccctl.serve.controller import build_flow_registry
 from ccctl.sim.originate import AgentEndpoint
 
@@ -120,7 +119,7 @@ def agent_rows(url: str) -> dict[str, Agent]:
 
 
 def recording_rows(url: str) -> list[tuple]:
-    from ccctl.records.models_media import Recording
+    from ccctl.records.models.media import Recording
 
     engine = make_engine(url)
     try:

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccctl.channels.inbox import IncomingMessage, receive
+from ccctl.patients.repository import PatientData, add_patient
 from ccctl.records.database import make_engine
-from ccctl.records.models import AuditEntry
-from ccctl.records.models_inbox import InboxItem
-from ccctl.records.patients import PatientData, add_patient
+from ccctl.records.models.audit import AuditEntry
+from ccctl.records.models.inbox import InboxItem
 
 PDF = b"%PDF-1.4\n% a referral letter\n"
 

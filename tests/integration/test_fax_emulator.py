@@ -19,10 +19,10 @@ from ccctl.channels.fax_send import FaxSender, queue_fax
 from ccctl.config import Settings
 from ccctl.deploy.fs_render import build_model, render_texts
 from ccctl.esl.inbound import InboundClient
+from ccctl.patients.repository import PatientData, add_patient
 from ccctl.records.database import make_engine
-from ccctl.records.models_channels import FaxJob
-from ccctl.records.models_inbox import InboxItem
-from ccctl.records.patients import PatientData, add_patient
+from ccctl.records.models.channels import FaxJob
+from ccctl.records.models.inbox import InboxItem
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.fax_apps import T30_CALL_DROPPED, FaxReceiver, offer_fax, set_fax_receiver
 from ccctl.sim.patients import CallerScript

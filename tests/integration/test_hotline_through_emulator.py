@@ -17,11 +17,13 @@ import gevent
 from emulated_site import EmulatedSite, by_uuid, site_settings, stored_calls
 from sqlalchemy import select, text
 
-from ccctl.records import patient_commands
+from ccctl.patients import commands as patient_commands
+from ccctl.patients.repository import PatientData
 from ccctl.records.call_listing import format_calls, list_calls
 from ccctl.records.database import make_engine
-from ccctl.records.models import Base, PinAttempt, VoiceMessage
-from ccctl.records.patients import PatientData
+from ccctl.records.models.base import Base
+from ccctl.records.models.calls import VoiceMessage
+from ccctl.records.models.patients import PinAttempt
 from ccctl.serve.controller import build_flow_registry
 from ccctl.sim.originate import AgentEndpoint
 from ccctl.sim.patients import CallerScript

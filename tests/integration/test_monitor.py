@@ -15,7 +15,7 @@ from ccctl.acd.monitor import MonitorError, start_monitor
 from ccctl.cli import main
 from ccctl.esl.inbound import InboundClient
 from ccctl.records.database import make_engine
-from ccctl.records.models import Agent
+from ccctl.records.models.acd import Agent
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.eavesdrop import taps_on
 from ccctl.sim.originate import AgentEndpoint

@@ -23,8 +23,9 @@ from ccctl.recordings.archive import archive_failures, archive_forever, archive_
 from ccctl.recordings.s3_objects import ObjectStore
 from ccctl.recordings.store import recording_path, register_recording
 from ccctl.records.database import make_engine
-from ccctl.records.models import Call, Patient
-from ccctl.records.models_media import Recording
+from ccctl.records.models.calls import Call
+from ccctl.records.models.media import Recording
+from ccctl.records.models.patients import Patient
 from ccctl.sim.session_recording import silent_wav
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from ccctl.cli import main
 from ccctl.recordings.store import recording_path, register_recording
 from ccctl.records.audit import audit_trail
 from ccctl.records.database import make_engine
-from ccctl.records.models import Patient
+from ccctl.records.models.patients import Patient
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
 STARTED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

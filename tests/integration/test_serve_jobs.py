@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ccctl.config import AlarmThresholds
 from ccctl.records.database import make_engine
-from ccctl.records.models_media import Recording
+from ccctl.records.models.media import Recording
 from ccctl.serve.controller import Controller, welcome_for_every_hotline
 from ccctl.web.alarm_board import evaluate
 

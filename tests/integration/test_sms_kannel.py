@@ -28,12 +28,12 @@ from ccctl.channels.sms_kannel import render_kannel_conf
 from ccctl.channels.sms_records import is_opted_out
 from ccctl.channels.sms_web import blueprint
 from ccctl.config import Settings
+from ccctl.patients.fields import SpecialtyFields
+from ccctl.patients.repository import PatientData, add_patient
 from ccctl.records.database import make_engine
-from ccctl.records.models import Patient
-from ccctl.records.models_channels import SmsMessage
-from ccctl.records.models_inbox import InboxItem
-from ccctl.records.patient_fields import SpecialtyFields
-from ccctl.records.patients import PatientData, add_patient
+from ccctl.records.models.channels import SmsMessage
+from ccctl.records.models.inbox import InboxItem
+from ccctl.records.models.patients import Patient
 
 FAKESMSC = Path("/usr/lib/kannel/test/fakesmsc")
 OUTGOING = re.compile(r"Got message \d+: <(\S+) (\S+) (\S+) (.*)>$")

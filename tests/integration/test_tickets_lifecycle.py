@@ -12,9 +12,10 @@ from email_servers import ccctl_runner, smtp_server, smtp_settings  # noqa: F401
 from sqlalchemy.orm import Session
 
 from ccctl.channels.inbox import add_patient_email
+from ccctl.patients.repository import PatientData, add_patient
 from ccctl.records.database import make_engine
-from ccctl.records.models import VoiceMessage, utc_now
-from ccctl.records.patients import PatientData, add_patient
+from ccctl.records.models.base import utc_now
+from ccctl.records.models.calls import VoiceMessage
 
 
 @pytest.fixture

@@ -67,7 +67,8 @@ def test_a_wrap_up_that_ran_out_shows_idle(run, sqlite_url):
     from sqlalchemy import update
 
     from ccctl.records.database import make_engine
-    from ccctl.records.models import Agent, utc_now
+    from ccctl.records.models.acd import Agent
+    from ccctl.records.models.base import utc_now
 
     run("agents", "add", "ann", "--extension", "1001", "--skills", "cardio")
     run("agents", "login", "ann")

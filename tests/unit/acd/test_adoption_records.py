@@ -14,7 +14,7 @@ from ccctl.acd.adoption import channel_times, first_part_from_switch, settle_rec
 from ccctl.callflow import HANDED_OVER
 from ccctl.records.call_store import CallStore
 from ccctl.records.database import make_engine
-from ccctl.records.models import Call
+from ccctl.records.models.calls import Call
 
 UUID = "00000001-0000-4000-8000-000000000000"
 DUMP = json.dumps(

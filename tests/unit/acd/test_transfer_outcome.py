@@ -11,8 +11,7 @@ from ccctl.acd import store
 from ccctl.acd.agents import add_agent, add_queue, set_status
 from ccctl.acd.transfer import REQUESTED, bridge_outcome
 from ccctl.records.database import make_engine
-from ccctl.records.models import Agent
-from ccctl.records.models_acd import QueueEntry
+from ccctl.records.models.acd import Agent, QueueEntry
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 BOB_LEG = "sofia/internal/1002@cc.local"

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from ccctl.channels.sms_bulk import BulkError, Selection, batch_status, format_status, run_bulk
 from ccctl.config import Settings
+from ccctl.patients.fields import SpecialtyFields
+from ccctl.patients.repository import PatientData, add_patient
 from ccctl.records.database import make_engine
-from ccctl.records.patient_fields import SpecialtyFields
-from ccctl.records.patients import PatientData, add_patient
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from ccctl.channels.sms_records import IncomingSms, decode_text, file_incoming, 
 from ccctl.channels.sms_web import blueprint
 from ccctl.config import Settings
 from ccctl.records.database import make_engine
-from ccctl.records.models_channels import SmsMessage
-from ccctl.records.models_inbox import InboxItem
+from ccctl.records.models.channels import SmsMessage
+from ccctl.records.models.inbox import InboxItem
 
 
 @dataclass

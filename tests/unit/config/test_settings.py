@@ -62,7 +62,7 @@ def test_duplicate_did_refused(tmp_path):
 
 
 def test_pin_lockout_is_configured_in_settings(tmp_path):
-    from ccctl.records.call_services import DbCallServices
+    from ccctl.patients.call_services import DbCallServices
 
     path = write(tmp_path, "pins:\n  max_failures: 3\n  window_seconds: 600\n  lock_seconds: 60\n")
     settings = load_settings(path, environ={})

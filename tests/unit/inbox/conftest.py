@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from ccctl.channels.inbox import add_patient_email
+from ccctl.patients.repository import PatientData, add_patient
 from ccctl.records.database import make_engine
-from ccctl.records.patients import PatientData, add_patient
 
 
 @pytest.fixture

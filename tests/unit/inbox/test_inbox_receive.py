@@ -17,7 +17,7 @@ from ccctl.channels.inbox import (
     save_attachment,
     set_flag,
 )
-from ccctl.records.models_inbox import InboxItem
+from ccctl.records.models.inbox import InboxItem
 
 
 def item(session, item_id) -> InboxItem:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ccctl.config import InboxSettings, Settings, TicketCategory
-from ccctl.records.models import VoiceMessage
+from ccctl.records.models.calls import VoiceMessage
 from ccctl.tickets.follow_up import escalate_overdue, from_voice_messages
 from ccctl.tickets.report import report_csv, ticket_report
 from ccctl.tickets.service import (

@@ -16,7 +16,8 @@ from ccctl.cli import main
 from ccctl.recordings.store import RecordingError, finish_recording, recording_path, register_recording
 from ccctl.records.audit import audit_trail
 from ccctl.records.database import make_engine
-from ccctl.records.models import AuditEntry, Patient
+from ccctl.records.models.audit import AuditEntry
+from ccctl.records.models.patients import Patient
 from ccctl.sim.session_recording import silent_wav
 
 MONDAY = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)

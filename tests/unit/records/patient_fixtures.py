@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from ccctl.patients.fields import load_specialties
+from ccctl.patients.repository import PatientData, add_patient
 from ccctl.records.database import make_engine
-from ccctl.records.patient_fields import load_specialties
-from ccctl.records.patients import PatientData, add_patient
 
 REPO = Path(__file__).resolve().parents[3]
 FIELDS_DIR = REPO / "patient_fields"

@@ -14,10 +14,12 @@ from sqlalchemy import select
 from ccctl.callflow import CallInfo
 from ccctl.ivr.registry import FlowRegistry
 from ccctl.ivr.services import LookupFailed, PatientView
-from ccctl.records import patient_commands
-from ccctl.records.call_services import DbCallServices, RecordsUnavailable
-from ccctl.records.models import AuditEntry, PinAttempt, VoiceMessage
-from ccctl.records.patients import PatientData
+from ccctl.patients import commands as patient_commands
+from ccctl.patients.call_services import DbCallServices, RecordsUnavailable
+from ccctl.patients.repository import PatientData
+from ccctl.records.models.audit import AuditEntry
+from ccctl.records.models.calls import VoiceMessage
+from ccctl.records.models.patients import PinAttempt
 
 IVR_TESTS = REPO / "tests" / "unit" / "ivr"  # its call_driver answers commands with real ESL events
 TUESDAY_10AM = dt.datetime(2026, 3, 10, 10, 0)  # the example hotline is open

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, event, func, select
 from ccctl.callflow import HANDED_OVER
 from ccctl.records.call_store import CallStore, CallStoreError
 from ccctl.records.database import make_engine
-from ccctl.records.models import Call
+from ccctl.records.models.calls import Call
 
 
 def stored_calls(url: str) -> list[Call]:

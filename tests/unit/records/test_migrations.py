@@ -9,7 +9,7 @@ from sqlalchemy import MetaData, String, inspect
 
 from ccctl.records.database import make_engine
 from ccctl.records.migrate import MigrationError, current_revision, head_revision, upgrade
-from ccctl.records.models import Base
+from ccctl.records.models.base import Base
 
 TABLES = {
     "patients",

@@ -4,11 +4,12 @@ import pytest
 from patient_fixtures import CSV_DIR, SPECIALTIES, session_on
 from sqlalchemy import func, select
 
+from ccctl.patients.csv_import import ImportFailed, import_patients
+from ccctl.patients.pins import PinHasher
+from ccctl.patients.repository import find_by_code, find_by_phone, patient_record
 from ccctl.records.database import make_engine
-from ccctl.records.models import AuditEntry, Patient
-from ccctl.records.patient_import import ImportFailed, import_patients
-from ccctl.records.patients import find_by_code, find_by_phone, patient_record
-from ccctl.records.pins import PinHasher
+from ccctl.records.models.audit import AuditEntry
+from ccctl.records.models.patients import Patient
 
 
 @pytest.fixture(scope="module")

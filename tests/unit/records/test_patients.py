@@ -3,7 +3,7 @@
 import pytest
 from patient_fixtures import SPECIALTIES, add_patients, member, session_on
 
-from ccctl.records.patients import (
+from ccctl.patients.repository import (
     PatientData,
     PatientError,
     PatientFilter,

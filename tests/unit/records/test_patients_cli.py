@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from ccctl.cli import main
 from ccctl.records.audit import default_actor
-from ccctl.records.models import AuditEntry, Patient
+from ccctl.records.models.audit import AuditEntry
+from ccctl.records.models.patients import Patient
 
 
 @pytest.fixture

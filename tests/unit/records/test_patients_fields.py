@@ -6,8 +6,8 @@ import textwrap
 import pytest
 from patient_fixtures import FIELDS_DIR, SPECIALTIES, add_patients, member, session_on
 
-from ccctl.records.patient_fields import FieldDefinitionError, FieldValueError, check_custom_fields, load_specialties
-from ccctl.records.patients import PatientData, PatientError, add_patient, find_by_code
+from ccctl.patients.fields import FieldDefinitionError, FieldValueError, check_custom_fields, load_specialties
+from ccctl.patients.repository import PatientData, PatientError, add_patient, find_by_code
 
 
 def test_shipped_specialties_load():

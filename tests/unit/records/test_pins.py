@@ -13,12 +13,12 @@ from sqlalchemy import MetaData, select
 
 from ccctl.cli import main
 from ccctl.ivr.services import AuthOutcome
-from ccctl.records import patient_commands
-from ccctl.records.call_services import DbCallServices
+from ccctl.patients import commands as patient_commands
+from ccctl.patients.call_services import DbCallServices
+from ccctl.patients.pins import PinFormatError, PinHasher, PinPolicy
+from ccctl.patients.repository import PatientData, PatientError
 from ccctl.records.database import make_engine
-from ccctl.records.models import Patient, PinAttempt
-from ccctl.records.patients import PatientData, PatientError
-from ccctl.records.pins import PinFormatError, PinHasher, PinPolicy
+from ccctl.records.models.patients import Patient, PinAttempt
 
 MEMBER = "20261123"
 PIN = "4321"

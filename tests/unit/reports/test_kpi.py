@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ccctl.acd.agents import add_queue
 from ccctl.records.database import make_engine
-from ccctl.records.models_acd import QueueEvent
+from ccctl.records.models.acd import QueueEvent
 from ccctl.reports.kpi import compute_kpis, format_kpis
 
 NINE = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

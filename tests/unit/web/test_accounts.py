@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from ccctl.records.database import make_engine
-from ccctl.records.models import utc_now
-from ccctl.records.models_web import WebUser
+from ccctl.records.models.base import utc_now
+from ccctl.records.models.web import WebUser
 from ccctl.web.accounts import AccountError, LoginLimits, add_user, list_users, log_in, login_refused, set_password
 
 LIMITS = LoginLimits(max_failures=3, max_failures_per_address=5, window_seconds=900)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from web_site import PASSWORD, console, csrf, csrf_of, log_in, seed
 
 from ccctl.records.database import make_engine
-from ccctl.records.models import AuditEntry
+from ccctl.records.models.audit import AuditEntry
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from web_site import console, csrf, log_in, seed
 
 from ccctl.records.database import make_engine
-from ccctl.records.models_web import CallWrapUp
+from ccctl.records.models.web import CallWrapUp
 
 
 @pytest.fixture

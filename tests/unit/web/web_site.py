@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from ccctl.config import load_settings
+from ccctl.patients.repository import PatientData, add_patient
 from ccctl.records.database import make_engine
-from ccctl.records.patients import PatientData, add_patient
 from ccctl.serve.controller import Controller
 from ccctl.web.accounts import add_user
 from ccctl.web.app import make_web_app

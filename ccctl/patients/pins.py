@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ccctl.errors import UserError
 from ccctl.ivr.services import AuthOutcome
-from ccctl.records.models import Patient, PinAttempt
+from ccctl.records.models.patients import Patient, PinAttempt
 
 PIN_FORMAT = re.compile(r"[0-9]{4,8}")
 # OWASP's argon2id minimum (19 MiB, 2 passes, 1 lane): ~20 ms a check, and ten

@@ -17,12 +17,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ccctl.errors import UserError
+from ccctl.patients.fields import SpecialtyFields
+from ccctl.patients.pins import PinFormatError, PinHasher, check_pin_format, store_pin_hash
+from ccctl.patients.repository import PatientData, PatientError, add_patient, check_patient_data
 from ccctl.records.audit import record_audit
 from ccctl.records.database import database_problem
-from ccctl.records.models import Patient, utc_now
-from ccctl.records.patient_fields import SpecialtyFields
-from ccctl.records.patients import PatientData, PatientError, add_patient, check_patient_data
-from ccctl.records.pins import PinFormatError, PinHasher, check_pin_format, store_pin_hash
+from ccctl.records.models.base import utc_now
+from ccctl.records.models.patients import Patient
 
 PATIENT_COLUMNS = (
     "patient_code",

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ccctl.records.models import Base, utc_now
+from ccctl.records.models.base import Base, utc_now
 
 
 class SmsBatch(Base):

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from ccctl.errors import UserError
 from ccctl.ivr.services import PatientView
-from ccctl.records.models import Patient, PatientPhone, utc_now
-from ccctl.records.patient_fields import FieldValueError, SpecialtyFields, check_custom_fields
+from ccctl.patients.fields import FieldValueError, SpecialtyFields, check_custom_fields
+from ccctl.records.models.base import utc_now
+from ccctl.records.models.patients import Patient, PatientPhone
 
 PATIENT_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 GENERATED_CODE = re.compile(r"P(\d+)")

@@ -1,16 +1,68 @@
-"""Tables for the ACD: waiting callers (queue_entries), every queue timestamp (queue_events), alarms.
-
-Imported at the end of models.py so Base.metadata (and the migration check) sees them.
-"""
+"""The ACD: agents, skills, queues; queued callers and their events."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ccctl.records.models import Base, utc_now
+from ccctl.records.models.base import Base, utc_now
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    extension: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    # status: what the agent chose (logged_out, available, on_break); state: what the ACD sees
+    status: Mapped[str] = mapped_column(String(32), default="logged_out")
+    state: Mapped[str] = mapped_column(String(32), default="idle")
+    state_since: Mapped[datetime | None]
+    # ACD (ccctl.acd): the dial string of the agent's phone ("" = user/<extension>)
+    contact: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # a reservation lapses by itself: an agent can never stay "reserved" after a crash
+    reserved_until: Mapped[datetime | None]
+    reserved_entry_id: Mapped[int | None]
+    last_offered_at: Mapped[datetime | None]
+    last_call_ended_at: Mapped[datetime | None]
+    calls_answered: Mapped[int] = mapped_column(default=0, server_default="0")
+    talk_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    no_answer_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class Skill(Base):
+    __tablename__ = "skills"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AgentSkill(Base):
+    __tablename__ = "agent_skills"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[int] = mapped_column(default=1)
+
+
+class Queue(Base):
+    __tablename__ = "queues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    strategy: Mapped[str] = mapped_column(String(32), default="longest-idle-agent")
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class QueueSkill(Base):
+    __tablename__ = "queue_skills"
+
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    min_level: Mapped[int] = mapped_column(default=1)
 
 
 class QueueEntry(Base):

@@ -23,11 +23,13 @@ from sqlalchemy.orm import Session
 
 from ccctl.config import Settings
 from ccctl.ivr.services import AuthOutcome, LookupFailed, PatientView
+from ccctl.patients.pins import PinHasher, PinPolicy, pin_state, record_attempt, settle_pin_check
+from ccctl.patients.repository import find_by_code, find_by_member_number, find_by_phone, patient_record
 from ccctl.records.audit import record_audit
 from ccctl.records.database import database_problem, make_engine, safe_url
-from ccctl.records.models import Patient, VoiceMessage, utc_now
-from ccctl.records.patients import find_by_code, find_by_member_number, find_by_phone, patient_record
-from ccctl.records.pins import PinHasher, PinPolicy, pin_state, record_attempt, settle_pin_check
+from ccctl.records.models.base import utc_now
+from ccctl.records.models.calls import VoiceMessage
+from ccctl.records.models.patients import Patient
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

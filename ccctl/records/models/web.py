@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ccctl.records.models import Base, utc_now
+from ccctl.records.models.base import Base, utc_now
 
 
 class WebUser(Base):

@@ -13,12 +13,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from ccctl.records.audit import record_audit
-from ccctl.records.database import command_engine, in_transaction
-from ccctl.records.models import utc_now
-from ccctl.records.patient_fields import FieldDefinitionError, SpecialtyFields, load_specialties
-from ccctl.records.patient_import import import_patients
-from ccctl.records.patients import (
+from ccctl.patients.csv_import import import_patients
+from ccctl.patients.fields import FieldDefinitionError, SpecialtyFields, load_specialties
+from ccctl.patients.pins import PinHasher, store_pin_hash, unlock_patient
+from ccctl.patients.repository import (
     PatientData,
     PatientError,
     PatientFilter,
@@ -28,7 +26,9 @@ from ccctl.records.patients import (
     list_patients,
     patient_record,
 )
-from ccctl.records.pins import PinHasher, store_pin_hash, unlock_patient
+from ccctl.records.audit import record_audit
+from ccctl.records.database import command_engine, in_transaction
+from ccctl.records.models.base import utc_now
 
 T = TypeVar("T")
 SOURCE = "cli"

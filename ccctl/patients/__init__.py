@@ -1,0 +1,1 @@
+"""Patients: the repository, member PINs, custom fields per specialty, CSV import, the `ccctl patients` commands, and the services the call flows use (lookups, keypad login). An HIS/FHIR adapter belongs here too."""
