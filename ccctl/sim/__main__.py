@@ -15,6 +15,7 @@ import sys  # noqa: E402
 
 from ccctl.sim.dialplan import Dialplan, DialplanError  # noqa: E402
 from ccctl.sim.patients import random_script  # noqa: E402
+from ccctl.sim.sofia_profile import ProfileError, SofiaProfile  # noqa: E402
 from ccctl.sim.switch import Switch  # noqa: E402
 
 
@@ -31,6 +32,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--did", default="7000", help="the number the patients dial")
     parser.add_argument("--hotline", default="main", help="cc_hotline the default dialplan sets")
     parser.add_argument("--dialplan", default=None, help="an XML dialplan file instead of the default one")
+    parser.add_argument(
+        "--trunk-profile", default=None, help="the rendered sip_profiles/trunk.xml: callers arrive on it (sofia)"
+    )
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--drain", type=float, default=120.0, help="real seconds to wait for calls to end")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -46,6 +50,11 @@ def reaction_percentiles(seconds) -> dict:
     return {"samples": len(ordered), "p50": pick(50), "p99": pick(99)}
 
 
+def _trunk_profile(path: str) -> SofiaProfile:
+    with open(path, encoding="utf-8") as handle:
+        return SofiaProfile.from_xml(handle.read(), source=path)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.calls is None and args.seconds is None:
@@ -56,11 +65,13 @@ def main(argv: list[str] | None = None) -> int:
             if args.dialplan
             else Dialplan.default(args.controller, args.did, args.hotline)
         )
-    except (OSError, DialplanError) as exc:
+        trunk = _trunk_profile(args.trunk_profile) if args.trunk_profile else None
+    except (OSError, DialplanError, ProfileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     switch = Switch(
         dialplan,
+        trunk=trunk,
         time_factor=args.time_factor,
         seed=args.seed,
         esl_host=args.esl_host,

@@ -73,7 +73,14 @@ def multiset(session: Session, data: str) -> None:
 
 
 def sleep(session: Session, data: str) -> None:
-    session.channel.media_wait(atoi(data) / 1000.0)
+    """switch_ivr_sleep: with media up it parses the queued commands every frame (they run inside the
+    sleep, which still ends `ms` after it began); before any media it only waits."""
+    ch = session.channel
+    seconds = atoi(data) / 1000.0
+    if ch.answered or ch.early:
+        session.media_wait(seconds)
+    else:
+        ch.media_wait(seconds)
 
 
 def playback(session: Session, data: str) -> None:
@@ -132,7 +139,7 @@ def record(session: Session, data: str) -> None:
         planned = min(planned, float(limit))
     ch.fire("RECORD_START", extra=[("Record-File-Path", argv[0])])
     start = session.switch.clock.now()
-    ch.media_wait(planned)
+    session.media_wait(planned)  # switch_ivr_record_file_event parses queued commands every frame
     elapsed = min(session.switch.clock.now() - start, planned)
     heard = min(elapsed, speech)
     if hits and speech + hits <= (limit or float("inf")) and elapsed >= planned:

@@ -7,6 +7,7 @@ again; every event carries the basic data and, for the listed kinds, every varia
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import gevent
@@ -125,6 +126,7 @@ class Channel:
         self.loopback_peer: Channel | None = None  # the other half of a loopback pair hangs up with us
         self.patient = None  # ccctl.sim.patients.PatientSession for simulated callers
         self.endpoint = None  # agent endpoint behaviour for user/ legs
+        self.media_on_answer = False  # a sofia call with late negotiation: answering first sets up its media
         # switch_channel flags the emulator models: CF_HOLD, CF_BROADCAST, CF_STOP_BROADCAST, CF_BREAK, CF_HOLD_BLEG
         self.flags: set[str] = set()
         self.bridge_ids: tuple[str, str] | None = None  # (Bridge-A, Bridge-B) of the bridge this leg is in
@@ -190,9 +192,15 @@ class Channel:
         self.set_var("endpoint_disposition", "EARLY MEDIA")
 
     def answer(self) -> None:
-        """switch_channel_perform_mark_answered: CHANNEL_ANSWER shows the old call state."""
+        """switch_channel_perform_mark_answered: CHANNEL_ANSWER shows the old call state.
+
+        A call whose media waits for the answer (media_on_answer) is pre-answered first, as
+        sofia_answer_channel -> sofia_media_tech_media -> switch_channel_mark_pre_answered does.
+        """
         if self.answered or not self.up:
             return
+        if self.media_on_answer:
+            self.pre_answer()
         self.answered = True
         self.times.answered = self.switch.clock.now_us()
         self.touch_profile()
@@ -395,11 +403,13 @@ class Channel:
             self.wakeup.clear()
             self.wakeup.wait(clock.real(until - now) + 0.0005)
 
-    def media_wait(self, seconds: float, dtmf_breaks: bool = False) -> str:
-        """Let `seconds` of simulated media pass: 'done', 'dtmf' (a digit is ready), 'hangup' or 'break'.
+    def media_wait(self, seconds: float, dtmf_breaks: bool = False, interrupt: Callable[[], bool] | None = None) -> str:
+        """Let `seconds` of simulated media pass: 'done', 'dtmf' (a digit is ready), 'hangup', 'break' or
+        'event' (`interrupt()` holds: the session has a queued command to run inside the application).
 
         'break' is CF_BREAK (switch_channel_stop_broadcast): the media loop clears it and stops, as
-        switch_ivr_play_file and switch_ivr_sleep do.
+        switch_ivr_play_file and switch_ivr_sleep do. Each frame checks in their order: hangup, CF_BREAK,
+        the queued commands (switch_ivr_parse_all_events), then DTMF.
         """
         clock = self.switch.clock
         end = clock.now() + max(0.0, seconds)
@@ -410,6 +420,8 @@ class Channel:
             if "CF_BREAK" in self.flags:
                 self.flags.discard("CF_BREAK")
                 return "break"
+            if interrupt is not None and interrupt():
+                return "event"
             if dtmf_breaks and self.has_dtmf():
                 return "dtmf"
             now = clock.now()

@@ -140,7 +140,7 @@ def collect_digits(
         remaining = eff_ms / 1000.0 - (clock.now() - started) if eff_ms else 3600.0
         if eff_ms and remaining <= 0:
             return TIMEOUT, buf, ""
-        result = ch.media_wait(remaining, dtmf_breaks=True)
+        result = session.media_wait(remaining, dtmf_breaks=True)  # parses queued commands every frame
         if result == "hangup":
             break
         if result == "done":

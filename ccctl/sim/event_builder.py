@@ -68,9 +68,12 @@ class SimEvent:
         return None
 
 
-def serialize_plain(event: SimEvent) -> str:
-    """switch_event_serialize(event, encode=TRUE): `Name: url-encoded value` lines, then the body."""
-    lines = [f"{k}: {url_encode(v) or '_undef_'}\n" for k, v in event.headers]
+def serialize_plain(event: SimEvent, encode: bool = True) -> str:
+    """switch_event_serialize: `Name: url-encoded value` lines (encode=FALSE: `Name: [value]`), then the body."""
+    if encode:
+        lines = [f"{k}: {url_encode(v) or '_undef_'}\n" for k, v in event.headers]
+    else:
+        lines = [f"{k}: [{v}]\n" for k, v in event.headers]
     if event.body:
         lines.append(f"Content-Length: {len(event.body.encode())}\n\n{event.body}")
     else:
@@ -161,7 +164,7 @@ CALLED_FROM: dict[str, tuple[str, str, int]] = {
     "CHANNEL_EXECUTE_COMPLETE": ("switch_core_session.c", "switch_core_session_exec", 2967),
     "CHANNEL_ANSWER": ("switch_channel.c", "switch_channel_perform_mark_answered", 3846),
     "CHANNEL_PROGRESS": ("switch_channel.c", "switch_channel_perform_mark_ring_ready_value", 3621),
-    "CHANNEL_PROGRESS_MEDIA": ("switch_channel.c", "switch_channel_perform_mark_pre_answered", 3697),
+    "CHANNEL_PROGRESS_MEDIA": ("switch_channel.c", "switch_channel_perform_mark_pre_answered", 3560),
     "CHANNEL_HANGUP": ("switch_channel.c", "switch_channel_perform_hangup", 3445),
     "CHANNEL_STATE": ("switch_channel.c", "switch_channel_perform_set_running_state", 2408),
     "CHANNEL_CALLSTATE": ("switch_channel.c", "switch_channel_perform_set_callstate", 323),
@@ -181,6 +184,7 @@ CALLED_FROM: dict[str, tuple[str, str, int]] = {
     "CHANNEL_UNHOLD": ("switch_ivr.c", "switch_ivr_unhold", 1638),
     "BACKGROUND_JOB": ("mod_event_socket.c", "api_exec", 1583),
     "API": ("switch_loadable_module.c", "switch_api_execute", 2993),
+    "UUID_DUMP": ("mod_commands.c", "uuid_dump_function", 6468),  # the CHANNEL_DATA event uuid_dump writes out
 }
 
 # switch_channel_event_set_extended_data: only these carry the channel variables

@@ -104,22 +104,36 @@ def speak_text(session: Session, text: str, on_digit: DigitHandler | None) -> st
 
 
 def timed_audio(session: Session, seconds: float, on_digit: DigitHandler | None) -> tuple[str, float]:
-    """Play `seconds` of audio; digits are dequeued (DTMF events) and may end it early."""
+    """Play `seconds` of audio; digits are dequeued (DTMF events) and may end it early.
+
+    Every frame parses the queued commands (switch_ivr_play_file and switch_ivr_speak_text_handle call
+    switch_ivr_parse_all_events): an `execute` sent meanwhile runs inside the prompt, which then goes on
+    where it was, so the time the command took is not the prompt's. Returns the status and the prompt's
+    own seconds played.
+    """
     ch = session.channel
     clock = session.switch.clock
-    start = clock.now()
+    played = 0.0
     while True:
-        result = ch.media_wait(seconds - (clock.now() - start), dtmf_breaks=on_digit is not None)
-        elapsed = min(clock.now() - start, seconds)
-        if result == "hangup":  # the hangup is heard at the next frame after it happened
-            elapsed = min(max(ch.hangup_at - start, 0.0) + FRAME_SECONDS, seconds)
+        start = clock.now()
+        result = ch.media_wait(seconds - played, dtmf_breaks=on_digit is not None, interrupt=session.events_waiting)
+        if result == "hangup":
+            if ch.hangup_at >= start:  # heard at the next frame; one inside a command ends the prompt at once
+                played += ch.hangup_at - start + FRAME_SECONDS
+            return result, min(played, seconds)
+        played = min(played + clock.now() - start, seconds)
+        if result == "event":
+            session.parse_all_events()
+            if not ch.up:  # the loop goes on to read a frame from a channel already down: the read fails and
+                return "done", played  # the loop ends with its status still SUCCESS (FILE PLAYED, Playback-Status done)
+            continue
         if result == "break":  # CF_BREAK: a stopped broadcast (unhold, uuid_bridge) ends the prompt
-            return "break", elapsed
+            return "break", played
         if result == "dtmf" and on_digit is not None:
             if on_digit(ch.dequeue_dtmf()):
-                return "break", elapsed
+                return "break", played
             continue
-        return result, elapsed
+        return result, played
 
 
 def playback_terminators(session: Session) -> str:

@@ -1,7 +1,9 @@
 """The life of one call leg, one greenlet: route, run applications, park under a socket, hang up.
 
 Follows switch_core_session_exec (EXECUTE / EXECUTE_COMPLETE and current_application*),
-switch_ivr_parse_event (sendmsg call-command) and the hangup/reporting state handlers.
+switch_ivr_parse_event (sendmsg call-command), switch_ivr_parse_all_events (the queued commands run
+inside whatever media loop is going: park, a prompt, a digit collection, a recording, a sleep) and
+the hangup/reporting state handlers.
 """
 
 from __future__ import annotations
@@ -17,15 +19,13 @@ from ccctl.sim.apps import APPS
 from ccctl.sim.broadcast import ECHO_ALEG, LOOP, broadcast, hold_music, is_moh, wait_for_flag
 from ccctl.sim.causes import cause_from_text, q850
 from ccctl.sim.cdr import set_cdr_variables
-from ccctl.sim.channel import Channel
+from ccctl.sim.channel import Channel, switch_true
 from ccctl.sim.command_reader import ControllerCommand, atoi
 from ccctl.sim.sim_clock import FRAME_SECONDS
 
 if TYPE_CHECKING:
     from ccctl.sim.listener import Listener
     from ccctl.sim.switch import Switch
-
-_TRUE = ("true", "yes", "on", "1", "enabled", "active", "allow")  # switch_true
 
 
 class Session:
@@ -50,6 +50,8 @@ class Session:
         self.pending_bridge = False  # uuid_bridge made this parked leg a bridge's originator: park runs it
         self.peer_bridge = False  # uuid_bridge moved this leg's `bridge` into a new bridge: park follows it
         self.greenlet: gevent.Greenlet | None = None
+        self.depth = 0  # switch_core_session_stack_count: parse_all_events running now, one inside another
+        self.event_locks = 0  # CF_EVENT_LOCK (set recursively): a running `event-lock: true` command holds the queue
         self.completed_at: float | None = None  # perf_counter of the last EXECUTE_COMPLETE the controller awaits
 
     def start(self) -> gevent.Greenlet:
@@ -123,8 +125,7 @@ class Session:
         ch.set_var("current_application_response", None)
         data = [("Application-Data", expanded)] if expanded else []
         if self.switch.log.active:  # switch_core_session_exec logs every application with its data
-            depth = 0 if self.actor == "dialplan" else 1  # a socket's commands run inside its park
-            self.switch.log.clean(ch.uuid, f"EXECUTE [depth={depth}] {ch.name} {app}({expanded or ''})")
+            self.switch.log.clean(ch.uuid, f"EXECUTE [depth={self.depth}] {ch.name} {app}({expanded or ''})")
         ch.fire("CHANNEL_EXECUTE", extra=[("Application", app), *data, ("Application-UUID", app_uuid)])
         ch.flags.discard("CF_BREAK")  # switch_core_session_exec: a stale break never cuts the next application
         ch.set_var("current_application", app)
@@ -159,7 +160,48 @@ class Session:
         self.messages.clear()
         return dropped
 
+    def events_waiting(self) -> bool:
+        """switch_core_session_dequeue_private_event would hand out a command: one is queued, none holds the lock."""
+        return bool(self.messages) and not self.event_locks
+
+    def parse_all_events(self) -> None:
+        """switch_ivr_parse_all_events: run the queued commands one level deeper (the depth FreeSWITCH logs
+        with EXECUTE), until the queue is empty or a running command holds it (event-lock)."""
+        actor = self.actor  # the interrupted application keeps its owner
+        self.depth += 1
+        try:
+            while self.events_waiting() and not self._leaving():
+                self.parse_message(self.messages.popleft())
+        finally:
+            self.depth -= 1
+            self.actor = actor
+
+    def _leaving(self) -> bool:
+        """The call is going elsewhere (hangup, transfer, a bridge to follow): what is queued waits for park."""
+        return not self.channel.up or self.transfer_to is not None or self.pending_bridge or self.peer_bridge
+
+    def media_wait(self, seconds: float, dtmf_breaks: bool = False) -> str:
+        """A media loop's frames for `seconds` by the clock (switch_ivr_sleep, collect_digits_count, record):
+        Channel.media_wait, with switch_ivr_parse_all_events at every frame, so a queued command runs inside
+        the application and its time counts against the application's own timeout."""
+        clock = self.switch.clock
+        end = clock.now() + seconds
+        while True:
+            result = self.channel.media_wait(end - clock.now(), dtmf_breaks, interrupt=self.events_waiting)
+            if result != "event":
+                return result
+            self.parse_all_events()
+
     def parse_message(self, command: ControllerCommand) -> None:
+        """switch_ivr_parse_event: `event-lock: true` holds the queue while the command runs."""
+        locked = switch_true(command.header("event-lock"))
+        self.event_locks += locked
+        try:
+            self._parse_execute(command)
+        finally:
+            self.event_locks -= locked
+
+    def _parse_execute(self, command: ControllerCommand) -> None:
         """switch_ivr_parse_event for call-command execute (loops, event-uuid, hold-bleg, CF_BROADCAST)."""
         ch = self.channel
         if (command.header("call-command") or "").lower() != "execute":
@@ -209,7 +251,7 @@ class Session:
         """hold-bleg: the partner hears hold music while the application runs; the partner, or None."""
         ch = self.channel
         partner = ch.other_leg
-        if (hold_bleg or "").lower() not in _TRUE or partner is None:
+        if not switch_true(hold_bleg) or partner is None:
             return None
         stream = hold_music(self.switch, partner) or hold_music(self.switch, ch)
         if not is_moh(stream) or self.switch.sessions.get(partner.uuid) is None:
@@ -232,8 +274,10 @@ class Session:
             if self.peer_bridge:
                 self._follow_peer_bridge()
                 break
-            if self.messages:
-                self.parse_message(self.messages.popleft())
+            if self.events_waiting():
+                if not (ch.answered or ch.early):  # no media to read yet: switch_ivr_park takes one command
+                    self.parse_message(self.messages.popleft())  # itself, at its own depth
+                self.parse_all_events()  # then the rest, at the end of the frame
                 ch.flags.discard("CF_BREAK")  # park reads no media for a stopped broadcast to break
                 woken = False
                 continue

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import gevent
 from gevent.event import AsyncResult
 
+from ccctl.sim.channel import Channel
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.event_builder import CoreIdentity, SimEvent
 from ccctl.sim.inbound_server import InboundServer
@@ -24,6 +25,7 @@ from ccctl.sim.originate import AgentEndpoint, new_channel
 from ccctl.sim.patients import CallerScript, PatientSession
 from ccctl.sim.session import Session
 from ccctl.sim.sim_clock import FRAME_SECONDS, SimClock
+from ccctl.sim.sofia_profile import SofiaProfile
 from ccctl.sim.switch_log import SwitchLog
 
 
@@ -138,6 +140,7 @@ class Switch:
         agents: dict[str, AgentEndpoint] | None = None,
         max_call_seconds: float = 3600.0,
         log_path: str | None = None,
+        trunk: SofiaProfile | None = None,
     ) -> None:
         self.clock = SimClock(time_factor)
         self.log = SwitchLog(self.clock, log_path)  # freeswitch.log: RECV DTMF and EXECUTE lines
@@ -160,6 +163,9 @@ class Switch:
             "hold_music": "local_stream://moh",
         }
         self.max_call_seconds = max_call_seconds
+        # the SIP profile callers arrive on (the rendered sip_profiles/trunk.xml); None: loopback callers,
+        # as in the recorded transcripts
+        self.trunk = trunk
         self.session_limit = 1000
         self.channels: dict = {}
         self.sessions: dict[str, Session] = {}
@@ -227,13 +233,11 @@ class Switch:
         gevent.spawn_later(self.clock.real(FRAME_SECONDS), channel.hangup, cause, by)
 
     def place_call(self, script: CallerScript) -> CallHandle:
-        """A simulated patient dials `script.destination`; the dialplan decides what happens."""
-        leg_name = f"loopback/{script.destination}-b"
-        ch = new_channel(self, leg_name, "inbound", script.caller, script.destination, context=script.context)
-        ch.caller_name = script.caller_name
-        ch.set_var("origination_caller_id_number", script.caller)
-        ch.set_var("other_loopback_leg_uuid", str(uuidlib.uuid4()))
-        ch.set_var("loopback_leg", "B")
+        """A simulated patient dials `script.destination`; the dialplan decides what happens.
+
+        With a trunk profile the caller is a sofia call on it, else the B leg of a loopback pair.
+        """
+        ch = self._caller_channel(script)
         ch.patient = PatientSession(script)
         ch.set_deadline(self.clock.now() + self.max_call_seconds, by="limit", cause="ALLOTTED_TIMEOUT")
         session = Session(self, ch, None)
@@ -242,6 +246,24 @@ class Switch:
         self.stats.started += 1
         self.start_session(session)
         return handle
+
+    def _caller_channel(self, script: CallerScript) -> Channel:
+        trunk = self.trunk
+        if trunk is not None:
+            name, source = trunk.channel_name(script.caller), "mod_sofia"
+        else:
+            name, source = f"loopback/{script.destination}-b", "mod_loopback"
+        ch = new_channel(
+            self, name, "inbound", script.caller, script.destination, context=script.context, source=source
+        )
+        ch.caller_name = script.caller_name
+        if trunk is not None:
+            ch.media_on_answer = trunk.late_negotiation
+            return ch
+        ch.set_var("origination_caller_id_number", script.caller)
+        ch.set_var("other_loopback_leg_uuid", str(uuidlib.uuid4()))
+        ch.set_var("loopback_leg", "B")
+        return ch
 
     def _outcome(self, session: Session) -> CallOutcome:
         ch = session.channel

@@ -2,14 +2,18 @@
 
 Each scenario runs twice: a SIPp patient calls the real switch (started on the project's rendered
 configuration, no `ccctl serve`), then a CallerScript with the same keys and timing calls the emulator,
-which routes through the same rendered dialplan. Both connect to the test's own outbound-socket
-listener, which sends the same commands and notes what came back; the two notes must be equal.
+which routes through the same rendered dialplan and takes its callers from the same rendered trunk
+profile. Both connect to the test's own outbound-socket listener, which sends the same commands and
+notes what came back; the two notes must be equal, and so must the EXECUTE lines each switch logged
+for the call (application, data and depth).
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import sipp
@@ -18,11 +22,16 @@ from switch_site import ESL_PASSWORD, SwitchSite
 
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.patients import CallerScript
+from ccctl.sim.sofia_profile import SofiaProfile
 from ccctl.sim.switch import Switch
 
 SHORT_TONE = "tone_stream://%(500,0,440)"
 LONG_TONE = "tone_stream://%(10000,0,440)"
+# about ten seconds of flite speech (the dialplan sets tts_engine and tts_voice)
+LONG_SPEECH = "Your call matters to us. " * 10
 EMULATOR_PASSWORD = "ClueCon"
+# `<uuid> EXECUTE [depth=N] <channel name> app(data)`: the name differs (sofia port, loopback), the rest must not
+EXECUTE_LINE = re.compile(r"^(?P<uuid>\S+) EXECUTE \[depth=(?P<depth>\d+)\] \S+ (?P<app>.*)$")
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,15 @@ class Scenario:
 
 def _caller(**script) -> CallerScript:
     return CallerScript(caller="0612345678", destination="7000", context="public", **script)
+
+
+def _inside(app: str, arg: str) -> Scenario:
+    """`app` runs; the controller's hangup, sent as soon as it started, runs inside it at its next frame."""
+    return Scenario(
+        steps=[Execute("answer"), Execute(app, arg, until="start"), Execute("hangup")],
+        patient=[sipp.until_switch_hangs_up()],
+        caller=_caller(),
+    )
 
 
 def _break_scenario(command: str) -> Scenario:
@@ -82,19 +100,28 @@ SCENARIOS = {
     ),
     "uuid_break_stops_the_prompt_and_the_queued_one_plays": _break_scenario("uuid_break {uuid}"),
     "uuid_break_all_also_drops_the_queued_prompt": _break_scenario("uuid_break {uuid} all"),
-    "an_execute_sent_during_a_prompt_runs_inside_it": Scenario(
-        steps=[Execute("answer"), Execute("playback", LONG_TONE, until="start"), Execute("hangup")],
+    # switch_ivr_play_file, switch_ivr_speak_text_handle, switch_ivr_collect_digits_count and switch_ivr_sleep
+    # call switch_ivr_parse_all_events every frame: a command sent meanwhile runs inside (EXECUTE [depth=2])
+    "an_execute_sent_during_a_prompt_runs_inside_it": _inside("playback", LONG_TONE),
+    "an_execute_sent_during_speech_runs_inside_it": _inside("speak", LONG_SPEECH),
+    "an_execute_sent_during_digit_collection_runs_inside_it": _inside(
+        "play_and_get_digits", "1 1 1 10000 # silence silence_stream://250 entered \\d+"
+    ),
+    "an_execute_sent_during_a_sleep_runs_inside_it": _inside("sleep", "10000"),
+    "the_prompt_goes_on_after_a_command_that_ran_inside_it": Scenario(
+        steps=[
+            Execute("answer"),
+            Execute("playback", LONG_TONE, until="start"),
+            Execute("set", "ran_inside=yes"),
+            Api("uuid_break {uuid}"),
+            Execute("hangup"),
+        ],
         patient=[sipp.until_switch_hangs_up()],
         caller=_caller(),
     ),
 }
 # emulator bugs these scenarios show, each reported with the FreeSWITCH source that explains it
-EMULATOR_BUGS = {
-    "an_execute_sent_during_a_prompt_runs_inside_it": (
-        "switch_ivr_play_file calls switch_ivr_parse_all_events every frame, so the real switch runs a "
-        "sendmsg execute inside the playing prompt (EXECUTE [depth=2]); the emulator parses sendmsg only in park"
-    ),
-}
+EMULATOR_BUGS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +130,15 @@ def switches(tmp_path_factory):
     site = SwitchSite(tmp_path_factory.mktemp("emulator-vs-switch"), {})
     try:
         site.start_switch_without_controller()
-        public = (site.root / "conf" / "dialplan" / "public.xml").read_text()
-        emulator = Switch(Dialplan.from_xml(public, source="dialplan/public.xml"), hostname="vm").start()
+        conf = site.root / "conf"
+        public = (conf / "dialplan" / "public.xml").read_text()
+        trunk = (conf / "sip_profiles" / "trunk.xml").read_text()
+        emulator = Switch(
+            Dialplan.from_xml(public, source="dialplan/public.xml"),
+            hostname="vm",
+            trunk=SofiaProfile.from_xml(trunk, source="sip_profiles/trunk.xml"),
+            log_path=str(site.root / "emulator-freeswitch.log"),
+        ).start()
         try:
             yield site, emulator
         finally:
@@ -113,7 +147,15 @@ def switches(tmp_path_factory):
         site.stop()
 
 
-def on_real_switch(site: SwitchSite, scenario: Scenario) -> Heard:
+@dataclass
+class Run:
+    """What the controller heard, and the EXECUTE lines the switch logged for the call."""
+
+    heard: Heard
+    executed: list[str]
+
+
+def on_real_switch(site: SwitchSite, scenario: Scenario) -> Run:
     access = InboundAccess("127.0.0.1", site.ports["esl_in"], ESL_PASSWORD)
     controller = ScriptedController("127.0.0.1", site.ports["esl_out"], access, scenario.result_variables)
     try:
@@ -122,10 +164,10 @@ def on_real_switch(site: SwitchSite, scenario: Scenario) -> Heard:
     finally:
         controller.close()
     assert patient.wait(30) == 0, patient.errors()
-    return heard
+    return Run(heard, executed(site.freeswitch_log(), controller.uuid))
 
 
-def on_emulator(site: SwitchSite, emulator: Switch, scenario: Scenario) -> Heard:
+def on_emulator(site: SwitchSite, emulator: Switch, scenario: Scenario) -> Run:
     host, port = emulator.esl_address
     access = InboundAccess(host, port, EMULATOR_PASSWORD)
     controller = ScriptedController("127.0.0.1", site.ports["esl_out"], access, scenario.result_variables)
@@ -135,10 +177,17 @@ def on_emulator(site: SwitchSite, emulator: Switch, scenario: Scenario) -> Heard
     finally:
         controller.close()
     assert call.wait(10) is not None, "the emulated call did not end after the controller left"
-    return heard
+    log = Path(emulator.log.path).read_text()
+    return Run(heard, executed(log, controller.uuid))
 
 
-def comparable(heard: Heard, progress_media: bool = False) -> dict[str, list[str]]:
+def executed(log: str, uuid: str) -> list[str]:
+    """The call's EXECUTE lines (switch_core_session_exec) without the channel name: `[depth=N] app(data)`."""
+    lines = (EXECUTE_LINE.match(line) for line in log.splitlines())
+    return [f"[depth={m['depth']}] {m['app']}" for m in lines if m and m["uuid"] == uuid]
+
+
+def comparable(run: Run) -> dict[str, list[str]]:
     """What must be equal. Run-to-run noise left out, both from mod_event_socket's read_packet:
     - the linger notice is written when the listener thread notices the channel is down, between
       events taken from its queue, so it lands anywhere after CHANNEL_HANGUP: its place is checked
@@ -148,18 +197,22 @@ def comparable(heard: Heard, progress_media: bool = False) -> dict[str, list[str
     - CHANNEL_PARK: socket_function parks the channel as soon as `connect` is read, and the event
       dispatch thread may hand the event to the listener before or after it has read `myevents`, so
       the first event is CHANNEL_PARK or nothing (the first call after the switch starts often misses it).
-    Also left out: CHANNEL_PROGRESS_MEDIA, a difference of channel type that
-    test_answering_a_trunk_call_reports_early_media_first compares on its own.
     """
+    heard = run.heard
     notices = [line for line in heard.events if line.startswith("notice ")]
-    left_out = ("notice ",) if progress_media else ("notice ", "CHANNEL_PROGRESS_MEDIA ")
-    events = [line for line in heard.events if not line.startswith(left_out)]
+    events = [line for line in heard.events if not line.startswith("notice ")]
     if events and events[0].startswith("CHANNEL_PARK "):
         events = events[1:]
     hangup = next((i for i, line in enumerate(heard.events) if line.startswith("CHANNEL_HANGUP ")), None)
     first_notice = next((i for i, line in enumerate(heard.events) if line.startswith("notice ")), None)
     placed = hangup is not None and first_notice is not None and first_notice > hangup
-    return {"events": events, "notices": notices, "replies": heard.replies, "notice after hangup": [str(placed)]}
+    return {
+        "events": events,
+        "notices": notices,
+        "replies": heard.replies,
+        "notice after hangup": [str(placed)],
+        "executed": run.executed,
+    }
 
 
 def differences(real: dict[str, list[str]], emulated: dict[str, list[str]]) -> str:
@@ -184,17 +237,16 @@ def test_the_emulator_sends_what_the_real_switch_sends(switches, name):
     assert real == emulated, differences(real, emulated)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the emulator's callers are loopback channels; a trunk call (sofia, inbound-late-negotiation) "
-    "negotiates its media when answered: sofia_answer_channel -> sofia_media_tech_media -> "
-    "switch_channel_mark_pre_answered fires CHANNEL_PROGRESS_MEDIA before CHANNEL_ANSWER",
-)
 def test_answering_a_trunk_call_reports_early_media_first(switches):
+    """The trunk profile negotiates late (inbound-late-negotiation): sofia_answer_channel sets up the media
+    (sofia_media_tech_media -> switch_channel_mark_pre_answered) before it answers, so CHANNEL_PROGRESS_MEDIA
+    comes just before CHANNEL_ANSWER, on the emulator's trunk callers too."""
     site, emulator = switches
     scenario = Scenario(
         steps=[Execute("answer"), Execute("hangup")], patient=[sipp.until_switch_hangs_up()], caller=_caller()
     )
-    real = comparable(on_real_switch(site, scenario), progress_media=True)
-    emulated = comparable(on_emulator(site, emulator, scenario), progress_media=True)
+    real = comparable(on_real_switch(site, scenario))
+    emulated = comparable(on_emulator(site, emulator, scenario))
     assert real == emulated, differences(real, emulated)
+    answered = [line.split(" ")[0] for line in real["events"][:3]]
+    assert answered == ["CHANNEL_EXECUTE", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER"], real["events"]
