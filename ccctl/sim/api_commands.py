@@ -13,6 +13,14 @@ from typing import TYPE_CHECKING
 
 from ccctl.sim.causes import cause_from_text
 from ccctl.sim.digit_apps import separate_args
+from ccctl.sim.event_builder import (
+    CALLED_FROM,
+    SimEvent,
+    base_headers,
+    serialize_json,
+    serialize_plain,
+    serialize_xml,
+)
 
 if TYPE_CHECKING:
     from ccctl.sim.listener import Listener
@@ -112,6 +120,26 @@ def uuid_break(switch: Switch, arg: str, listener) -> str:
     return "+OK\n"
 
 
+def uuid_dump(switch: Switch, arg: str, listener) -> str:
+    """uuid_dump_function (mod_commands.c): the channel as a CHANNEL_DATA event (basic data and every
+    variable), written as `txt` (url-encoded `Name: value` lines and a blank line, the default), `plain`
+    (`Name: [value]`), `json` (one line) or `xml`."""
+    argv = arg.split(" ", 1)  # switch_separate_string into at most two: the format keeps the rest
+    if not argv[0]:
+        return f"-USAGE: {DUMP_SYNTAX}\n"
+    channel = switch.channels.get(argv[0])
+    if channel is None:
+        return "-ERR No such channel!\n"
+    headers = base_headers(switch.core, "CHANNEL_DATA", switch.clock.now_us(), CALLED_FROM["UUID_DUMP"])
+    event = SimEvent("CHANNEL_DATA", [*headers, *channel.basic_data(), *channel.variable_headers()])
+    fmt = argv[1].lower() if len(argv) > 1 and argv[1] else "txt"
+    if fmt == "xml":
+        return serialize_xml(event)
+    if fmt == "json":
+        return serialize_json(event)
+    return serialize_plain(event, encode=fmt != "plain")
+
+
 def uuid_getvar(switch: Switch, arg: str, listener) -> str:
     argv = separate_args(arg, 4)
     if len(argv) < 2:
@@ -171,6 +199,7 @@ def _inline_app(item: str) -> tuple[str, str | None]:
     return app.strip(), data or None
 
 
+DUMP_SYNTAX = "<uuid> [format]"
 HOLD_SYNTAX = "[off|toggle] <uuid> [<display>]"
 BROADCAST_SYNTAX = "<uuid> <path> [aleg|bleg|holdb|both]"
 UUID_SYNTAX = "<uuid> <other_uuid>"
@@ -351,6 +380,7 @@ API: dict[str, Api] = {
     "version": version,
     "uuid_kill": uuid_kill,
     "uuid_break": uuid_break,
+    "uuid_dump": uuid_dump,
     "uuid_getvar": uuid_getvar,
     "uuid_setvar": uuid_setvar,
     "uuid_exists": uuid_exists,

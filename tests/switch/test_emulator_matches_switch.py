@@ -11,6 +11,7 @@ for the call (application, data and depth).
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -250,3 +251,53 @@ def test_answering_a_trunk_call_reports_early_media_first(switches):
     assert real == emulated, differences(real, emulated)
     answered = [line.split(" ")[0] for line in real["events"][:3]]
     assert answered == ["CHANNEL_EXECUTE", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER"], real["events"]
+
+
+def test_uuid_dump_reads_like_the_switchs(switches):
+    """`uuid_dump <uuid> json`, as ccctl's queue adoption reads it after a crash: the same CHANNEL_DATA event
+    from the same place, the same channel headers in the same order and the values adoption takes. The
+    caller-profile rows of a sofia call (Caller-Username, Caller-Network-Addr...) and the sip_ variables
+    are the endpoint's own and are not compared."""
+    site, emulator = switches
+    scenario = Scenario(
+        steps=[Execute("answer"), Api("uuid_dump {uuid} json"), Execute("hangup")],
+        patient=[sipp.until_switch_hangs_up()],
+        caller=_caller(),
+    )
+    real = _dump(on_real_switch(site, scenario))
+    emulated = _dump(on_emulator(site, emulator, scenario))
+    assert _channel_headers(emulated) == _channel_headers(real)
+    stable = {name: real.get(name) for name in DUMP_VALUES}
+    assert {name: emulated.get(name) for name in DUMP_VALUES} == stable
+    for dump in (real, emulated):
+        created, answered = (int(dump[f"Caller-Channel-{t}-Time"]) for t in ("Created", "Answered"))
+        assert 0 < created <= answered
+
+
+# values of a uuid_dump that do not change from run to run (queue adoption reads the last four)
+DUMP_VALUES = (
+    "Event-Name",
+    "Event-Calling-File",
+    "Event-Calling-Function",
+    "Event-Calling-Line-Number",
+    "Channel-State",
+    "Channel-Call-State",
+    "Answer-State",
+    "Call-Direction",
+    "Caller-Source",
+    "Caller-Context",
+    "Caller-Caller-ID-Number",
+    "Caller-Destination-Number",
+    "variable_cc_hotline",
+)
+
+
+def _dump(run: Run) -> dict[str, str]:
+    reply = next(line for line in run.heard.replies if line.startswith("api uuid_dump"))
+    return json.loads(reply.split(": ", 1)[1])
+
+
+def _channel_headers(dump: dict[str, str]) -> list[str]:
+    """The header names before the caller profile: the event's own and switch_channel_event_set_basic_data's."""
+    names = list(dump)
+    return names[: next(i for i, name in enumerate(names) if name.startswith("Caller-"))]
