@@ -15,25 +15,25 @@ from functools import partial
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ccctl.acd import store
+from ccctl.acd import model, store
 from ccctl.callflow import HANDED_OVER
 from ccctl.records.models.acd import AcdProcess, QueueEntry
 from ccctl.records.models.calls import Call
 
 log = logging.getLogger("ccctl.acd")
-ADOPTABLE = (store.WAITING, store.OFFERED, store.BRIDGED)
+ADOPTABLE = (model.WAITING, model.OFFERED, model.BRIDGED)
 
 
 def readopt(acd, entry_id: int, channel_uuid: str):
     """A caller transferred back to us: same place in line, its old reservations released."""
-    from ccctl.acd.engine import QueueTicket
+    from ccctl.acd.model import QueueTicket
 
     now = acd.clock()
 
     def work(session: Session) -> QueueTicket:
         entry = session.get(QueueEntry, entry_id)
         rules = store.load_queues(session).get(entry.queue) if entry is not None else None
-        if entry is None or rules is None or entry.status not in (store.WAITING, store.OFFERED):
+        if entry is None or rules is None or entry.status not in (model.WAITING, model.OFFERED):
             return QueueTicket(refused="no such waiting caller")
         return store.take_back(session, entry, rules, acd.instance_id, now)
 
@@ -45,7 +45,7 @@ def readopt(acd, entry_id: int, channel_uuid: str):
 def held_calls(session: Session, instance_id: str, ringing_too: bool) -> set[str]:
     """Channels of this process's queued callers (waiting; ringing and talking too if asked): the switch
     keeps them if we let go (socket_resume was set as they entered; a callback has nothing to resume to)."""
-    statuses = ADOPTABLE if ringing_too else (store.WAITING,)
+    statuses = ADOPTABLE if ringing_too else (model.WAITING,)
     query = select(QueueEntry.call_uuid).where(
         QueueEntry.owner == instance_id, QueueEntry.status.in_(statuses), QueueEntry.callback_number == ""
     )
@@ -74,11 +74,11 @@ def adopt_orphans(acd, client, socket_address: str) -> None:
 
     for entry_id, call_uuid, status in acd.in_db(orphans):
         if client.api(f"uuid_exists {call_uuid}").strip() != "true":
-            acd.call_finished(call_uuid)  # abandoned while nobody watched, or a talk that ended: settled now
-            outcome = "completed" if status == store.BRIDGED else "abandoned"
+            acd.calls.call_finished(call_uuid)  # abandoned while nobody watched, or a talk that ended: settled now
+            outcome = "completed" if status == model.BRIDGED else "abandoned"
             acd.in_db(partial(settle_record, call_uuid=call_uuid, disposition=outcome, now=acd.clock()))
             continue
-        if status == store.BRIDGED:
+        if status == model.BRIDGED:
             continue  # still talking: the bridge does not need us; its end is settled once the channel is gone
         channel = channel_times(client.api(f"uuid_dump {call_uuid} json"))
         if channel:

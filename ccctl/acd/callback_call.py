@@ -64,7 +64,7 @@ class CallbackCall:
             self.path.append("readopted")
             ticket = self.acd.readopt(self.entry_id, call.uuid)
         else:
-            ticket = self.acd.callback_connected(self.entry_id, call.uuid)
+            ticket = self.acd.calls.callback_connected(self.entry_id, call.uuid)
         if ticket.rules is None:
             return "unknown-entry"
         self.patient_id = ticket.patient_id

@@ -11,23 +11,21 @@ import random
 import socket
 import time
 import uuid as uuidlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator
 from datetime import datetime
 from typing import Any, TypeVar
 
 import gevent
-from gevent.event import AsyncResult
 from gevent.event import Event as Flag
 from gevent.threadpool import ThreadPool
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from ccctl.acd import store
-from ccctl.acd.queue_rules import QueueRules
-from ccctl.acd.queued_call_events import QueuedCallEvents
-from ccctl.acd.routing import Assignment, plan_assignments, queues_served
-from ccctl.acd.strategies import AgentCandidate
+from ccctl.acd import model, store
+from ccctl.acd.model import Assignment, Offer, QueueTicket
+from ccctl.acd.queued_calls import QueuedCalls
+from ccctl.acd.routing import plan_assignments, queues_served
+from ccctl.callflow import AppResult, CallInfo, Command
 from ccctl.config import AcdSettings
 from ccctl.records.database import make_engine
 from ccctl.records.models.acd import AcdProcess, QueueEntry
@@ -43,27 +41,7 @@ BREAK_ATTEMPTS = 6
 Listener = Callable[[dict], None]
 
 
-@dataclass
-class Offer:
-    """What the router gave a waiting caller: the agents to ring (several for ring-all)."""
-
-    entry_id: int
-    queue: str
-    agents: list[AgentCandidate] = field(default_factory=list)
-
-
-@dataclass
-class QueueTicket:
-    """A caller's place: entry id and the queue's rules, or `refused` with the reason."""
-
-    entry_id: int = 0
-    rules: QueueRules | None = None
-    refused: str = ""
-    entered_at: datetime | None = None
-    patient_id: int | None = None
-
-
-class AcdEngine(QueuedCallEvents):
+class AcdEngine:
     """Router loop + call-side operations over one database; see docs/acd.md."""
 
     def __init__(
@@ -88,10 +66,9 @@ class AcdEngine(QueuedCallEvents):
         self._rules_cache: tuple[float, dict] = (0.0, {})  # (when to re-read, name -> QueueRules)
         self._rules_refreshing = False
         self._line_empty = True  # nobody was waiting at the last pass: see route_once
-        self._ringing: dict[str, tuple[int, list[AgentCandidate]]] = {}
-        self._answers: dict[str, AsyncResult] = {}
-        self._callback_channels: dict[str, int] = {}  # callback call's channel uuid -> queue entry id
         self._listeners: list[Listener] = []
+        # what happens to each queued call once the router picked agents (offered, answered, ended...)
+        self.calls = QueuedCalls(self)
         self._loop: gevent.Greenlet | None = None
         self.inbound = None  # ccctl.esl.inbound.InboundClient, set by attach_inbound
         self.recordings_dir = ""
@@ -137,8 +114,8 @@ class AcdEngine(QueuedCallEvents):
         client.on("CHANNEL_BRIDGE", self._bridge_event)
 
     def _bridge_event(self, event) -> None:
-        self.channel_bridged(event.uuid, event.get("Other-Leg-Channel-Name") or "")
-        self.bridge_seen(event)
+        self.calls.channel_bridged(event.uuid, event.get("Other-Leg-Channel-Name") or "")
+        self.calls.bridge_seen(event)
 
     def _registration(self, event) -> None:
         """A phone (un)registered: the agent with that extension is rung there from now on."""
@@ -169,7 +146,7 @@ class AcdEngine(QueuedCallEvents):
     def add_listener(self, fn: Listener) -> None:
         self._listeners.append(fn)
 
-    def _fire(self, kind: str, agent: str, call_uuid: str, patient_id: int | None, queue: str) -> None:
+    def publish(self, kind: str, agent: str, call_uuid: str, patient_id: int | None, queue: str) -> None:
         event = {"type": kind, "agent": agent, "call_uuid": call_uuid, "patient_id": patient_id, "queue": queue}
         for fn in list(self._listeners):
             try:
@@ -283,7 +260,7 @@ class AcdEngine(QueuedCallEvents):
         for assignment, caller in made:
             self._offers[assignment.entry_id] = Offer(assignment.entry_id, assignment.queue, assignment.agents)
             if caller.callback_number:
-                gevent.spawn(self.call_back, assignment.entry_id, caller.callback_number)
+                gevent.spawn(self.calls.call_back, assignment.entry_id, caller.callback_number)
             elif caller.call_uuid:
                 gevent.spawn(self._end_hold_music, caller.call_uuid, assignment.entry_id)
         return [assignment for assignment, _ in made]
@@ -321,10 +298,10 @@ class AcdEngine(QueuedCallEvents):
             if rules is None:
                 return QueueTicket(refused=f"no queue named {queue!r} (ccctl queues add)")
             waiting = session.scalar(
-                select(func.count()).where(QueueEntry.queue == queue, QueueEntry.status == store.WAITING)
+                select(func.count()).where(QueueEntry.queue == queue, QueueEntry.status == model.WAITING)
             )
             entry = session.scalar(select(QueueEntry).where(QueueEntry.call_uuid == call_uuid))
-            if entry is not None and entry.status in (store.WAITING, store.OFFERED):
+            if entry is not None and entry.status in (model.WAITING, model.OFFERED):
                 # the flow ran again for a caller already in line (taken back after a restart): same place
                 return store.take_back(session, entry, rules, self.instance_id, now)
             if rules.max_length and waiting >= rules.max_length:
@@ -333,7 +310,7 @@ class AcdEngine(QueuedCallEvents):
                 entry = QueueEntry(call_uuid=call_uuid)
                 session.add(entry)
             entry.queue, entry.patient_id, entry.priority, entry.entered_at = queue, patient_id, priority, now
-            entry.status, entry.agent_id, entry.min_level, entry.callback_number = store.WAITING, None, 0, ""
+            entry.status, entry.agent_id, entry.min_level, entry.callback_number = model.WAITING, None, 0, ""
             entry.updated_at, entry.owner = now, self.instance_id
             session.flush()
             store.add_event(session, entry, "entered", now, detail=f"priority={priority}")
@@ -361,10 +338,10 @@ class AcdEngine(QueuedCallEvents):
             entry.owner, entry.updated_at, entry.min_level = self.instance_id, now, 0
             offer = None
             if target.agent is not None:
-                entry.status, entry.agent_id = store.OFFERED, target.agent.agent_id
+                entry.status, entry.agent_id = model.OFFERED, target.agent.agent_id
                 offer = Offer(entry.id, entry.queue, [target.agent])
             else:
-                entry.status, entry.agent_id = store.WAITING, None
+                entry.status, entry.agent_id = model.WAITING, None
                 store.add_event(session, entry, "entered", now, detail="transfer")
             follow = QueueTicket(
                 entry.id, queues[entry.queue], entered_at=entry.entered_at, patient_id=entry.patient_id
@@ -377,6 +354,15 @@ class AcdEngine(QueuedCallEvents):
         elif follow is not None:
             self.wake()
         return follow
+
+    def queue_call(
+        self, queue: str, call: CallInfo, priority: int, patient_id: int | None, recordings_dir: str
+    ) -> Generator[Command, AppResult, str]:
+        """The Queueing a flow's queue node uses (ccctl.ivr.services): the hold steps of acd/hold.py."""
+        from ccctl.acd.hold import SessionRecorder, queue_call
+
+        recorder = SessionRecorder(recordings_dir, call.uuid, patient_id)
+        return (yield from queue_call(self, queue, call.uuid, priority, patient_id, recorder, call.caller_number))
 
     def offer_for(self, entry_id: int) -> Offer | None:
         """The agents the router reserved for this caller, once (None while still waiting)."""
@@ -392,7 +378,7 @@ class AcdEngine(QueuedCallEvents):
             ahead = session.scalar(
                 select(func.count()).where(
                     QueueEntry.queue == entry.queue,
-                    QueueEntry.status == store.WAITING,
+                    QueueEntry.status == model.WAITING,
                     (QueueEntry.priority > entry.priority)
                     | ((QueueEntry.priority == entry.priority) & (QueueEntry.entered_at < entry.entered_at)),
                 )

@@ -9,9 +9,13 @@ import logging
 from collections.abc import Generator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ccctl.acd.engine import AcdEngine, Offer, QueueTicket
+from ccctl.acd.model import Offer, QueueTicket
 from ccctl.callflow import AppResult, AwaitBridgeEnd, Execute
+
+if TYPE_CHECKING:
+    from ccctl.acd.engine import AcdEngine
 
 Steps = Generator[Execute, AppResult, str]
 log = logging.getLogger("ccctl.acd")
@@ -80,11 +84,11 @@ def wait_for_agent(acd: AcdEngine, ticket: QueueTicket, recorder: SessionRecorde
             continue
         waited = (acd.clock() - entered).total_seconds()
         if waited >= rules.max_wait_seconds:
-            acd.left(ticket.entry_id, "timeout")
+            acd.calls.left(ticket.entry_id, "timeout")
             return "timeout"
         if rules.overflow_after_seconds and waited >= rules.overflow_after_seconds and not overflowed:
             overflowed = True
-            outcome = acd.overflow(ticket.entry_id, rules, caller_number)
+            outcome = acd.calls.overflow(ticket.entry_id, rules, caller_number)
             if outcome:
                 return outcome
         if rules.announce_every_seconds and (acd.clock() - announced).total_seconds() >= rules.announce_every_seconds:
@@ -92,7 +96,7 @@ def wait_for_agent(acd: AcdEngine, ticket: QueueTicket, recorder: SessionRecorde
             yield Execute("playback", f"say:You are number {acd.position(ticket.entry_id)} in line.")
         result = yield Execute("playback", rules.hold_prompt)
         if rules.callback_key and result.variable("playback_terminator_used") == rules.callback_key:
-            acd.request_callback(ticket.entry_id, caller_number)
+            acd.calls.request_callback(ticket.entry_id, caller_number)
             yield Execute("playback", "say:We will call you back when it is your turn. Goodbye.")
             return "callback"
 
@@ -105,7 +109,7 @@ def _ring(acd: AcdEngine, ticket: QueueTicket, offer: Offer, recorder: SessionRe
     # one command for both call variables: every round trip before `bridge` is time the patient waits
     names = (offer.queue.replace("|", "/"), offer.agents[0].name.replace("|", "/"))
     before = yield Execute("multiset", "^^|cc_queue={}|cc_agent={}".format(*names))
-    acd.offered(ticket.entry_id, recorder.call_uuid, offer.agents)  # its database write follows the bridge
+    acd.calls.offered(ticket.entry_id, recorder.call_uuid, offer.agents)  # its database write follows the bridge
     # until_complete: a patient who hangs up mid-talk still ends a talk, with its recording and wrap-up
     result = yield Execute("bridge", dial_string(offer, rules.no_answer_timeout, acd.domain), until_complete=True)
     moved = False
@@ -119,15 +123,15 @@ def _ring(acd: AcdEngine, ticket: QueueTicket, offer: Offer, recorder: SessionRe
             if not result.caller_gone:
                 yield Execute("stop_record_session", path)
             recorder.discard(path)
-        acd.not_answered(ticket.entry_id, offer.agents, result.variable("originate_disposition"), rules)
+        acd.calls.not_answered(ticket.entry_id, offer.agents, result.variable("originate_disposition"), rules)
         return False
-    answer = acd.answered_by(recorder.call_uuid, result.variable("bridge_channel"))
+    answer = acd.calls.answered_by(recorder.call_uuid, result.variable("bridge_channel"))
     if answer is None:  # the call already ended and was settled as abandoned
         return True
     agent, answered_at = answer
     if path:
         recorder.register(acd, path, agent.name, offer.queue)
-    acd.talk_ended(ticket.entry_id, agent, answered_at, rules)
+    acd.calls.talk_ended(ticket.entry_id, agent, answered_at, rules)
     return True
 
 

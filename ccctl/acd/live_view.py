@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ccctl.acd import store
+from ccctl.acd import model, store
 from ccctl.records.models.acd import Agent, QueueEntry, QueueEvent
 
 
@@ -20,10 +20,10 @@ def build_snapshot(session: Session, now: datetime) -> dict[str, Any]:
     queues = store.load_queues(session)
     agents = session.scalars(select(Agent).order_by(Agent.name)).all()
     skills_of = _agent_skills(session)
-    entries = session.scalars(select(QueueEntry).where(QueueEntry.status.in_((store.WAITING, store.OFFERED)))).all()
+    entries = session.scalars(select(QueueEntry).where(QueueEntry.status.in_((model.WAITING, model.OFFERED)))).all()
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     today = session.scalars(select(QueueEvent).where(QueueEvent.at >= midnight, QueueEvent.at <= now)).all()
-    active = {e.agent_id: e for e in session.scalars(select(QueueEntry).where(QueueEntry.status == store.BRIDGED))}
+    active = {e.agent_id: e for e in session.scalars(select(QueueEntry).where(QueueEntry.status == model.BRIDGED))}
     queue_rows = []
     for name, rules in sorted(queues.items()):
         waiting = sorted((e for e in entries if e.queue == name), key=lambda e: (-e.priority, e.entered_at, e.id))

@@ -6,31 +6,10 @@ Callers go by priority, then arrival; each takes the first qualified free agent 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
-from datetime import datetime
 
+from ccctl.acd.model import AgentCandidate, Assignment, WaitingCaller
 from ccctl.acd.queue_rules import QueueRules
-from ccctl.acd.strategies import AgentCandidate, rank_agents
-
-
-@dataclass
-class WaitingCaller:
-    entry_id: int
-    queue: str
-    priority: int
-    entered_at: datetime | str  # a sort key: store.waiting_callers gives SQLite's text, which sorts alike
-    min_level: int = 0  # > 0 once overflow widened the queue to lower skill levels
-    callback_number: str = ""  # set: the caller hung up and is called back when their turn comes
-    call_uuid: str = ""  # the caller's channel (its hold music is stopped once agents are picked)
-
-
-@dataclass
-class Assignment:
-    """The caller `entry_id` is offered to `agents` (one agent, or several at once for ring-all)."""
-
-    entry_id: int
-    queue: str
-    agents: list[AgentCandidate] = field(default_factory=list)
+from ccctl.acd.strategies import rank_agents
 
 
 def caller_order(callers: list[WaitingCaller], queues: dict[str, QueueRules] | None = None) -> list[WaitingCaller]:

@@ -10,14 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, and_, bindparam, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
+from ccctl.acd.model import OFFERED, WAITING, AgentCandidate, WaitingCaller
 from ccctl.acd.queue_rules import QueueRules, build_rules
-from ccctl.acd.routing import WaitingCaller
-from ccctl.acd.strategies import AgentCandidate
 from ccctl.records.models.acd import AcdAlarm, Agent, AgentSkill, Queue, QueueEntry, QueueEvent, QueueSkill, Skill
-
-WAITING = "waiting"
-OFFERED = "offered"
-BRIDGED = "bridged"
 
 
 def load_queues(session: Session) -> dict[str, QueueRules]:
@@ -300,7 +295,7 @@ def settle_hangup_in_talk(session: Session, entry: QueueEntry, now: datetime) ->
 
 def take_back(session: Session, entry: QueueEntry, rules: QueueRules, owner: str, now: datetime):
     """A caller back under a live controller: same place in line, old reservations released."""
-    from ccctl.acd.engine import QueueTicket
+    from ccctl.acd.model import QueueTicket
 
     release_reserved(session, entry.id, now)
     entry.status, entry.agent_id, entry.updated_at, entry.owner = WAITING, None, now, owner

@@ -7,32 +7,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ccctl.acd.model import AgentCandidate
+
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass
-class AgentCandidate:
-    """A free agent as the router sees it: skills with levels and the counters strategies use."""
-
-    agent_id: int
-    name: str
-    extension: str
-    skills: dict[str, int] = field(default_factory=dict)
-    idle_since: datetime | None = None  # end of the last call (or of the login)
-    last_offered_at: datetime | None = None
-    calls_answered: int = 0
-    talk_seconds: int = 0
-    contact: str = ""
-
-    def level(self, skill: str) -> int:
-        return self.skills.get(skill, 0)
-
-    def phone(self, domain: str) -> str:
-        """Where the agent is rung: their registered contact, else the directory user at `domain`."""
-        return self.contact or f"user/{self.extension}@{domain}"
 
 
 Ranker = Callable[[list[AgentCandidate], dict[str, int], random.Random], list[AgentCandidate]]

@@ -24,10 +24,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ccctl.acd import store
+from ccctl.acd import model, store
+from ccctl.acd.model import AgentCandidate
 from ccctl.acd.monitor import MonitorError, find_agent_channel, live_channels, switch_api
-from ccctl.acd.queued_call_events import channel_is_agent
-from ccctl.acd.strategies import AgentCandidate
 from ccctl.config import Settings
 from ccctl.errors import UserError
 from ccctl.records.database import make_engine
@@ -70,7 +69,7 @@ def _agent(session: Session, name: str) -> Agent:
 def _live_entry(session: Session, agent: Agent) -> QueueEntry:
     entry = session.scalar(
         select(QueueEntry)
-        .where(QueueEntry.agent_id == agent.id, QueueEntry.status == store.BRIDGED)
+        .where(QueueEntry.agent_id == agent.id, QueueEntry.status == model.BRIDGED)
         .order_by(QueueEntry.updated_at.desc())
     )
     if entry is None:
@@ -186,17 +185,17 @@ def bridge_outcome(
     """
     done = []
     ours = or_(QueueEntry.call_uuid.in_(call_ids), QueueEntry.id.in_(sorted(entry_ids)))
-    entries = session.scalars(select(QueueEntry).where(ours, QueueEntry.status == store.BRIDGED)).all()
+    entries = session.scalars(select(QueueEntry).where(ours, QueueEntry.status == model.BRIDGED)).all()
     for entry in entries:
         request, target = _pending(session, entry)
         if request is None or target is None:
             continue
-        if any(channel_is_agent(name, candidate(target)) for name in channels):
+        if any(candidate(target).answers_on(name) for name in channels):
             store.hand_over(session, entry, target.id, now)
             done.append((TRANSFERRED, target.name, entry))
             continue
         first = session.get(Agent, entry.agent_id) if entry.agent_id else None
-        if first is not None and any(channel_is_agent(name, candidate(first)) for name in channels):
+        if first is not None and any(candidate(first).answers_on(name) for name in channels):
             store.add_event(session, entry, FAILED, now, first.id, detail=f"agent={target.name} not connected")
             store.release_reserved(session, entry.id, now)
             done.append((FAILED, target.name, entry))

@@ -1,14 +1,17 @@
 """What a running flow asks of the rest of the system: patients, PINs, messages, hand-off.
 
 A Protocol, so the interpreter has no database import; the DB-backed implementation
-lives in ccctl.records and unit tests use a small in-memory one.
+lives in ccctl.patients.call_services and unit tests use a small in-memory one.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from ccctl.callflow import AppResult, CallInfo, Command
 
 
 @dataclass(frozen=True)
@@ -38,12 +41,23 @@ class LookupFailed(Exception):
     """An HTTP lookup timed out or failed; the flow takes its fallback branch."""
 
 
-class CallServices(Protocol):
-    """Everything a flow needs beyond the call itself. Methods may block (gevent-friendly).
+class Queueing(Protocol):
+    """What a queue node asks of the ACD (implemented by ccctl.acd.engine.AcdEngine)."""
 
-    An implementation may also carry `acd` (a ccctl.acd.engine.AcdEngine, or None): queue nodes
-    then hand callers to the ACD instead of bridging to handoff_target's dial string.
-    """
+    def queue_call(
+        self, queue: str, call: CallInfo, priority: int, patient_id: int | None, recordings_dir: str
+    ) -> Generator[Command, AppResult, str]:
+        """Call-flow steps: hold the caller in `queue` until an agent talked to them; returns answered,
+        callback, timeout, overflow, full or refused (no such queue)."""
+        ...
+
+
+class CallServices(Protocol):
+    """Everything a flow needs beyond the call itself. Methods may block (gevent-friendly)."""
+
+    # the ACD, when the serve process runs one: queue nodes hand callers to it; None: they bridge
+    # to handoff_target's dial string
+    queueing: Queueing | None
 
     def find_patient_by_phone(self, phone: str) -> PatientView | None: ...
 
@@ -64,5 +78,5 @@ class CallServices(Protocol):
         ...
 
     def handoff_target(self, skill: str, priority: int, call_uuid: str) -> str | None:
-        """A bridge dial string for a call needing this skill (until the ACD exists), or None."""
+        """A bridge dial string for a call needing this skill when there is no ACD, or None."""
         ...

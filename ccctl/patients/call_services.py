@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ccctl.config import Settings
-from ccctl.ivr.services import AuthOutcome, LookupFailed, PatientView
+from ccctl.ivr.services import AuthOutcome, LookupFailed, PatientView, Queueing
 from ccctl.patients.pins import PinHasher, PinPolicy, pin_state, record_attempt, settle_pin_check
 from ccctl.patients.repository import find_by_code, find_by_member_number, find_by_phone, patient_record
 from ccctl.records.audit import record_audit
@@ -84,8 +84,8 @@ class DbCallServices:
         self.hasher = hasher or PinHasher()
         self.handoff = dict(handoff or {})
         self.clock = clock
-        # the ACD engine (ccctl.acd.engine.AcdEngine) the Controller attaches; queue nodes hand calls to it
-        self.acd = None
+        # the ACD the Controller attaches (ccctl.acd.engine.AcdEngine); queue nodes hand calls to it
+        self.queueing: Queueing | None = None
         self._db_pool = ThreadPool(1)
 
     def close(self) -> None:

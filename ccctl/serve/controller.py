@@ -29,6 +29,7 @@ from ccctl.esl.outbound import OutboundSession
 from ccctl.ivr.errors import FlowCheckFailed
 from ccctl.ivr.registry import FlowRegistry
 from ccctl.ivr.welcome import WelcomeFlow
+from ccctl.patients.call_services import DbCallServices
 from ccctl.serve.call_apps import call_app_table
 from ccctl.serve.call_runner import AppFactory, CallHandedOver, CallStats, RecordSink, run_call
 from ccctl.web.app import make_web_app
@@ -52,7 +53,6 @@ def build_flow_registry(settings: Settings, clock: Callable[[], dt.datetime] | N
 
     `clock` gives the local time the flows' time-of-day branches see (default: now).
     """
-    from ccctl.patients.call_services import DbCallServices
 
     services = DbCallServices(settings.database.url, settings, handoff=settings.handoff.as_mapping())
     try:
@@ -169,14 +169,15 @@ class Controller:
     def _start_acd(self) -> None:
         """The ACD router, when the flows' services are the database's; calls that end tell it (abandons)."""
         services = self.registry.services if self.registry is not None else None
-        if self.acd is None and self.settings.acd.enabled and hasattr(services, "acd"):
+        on_database = isinstance(services, DbCallServices)
+        if self.acd is None and self.settings.acd.enabled and on_database:
             from ccctl.acd.engine import AcdEngine
 
             self.acd = AcdEngine(self.settings.database.url, self.settings.acd, domain=self.settings.freeswitch.domain)
         if self.acd is None:
             return
-        if services is not None and hasattr(services, "acd"):
-            services.acd = self.acd
+        if on_database:
+            services.queueing = self.acd
         self.acd.recordings_dir = self.settings.recordings_dir
         sink, acd = self.record_sink, self.acd
 
@@ -185,7 +186,7 @@ class Controller:
             if self._stopping:
                 return  # calls cut by our own shutdown keep their place: the next controller adopts them
             try:
-                acd.call_finished(record.uuid)
+                acd.calls.call_finished(record.uuid)
             except Exception as exc:  # at shutdown the ACD may be gone first; the entry then waits for a restart
                 log.warning("call %s: ACD not told of the end (%s)", record.uuid, type(exc).__name__)
 

@@ -1,6 +1,6 @@
 """Nodes that hand the caller on: queue (to an agent with a skill) and transfer (to an extension).
 
-With an ACD (services.acd) the caller waits in the ACD queue named `queue` (default: the skill);
+With an ACD (services.queueing) the caller waits in the ACD queue named `queue` (default: the skill);
 without one, or for a queue the ACD does not know, it bridges to the dial string the services give.
 """
 
@@ -40,9 +40,12 @@ class QueueNode(Node):
         skill = str(self.get("skill"))
         if "prompt" in self.values:
             yield Execute("playback", ctx.playback(self.get("prompt")))
-        acd = getattr(ctx.services, "acd", None)
-        if acd is not None:
-            outcome = yield from self._through_acd(ctx, acd, str(self.get("queue") or skill))
+        queueing = ctx.services.queueing
+        if queueing is not None:
+            queue = str(self.get("queue") or skill)
+            patient_id = ctx.patient.id if ctx.patient is not None else None
+            recordings = str(ctx.recordings_dir or "")
+            outcome = yield from queueing.queue_call(queue, ctx.call, self.get("priority"), patient_id, recordings)
             if outcome in ("answered", "callback"):
                 ctx.visit(f"{self.name}:{outcome}")
                 yield Finish("completed" if outcome == "answered" else "callback")
@@ -63,14 +66,6 @@ class QueueNode(Node):
                 return None
         ctx.visit(f"{self.name}:failed")
         return self.get("on_failure")
-
-    def _through_acd(self, ctx: RunContext, acd, queue: str) -> Steps:
-        from ccctl.acd.hold import SessionRecorder, queue_call
-
-        patient_id = ctx.patient.id if ctx.patient is not None else None
-        recorder = SessionRecorder(str(ctx.recordings_dir or ""), ctx.call.uuid, patient_id)
-        caller = ctx.call.caller_number
-        return (yield from queue_call(acd, queue, ctx.call.uuid, self.get("priority"), patient_id, recorder, caller))
 
 
 class TransferNode(Node):

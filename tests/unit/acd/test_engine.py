@@ -78,7 +78,7 @@ def test_abandoned_caller_frees_the_agent_reserved_for_them(db_url, acd):
     setup_site(db_url, {"ann": "cardio"})
     one = acd.enqueue("cardio", "call-1", 0, None)
     acd.route_once()
-    acd.call_finished("call-1")
+    acd.calls.call_finished("call-1")
     two = acd.enqueue("cardio", "call-2", 0, None)
     assert [m.entry_id for m in acd.route_once()] == [two.entry_id]
     assert one.entry_id != two.entry_id

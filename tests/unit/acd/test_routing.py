@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ccctl.acd.model import AgentCandidate, WaitingCaller
 from ccctl.acd.queue_rules import QueueRules, QueueRulesError, build_rules
-from ccctl.acd.routing import WaitingCaller, plan_assignments
-from ccctl.acd.strategies import AgentCandidate
+from ccctl.acd.routing import plan_assignments
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

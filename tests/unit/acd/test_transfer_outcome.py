@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ccctl.acd import store
+from ccctl.acd import model, store
 from ccctl.acd.agents import add_agent, add_queue, set_status
 from ccctl.acd.transfer import REQUESTED, bridge_outcome
 from ccctl.records.database import make_engine
@@ -20,7 +20,7 @@ BOB_LEG = "sofia/internal/1002@cc.local"
 def _warm_transfer_under_way(session: Session) -> QueueEntry:
     """A called-back patient (entry call_uuid 'first-call') talks to ann; ann consults bob (reserved)."""
     ann, bob = (session.scalar(select(Agent).where(Agent.name == name)) for name in ("ann", "bob"))
-    entry = QueueEntry(queue="cardio", call_uuid="first-call", status=store.BRIDGED, agent_id=ann.id, owner="me")
+    entry = QueueEntry(queue="cardio", call_uuid="first-call", status=model.BRIDGED, agent_id=ann.id, owner="me")
     entry.entered_at = entry.updated_at = T0
     session.add(entry)
     session.flush()
@@ -92,7 +92,7 @@ def test_a_switch_lost_mid_request_undoes_the_reservation_and_allows_a_retry(db_
 
     engine = make_engine(db_url)
     with Session(engine, expire_on_commit=False) as session:
-        entry = QueueEntry(queue="cardio", call_uuid="call-1", status=store.BRIDGED, owner="me")
+        entry = QueueEntry(queue="cardio", call_uuid="call-1", status=model.BRIDGED, owner="me")
         entry.agent_id = session.scalar(select(Agent.id).where(Agent.name == "ann"))
         entry.entered_at = entry.updated_at = T0
         session.add(entry)

@@ -30,6 +30,7 @@ class MemoryServices:
     attempts: list[tuple[str, str, str]] = field(default_factory=list)  # (member number, call uuid, outcome)
     messages: list[tuple[str, int | None, str, str]] = field(default_factory=list)
     http_calls: list[tuple[str, dict[str, str], float]] = field(default_factory=list)
+    queueing: None = None  # no ACD: queue nodes bridge to `agents`
 
     def find_patient_by_phone(self, phone: str) -> PatientView | None:
         member = next((m for m in self.members if m.phone == phone), None)

@@ -1,39 +1,42 @@
-"""What happens to one queued call after the router picked agents: offered, answered, not answered, ended.
-
-A base of AcdEngine (split out for size); every method runs its database work in the engine's thread.
+"""What happens to one queued call after the router picked agents: offered, answered, not answered, ended,
+called back. AcdEngine owns one QueuedCalls (engine.calls); the hold steps (acd/hold.py), the callback call and
+the switch's CHANNEL_BRIDGE events call it. Every method runs its database work in the engine's thread.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import gevent
 from gevent.event import AsyncResult
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ccctl.acd import store
+from ccctl.acd import model, store
+from ccctl.acd.model import AgentCandidate
 from ccctl.acd.queue_rules import QueueRules
-from ccctl.acd.strategies import AgentCandidate
 from ccctl.records.models.acd import Agent, QueueEntry
+
+if TYPE_CHECKING:
+    from ccctl.acd.engine import AcdEngine
 
 log = logging.getLogger("ccctl.acd")
 
 
-def channel_is_agent(channel: str, agent: AgentCandidate) -> bool:
-    """sofia/internal/1001@cc.local (or the agent's own contact) names this agent's phone."""
-    if agent.contact and channel and channel in agent.contact:
-        return True
-    return f"/{agent.extension}@" in channel or channel.endswith(f"/{agent.extension}")
+class QueuedCalls:
+    """Call-side operations of one AcdEngine; keeps the calls ringing agents and their answers."""
 
-
-class QueuedCallEvents:
-    """Call-side operations; AcdEngine supplies clock, in_db, wake, _fire, _offers, _ringing, _answers."""
+    def __init__(self, acd: AcdEngine) -> None:
+        self.acd = acd
+        self._ringing: dict[str, tuple[int, list[AgentCandidate]]] = {}
+        self._answers: dict[str, AsyncResult] = {}
+        self._callback_channels: dict[str, int] = {}  # callback call's channel uuid -> queue entry id
 
     def offered(self, entry_id: int, call_uuid: str, agents: list[AgentCandidate]) -> None:
         """The caller's channel is about to ring these agents; their answer is awaited from CHANNEL_BRIDGE."""
-        now = self.clock()
+        now = self.acd.clock()
         self._ringing[call_uuid] = (entry_id, agents)
         self._answers[call_uuid] = AsyncResult()
 
@@ -51,15 +54,15 @@ class QueuedCallEvents:
         gevent.spawn(self._store_offer, work, agents)
 
     def _store_offer(self, work, agents: list[AgentCandidate]) -> None:
-        entry = self.in_db(work)
+        entry = self.acd.in_db(work)
         if entry is not None:
             for agent in agents:
-                self._fire("offered", agent.name, entry.call_uuid, entry.patient_id, entry.queue)
+                self.acd.publish("offered", agent.name, entry.call_uuid, entry.patient_id, entry.queue)
 
     def channel_bridged(self, call_uuid: str, agent_channel: str = "") -> None:
         """The switch connected the caller (CHANNEL_BRIDGE): the exact answer time; never blocks the reader."""
         if call_uuid in self._ringing:
-            gevent.spawn(self._answer, call_uuid, self.clock(), agent_channel)
+            gevent.spawn(self._answer, call_uuid, self.acd.clock(), agent_channel)
 
     def bridge_seen(self, event) -> None:
         """Any CHANNEL_BRIDGE: a caller of ours with an agent being transferred to (hand-over), or with
@@ -78,20 +81,20 @@ class QueuedCallEvents:
             return  # the first answer: channel_bridged has it
         channels = {value for value in (event.get("Channel-Name"), event.get("Other-Leg-Channel-Name")) if value}
         called_back = frozenset(self._callback_channels[i] for i in call_ids if i in self._callback_channels)
-        gevent.spawn(self._transfer_outcome, call_ids, channels, self.clock(), called_back)
+        gevent.spawn(self._transfer_outcome, call_ids, channels, self.acd.clock(), called_back)
 
     def _transfer_outcome(self, call_ids: set[str], channels: set[str], at: datetime, entry_ids: frozenset) -> None:
         from ccctl.acd.transfer import bridge_outcome
 
-        outcome = self.in_db(lambda session: bridge_outcome(session, call_ids, channels, at, entry_ids))
+        outcome = self.acd.in_db(lambda session: bridge_outcome(session, call_ids, channels, at, entry_ids))
         for kind, agent, entry in outcome:
-            self._fire(kind, agent, entry.call_uuid, entry.patient_id, entry.queue)
-        self.wake()
+            self.acd.publish(kind, agent, entry.call_uuid, entry.patient_id, entry.queue)
+        self.acd.wake()
 
     def answered_by(self, call_uuid: str, agent_channel: str) -> tuple[AgentCandidate, datetime] | None:
         """After a successful bridge: who answered and when (from CHANNEL_BRIDGE if it came, else now)."""
         if call_uuid in self._ringing:
-            self._answer(call_uuid, self.clock(), agent_channel)
+            self._answer(call_uuid, self.acd.clock(), agent_channel)
         result = self._answers.pop(call_uuid, None)
         return None if result is None else result.get(timeout=10)
 
@@ -100,14 +103,14 @@ class QueuedCallEvents:
         if ringing is None:
             return
         entry_id, agents = ringing
-        agent = next((a for a in agents if channel_is_agent(agent_channel, a)), agents[0])
+        agent = next((a for a in agents if a.answers_on(agent_channel)), agents[0])
 
         def work(session: Session) -> QueueEntry | None:
             entry = session.get(QueueEntry, entry_id)
             if entry is None:
                 return None
             store.add_event(session, entry, "answered", at, agent.agent_id)
-            entry.status, entry.agent_id, entry.updated_at = store.BRIDGED, agent.agent_id, at
+            entry.status, entry.agent_id, entry.updated_at = model.BRIDGED, agent.agent_id, at
             store.set_agent_state(session, agent.agent_id, "in_call", at)
             session.execute(update(Agent).where(Agent.id == agent.agent_id).values(no_answer_count=0))
             for other in agents:
@@ -116,15 +119,15 @@ class QueuedCallEvents:
             return entry
 
         try:
-            entry = self.in_db(work)
+            entry = self.acd.in_db(work)
         finally:
             self._answers.setdefault(call_uuid, AsyncResult()).set((agent, at))
         if entry is not None:
-            self._fire("answered", agent.name, entry.call_uuid, entry.patient_id, entry.queue)
+            self.acd.publish("answered", agent.name, entry.call_uuid, entry.patient_id, entry.queue)
 
     def not_answered(self, entry_id: int, agents: list[AgentCandidate], cause: str, rules: QueueRules) -> None:
         """Nobody picked up: the caller keeps their place, each agent's missed count grows."""
-        now = self.clock()
+        now = self.acd.clock()
         for call_uuid, (ringing_entry, _) in list(self._ringing.items()):
             if ringing_entry == entry_id:
                 self._ringing.pop(call_uuid, None)
@@ -138,25 +141,25 @@ class QueuedCallEvents:
                     store.add_event(session, entry, "no_answer", now, agent.agent_id, detail=cause)
                 if store.note_no_answer(session, agent.agent_id, rules, now, cause):
                     benched.append(agent.name)
-            if entry is not None and entry.status == store.OFFERED:
-                entry.status, entry.agent_id, entry.updated_at = store.WAITING, None, now
+            if entry is not None and entry.status == model.OFFERED:
+                entry.status, entry.agent_id, entry.updated_at = model.WAITING, None, now
             return entry, benched
 
-        entry, benched = self.in_db(work)
+        entry, benched = self.acd.in_db(work)
         for name in benched:
             log.warning("agent %s put On Break after %d missed calls", name, rules.max_no_answer)
         if entry is not None:
             for agent in agents:
-                self._fire("agent_state", agent.name, entry.call_uuid, entry.patient_id, entry.queue)
-        self.wake()
+                self.acd.publish("agent_state", agent.name, entry.call_uuid, entry.patient_id, entry.queue)
+        self.acd.wake()
 
     def talk_ended(self, entry_id: int, agent: AgentCandidate, answered_at: datetime, rules: QueueRules) -> None:
         """The conversation is over: counters, then wrap-up until wrapup_seconds have passed."""
-        now = self.clock()
+        now = self.acd.clock()
 
         def work(session: Session) -> tuple[QueueEntry | None, str]:
             entry = session.get(QueueEntry, entry_id)
-            if entry is None or entry.status != store.BRIDGED:
+            if entry is None or entry.status != model.BRIDGED:
                 return entry, agent.name
             if entry.agent_id != agent.agent_id:  # handed over by a warm transfer: the last agent settles
                 last = session.get(Agent, entry.agent_id)
@@ -166,25 +169,25 @@ class QueuedCallEvents:
             store.settle_talk(session, entry, agent.agent_id, answered_at, rules.wrapup_seconds, now)
             return entry, agent.name
 
-        entry, name = self.in_db(work)
+        entry, name = self.acd.in_db(work)
         if entry is not None:
-            self._fire("ended", name, entry.call_uuid, entry.patient_id, entry.queue)
+            self.acd.publish("ended", name, entry.call_uuid, entry.patient_id, entry.queue)
         # the router frees the agent once wrap-up runs out; wake it then
-        gevent.spawn_later(rules.wrapup_seconds, self.wake)
+        gevent.spawn_later(rules.wrapup_seconds, self.acd.wake)
 
     def left(self, entry_id: int, kind: str, detail: str = "") -> None:
         """The caller left the queue without an agent: timeout, overflow, callback_requested."""
-        now = self.clock()
+        now = self.acd.clock()
 
         def work(session: Session) -> None:
             entry = session.get(QueueEntry, entry_id)
-            if entry is None or entry.status not in (store.WAITING, store.OFFERED):
+            if entry is None or entry.status not in (model.WAITING, model.OFFERED):
                 return
             store.add_event(session, entry, kind, now, detail=detail)
             entry.status, entry.updated_at = ("callback" if kind == "callback_requested" else kind), now
 
-        self.in_db(work)
-        self._offers.pop(entry_id, None)
+        self.acd.in_db(work)
+        self.acd._offers.pop(entry_id, None)
 
     def overflow(self, entry_id: int, rules: QueueRules, caller_number: str) -> str:
         """Apply the queue's overflow rule once; returns how the caller leaves ("" = they stay in line)."""
@@ -196,11 +199,11 @@ class QueuedCallEvents:
         if action == "callback":
             self.request_callback(entry_id, caller_number, "overflow")
             return "callback"
-        now = self.clock()
+        now = self.acd.clock()
 
         def work(session: Session) -> None:
             entry = session.get(QueueEntry, entry_id)
-            if entry is None or entry.status != store.WAITING:
+            if entry is None or entry.status != model.WAITING:
                 return
             if action == "lower-level":
                 entry.min_level = rules.overflow_level
@@ -209,25 +212,25 @@ class QueuedCallEvents:
                 store.add_event(session, entry, "overflow", now, detail=f"queue={rules.overflow_queue}")
                 entry.queue = rules.overflow_queue
 
-        self.in_db(work)
-        self.wake()
+        self.acd.in_db(work)
+        self.acd.wake()
         return ""
 
     def request_callback(self, entry_id: int, number: str, why: str = "caller") -> None:
         """The caller hangs up but keeps their place: when it is their turn the ACD calls them back."""
-        now = self.clock()
+        now = self.acd.clock()
 
         def work(session: Session) -> None:
             entry = session.get(QueueEntry, entry_id)
-            if entry is not None and entry.status == store.WAITING:
+            if entry is not None and entry.status == model.WAITING:
                 entry.callback_number = number
                 store.add_event(session, entry, "callback_requested", now, detail=why)
 
-        self.in_db(work)
+        self.acd.in_db(work)
 
     def call_finished(self, call_uuid: str) -> None:
         """The call ended (its record arrived): a caller still waiting or ringing an agent abandoned."""
-        now = self.clock()
+        now = self.acd.clock()
         self._ringing.pop(call_uuid, None)
         self._answers.pop(call_uuid, None)
 
@@ -239,31 +242,31 @@ class QueuedCallEvents:
                 entry = session.get(QueueEntry, callback_entry)
             else:
                 entry = session.scalar(select(QueueEntry).where(QueueEntry.call_uuid == call_uuid))
-            if entry is not None and entry.status == store.BRIDGED:
+            if entry is not None and entry.status == model.BRIDGED:
                 # the caller hung up while talking: the bridge's end never reached the hold steps
                 store.settle_hangup_in_talk(session, entry, now)
                 return True
-            if entry is None or entry.status not in (store.WAITING, store.OFFERED) or entry.callback_number:
+            if entry is None or entry.status not in (model.WAITING, model.OFFERED) or entry.callback_number:
                 return False
             store.add_event(session, entry, "abandoned", now)
             entry.status, entry.updated_at = "abandoned", now
-            self._offers.pop(entry.id, None)
+            self.acd._offers.pop(entry.id, None)
             return store.release_reserved(session, entry.id, now) > 0
 
-        if self.in_db(work):
-            self.wake()
+        if self.acd.in_db(work):
+            self.acd.wake()
 
     def call_back(self, entry_id: int, number: str) -> None:
         """Their turn came while they were off the line: dial them; the call comes back through our socket."""
         from ccctl.acd.callback_call import originate_command
 
-        address = self.callback_socket() if self.callback_socket else ""
-        if self.inbound is None or not address:
+        address = self.acd.callback_socket() if self.acd.callback_socket else ""
+        if self.acd.inbound is None or not address:
             self._callback_failed(entry_id, "no inbound ESL connection to place the call")
             return
-        command = originate_command(self.settings.callback_dial, number, entry_id, address, 60)
+        command = originate_command(self.acd.settings.callback_dial, number, entry_id, address, 60)
         try:
-            reply = self.inbound.api(command, timeout=90)
+            reply = self.acd.inbound.api(command, timeout=90)
         except Exception as exc:  # the switch is unreachable: the place is kept, the agents freed
             reply = f"-ERR {type(exc).__name__}"
         if not reply.startswith("+OK"):
@@ -271,7 +274,7 @@ class QueuedCallEvents:
 
     def _callback_failed(self, entry_id: int, reason: str) -> None:
         """The patient did not answer: the attempt is recorded, the place kept for the next turn."""
-        now = self.clock()
+        now = self.acd.clock()
 
         def work(session: Session) -> None:
             entry = session.get(QueueEntry, entry_id)
@@ -279,18 +282,18 @@ class QueuedCallEvents:
                 return
             store.add_event(session, entry, "callback_failed", now, detail=reason)
             store.release_reserved(session, entry_id, now)
-            if entry.status == store.OFFERED:
-                entry.status, entry.agent_id, entry.updated_at = store.WAITING, None, now
+            if entry.status == model.OFFERED:
+                entry.status, entry.agent_id, entry.updated_at = model.WAITING, None, now
 
-        self.in_db(work)
-        self._offers.pop(entry_id, None)
+        self.acd.in_db(work)
+        self.acd._offers.pop(entry_id, None)
         log.warning("callback of queue entry %d failed: %s", entry_id, reason)
 
     def callback_connected(self, entry_id: int, channel_uuid: str):
         """The patient answered our callback: from now on a hang-up is an abandon; the offer stands."""
-        from ccctl.acd.engine import QueueTicket
+        from ccctl.acd.model import QueueTicket
 
-        now = self.clock()
+        now = self.acd.clock()
 
         def work(session: Session) -> QueueTicket:
             entry = session.get(QueueEntry, entry_id)
@@ -298,10 +301,10 @@ class QueuedCallEvents:
             if entry is None or rules is None:
                 return QueueTicket(refused="unknown queue entry")
             store.add_event(session, entry, "callback_made", now)
-            entry.callback_number, entry.owner = "", self.instance_id
+            entry.callback_number, entry.owner = "", self.acd.instance_id
             return QueueTicket(entry.id, rules, entered_at=entry.entered_at, patient_id=entry.patient_id)
 
-        ticket = self.in_db(work)
+        ticket = self.acd.in_db(work)
         if ticket.entry_id:
             self._callback_channels[channel_uuid] = ticket.entry_id
         return ticket
