@@ -238,6 +238,16 @@ def test_the_emulator_sends_what_the_real_switch_sends(switches, name):
     assert real == emulated, differences(real, emulated)
 
 
+def test_an_execute_sent_during_a_recording_runs_inside_it(switches):
+    """switch_ivr_record_file_event parses the queued commands every frame, like the prompts above."""
+    site, emulator = switches
+    scenario = _inside("record", f"{site.root / 'inside.wav'} 10")
+    real = comparable(on_real_switch(site, scenario))
+    emulated = comparable(on_emulator(site, emulator, scenario))
+    assert real == emulated, differences(real, emulated)
+    assert real["executed"][-2:] == [f"[depth=1] record({site.root / 'inside.wav'} 10)", "[depth=2] hangup()"]
+
+
 def test_answering_a_trunk_call_reports_early_media_first(switches):
     """The trunk profile negotiates late (inbound-late-negotiation): sofia_answer_channel sets up the media
     (sofia_media_tech_media -> switch_channel_mark_pre_answered) before it answers, so CHANNEL_PROGRESS_MEDIA
