@@ -16,7 +16,7 @@ from ccctl.records.models.audit import AuditEntry
 from ccctl.records.models.base import utc_now
 from ccctl.records.models.patients import Patient
 from ccctl.web.accounts import LANGUAGES, ROLES, AccountError, add_user, list_users
-from ccctl.web.app import audit_source, require_role, web
+from ccctl.web.context import audit_source, require_role, web
 
 admin = Blueprint("admin", __name__)
 AUDIT_ROWS = 200

@@ -1,6 +1,7 @@
-"""The Flask app of `ccctl serve`: sessions, CSRF, roles, languages, and the blueprints of every page and API.
+"""The Flask app of `ccctl serve`: sessions, CSRF, languages, and the blueprints of every page and API.
 
 make_web_app(controller, settings) builds it; gevent.pywsgi serves it inside the controller process.
+It sits on top: app -> blueprints -> views -> context (what the views share).
 """
 
 from __future__ import annotations
@@ -8,62 +9,24 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
 
 from ccctl.config import Settings
 from ccctl.records.database import make_engine
 from ccctl.web.accounts import LoginLimits, user_by_id
 from ccctl.web.alarm_board import AlarmBoard
-from ccctl.web.catalog import LANGUAGE_NAMES, translator
+from ccctl.web.blueprints import all_blueprints
+from ccctl.web.context import HOME_BY_ROLE, WebContext, client_address, wants_json, web
 from ccctl.web.screen_pops import ScreenPops
+from ccctl.web.words import LANGUAGE_NAMES, translator
 
 log = logging.getLogger("ccctl.web")
 
 SECRET_FILE = Path("var/web-secret-key")
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
-HOME_BY_ROLE = {"admin": "admin.patients", "supervisor": "wallboard.page", "agent": "workstation.page"}
-
-
-@dataclass
-class WebContext:
-    """What every request handler needs: the controller, the settings, the database, live state."""
-
-    controller: Any
-    settings: Settings
-    engine: Engine
-    screen_pops: ScreenPops
-    alarms: AlarmBoard
-    limits: LoginLimits = field(default_factory=LoginLimits)
-    acd_listening: bool = False
-    wallboard_cache: Any = None  # ccctl.web.wallboard's snapshot cache, shared by every viewer and the alarm watch
-
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as db, db.begin():
-            yield db
-
-    @property
-    def acd(self) -> Any:
-        return getattr(self.controller, "acd", None)
-
-    def listen_to_acd(self) -> None:
-        """Register the screen pops with the ACD once it exists (the controller may start it after the web app)."""
-        if not self.acd_listening and self.acd is not None:
-            self.acd.add_listener(self.screen_pops.on_acd_event)
-            self.acd_listening = True
-
-
-def web() -> WebContext:
-    return current_app.extensions["ccctl"]
 
 
 def secret_key(settings: Settings, path: Path = SECRET_FILE) -> str:
@@ -84,37 +47,6 @@ def csrf_token() -> str:
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(32)
     return session["csrf"]
-
-
-def client_address() -> str:
-    return request.remote_addr or "unknown"
-
-
-def audit_source() -> str:
-    return f"web:{client_address()}"
-
-
-def wants_json() -> bool:
-    return request.path.startswith("/api/")
-
-
-def require_role(*roles: str) -> Callable:
-    """Only a logged-in user with one of the roles gets through: others get the login page, 401 or 403."""
-
-    def decorate(view: Callable) -> Callable:
-        @wraps(view)
-        def guarded(*args, **kwargs):
-            if g.user is None:
-                if wants_json():
-                    return jsonify(error="log in first"), 401
-                return redirect(url_for("auth.login"))
-            if g.user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return guarded
-
-    return decorate
 
 
 def _load_user() -> None:
@@ -146,8 +78,6 @@ def _check_csrf():
 def _forbidden(_error):
     if wants_json():
         return jsonify(error="forbidden"), 403
-    from flask import render_template
-
     return render_template("message.html", message=g.t("forbidden")), 403
 
 
@@ -201,8 +131,6 @@ def make_web_app(controller: Any, settings: Settings) -> Flask:
         if g.user is None:
             return redirect(url_for("auth.login"))
         return redirect(url_for(HOME_BY_ROLE[g.user.role]))
-
-    from ccctl.web.blueprints import all_blueprints
 
     for blueprint in all_blueprints():
         app.register_blueprint(blueprint)

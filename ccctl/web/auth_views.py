@@ -10,7 +10,7 @@ import logging
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 
 from ccctl.web.accounts import LANGUAGES, log_in, login_refused, set_language
-from ccctl.web.app import HOME_BY_ROLE, client_address, web
+from ccctl.web.context import HOME_BY_ROLE, client_address, web
 
 log = logging.getLogger("ccctl.web")
 auth = Blueprint("auth", __name__)

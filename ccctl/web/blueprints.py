@@ -10,6 +10,14 @@ import importlib
 
 from flask import Blueprint
 
+from ccctl.web.admin_views import admin
+from ccctl.web.auth_views import auth
+from ccctl.web.call_controls import call_controls
+from ccctl.web.patient_views import patients
+from ccctl.web.reports_views import reports
+from ccctl.web.wallboard import wallboard
+from ccctl.web.workstation import workstation
+
 OTHER_FEATURES: list[str] = [
     "ccctl.channels.sms_web:blueprint",
     "ccctl.channels.web_form:blueprint",
@@ -18,15 +26,6 @@ OTHER_FEATURES: list[str] = [
 
 
 def all_blueprints() -> list[Blueprint]:
-    # imported here, not at module level: the blueprints import ccctl.web.app for its helpers
-    from ccctl.web.admin_views import admin
-    from ccctl.web.auth_views import auth
-    from ccctl.web.call_controls import call_controls
-    from ccctl.web.patient_views import patients
-    from ccctl.web.reports_views import reports
-    from ccctl.web.wallboard import wallboard
-    from ccctl.web.workstation import workstation
-
     blueprints = [auth, wallboard, patients, admin, workstation, call_controls, reports]
     for entry in OTHER_FEATURES:
         module_name, _, attribute = entry.partition(":")

@@ -10,7 +10,7 @@ import re
 
 from flask import Blueprint, g, jsonify, request
 
-from ccctl.web.app import require_role, web
+from ccctl.web.context import require_role, web
 
 log = logging.getLogger("ccctl.web")
 call_controls = Blueprint("call_controls", __name__)

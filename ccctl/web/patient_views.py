@@ -11,7 +11,7 @@ from flask import Blueprint, abort, g, jsonify, render_template
 
 from ccctl.patients.commands import specialties_from
 from ccctl.records.audit import record_audit
-from ccctl.web.app import audit_source, require_role, web
+from ccctl.web.context import audit_source, require_role, web
 from ccctl.web.patient_record import patient_detail
 
 log = logging.getLogger("ccctl.web")

@@ -13,7 +13,7 @@ from html import escape
 
 from flask import Blueprint, Response, g, jsonify, render_template, request
 
-from ccctl.web.app import require_role, web
+from ccctl.web.context import require_role, web
 
 reports = Blueprint("reports", __name__)
 DEFAULT_DAYS = 7

@@ -15,8 +15,8 @@ import gevent
 from flask import Blueprint, Flask, Response, g, jsonify, render_template
 
 from ccctl.web.alarm_board import stored_acd_alarms
-from ccctl.web.app import WebContext, require_role, web
 from ccctl.web.call_chart import chart_svg, counts_per_slot, local_midnight
+from ccctl.web.context import WebContext, require_role, web
 
 log = logging.getLogger("ccctl.web")
 wallboard = Blueprint("wallboard", __name__)

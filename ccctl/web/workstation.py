@@ -13,7 +13,7 @@ from flask import Blueprint, Response, g, jsonify, render_template, request
 from gevent.queue import Empty
 
 from ccctl.records.models.web import CallWrapUp
-from ccctl.web.app import require_role, web
+from ccctl.web.context import require_role, web
 from ccctl.web.wallboard import sse
 
 log = logging.getLogger("ccctl.web")

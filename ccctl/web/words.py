@@ -346,15 +346,15 @@ POLISH = {
     "done": "Gotowe.",
 }
 
-CATALOGS = {"en": ENGLISH, "zh": CHINESE, "pl": POLISH}
+WORDS = {"en": ENGLISH, "zh": CHINESE, "pl": POLISH}
 LANGUAGE_NAMES = {"en": "English", "zh": "中文", "pl": "Polski"}
 
 
 def translator(language: str) -> Callable[[str], str]:
     """t(key) in the language; English when the language or the key is missing; the key itself as a last resort."""
-    catalog = CATALOGS.get(language, ENGLISH)
+    words = WORDS.get(language, ENGLISH)
 
     def t(key: str) -> str:
-        return catalog.get(key) or ENGLISH.get(key, key)
+        return words.get(key) or ENGLISH.get(key, key)
 
     return t
