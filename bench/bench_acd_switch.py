@@ -26,8 +26,8 @@ from ccctl.records.database import make_engine
 from ccctl.records.migrate import upgrade
 from ccctl.records.models.acd import Agent, AgentSkill, Skill
 from ccctl.records.models.base import utc_now
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.originate import AgentEndpoint
-from ccctl.sim.patients import CallerScript
 
 FLOW = """\
 flow: main
@@ -92,7 +92,7 @@ def _site_database(url: str, agents: int) -> list[int]:
 
 def run(callers: int = 50, events: int = 100, warmup: int = 5) -> dict:
     from bench.bench_acd import _percentiles
-    from ccctl.local_site.demo import start_local_site
+    from ccctl.local_site.site import start_local_site
     from ccctl.serve.controller import build_flow_registry
     from ccctl.serve.main import freeze_startup_heap
 

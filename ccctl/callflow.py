@@ -1,14 +1,15 @@
 """The contract between call logic and the wire: commands out, results in.
 
-Call apps (the IVR interpreter, later the ACD hand-off) are plain objects: given a
-call they return an Execute (run one dialplan application) or a Finish; the ESL
-session runs it and feeds back an AppResult. No sockets here (see ARCHITECTURE.md).
+Call apps (a hotline's flow, a callback, an agent's feature code) are plain objects: given a
+call they return an Execute (run one dialplan application) or a Finish; the ESL session runs it
+and feeds back an AppResult. Most are written as one generator of steps (StepsApp). No sockets here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ccctl.esl.protocol import Event
 
@@ -89,6 +90,53 @@ class CallApp(Protocol):
     def start(self, call: CallInfo) -> Command: ...
 
     def resume(self, result: AppResult) -> Command: ...
+
+
+Steps = Generator[Command, AppResult, Any]
+
+
+class StepsApp:
+    """A CallApp written as one generator: `result = yield Execute(...)`, `yield Finish(...)` to end at once.
+
+    Subclasses write steps(call); when the generator returns, finish(value) names the Finish (default:
+    completed), and an exception in it goes to failed(exc) (default: the call runner records the failure).
+    """
+
+    def __init__(self) -> None:
+        self.path: list[str] = []
+        self._steps: Steps | None = None
+        self._finished: Finish | None = None
+
+    def steps(self, call: CallInfo) -> Steps:
+        raise NotImplementedError
+
+    def finish(self, returned: Any) -> Finish:
+        return Finish("completed")
+
+    def failed(self, exc: Exception) -> Finish:
+        raise exc
+
+    def start(self, call: CallInfo) -> Command:
+        self._steps = self.steps(call)
+        return self._advance(None)
+
+    def resume(self, result: AppResult) -> Command:
+        if self._finished is not None or self._steps is None:
+            return self._finished or Finish("failed", "NORMAL_TEMPORARY_FAILURE")
+        return self._advance(result)
+
+    def _advance(self, result: AppResult | None) -> Command:
+        assert self._steps is not None
+        try:
+            command = next(self._steps) if result is None else self._steps.send(result)
+        except StopIteration as done:
+            command = self.finish(done.value)
+        except Exception as exc:
+            command = self.failed(exc)
+        if isinstance(command, Finish):
+            self._finished = command
+            self._steps.close()
+        return command
 
 
 # the disposition of a call its controller let go while the switch keeps it (a stop with the caller in a

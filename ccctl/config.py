@@ -80,7 +80,7 @@ class Hotline:
 
 @dataclass
 class SkillTarget:
-    """Until the ACD routes by skill, a queue node for `skill` bridges to `target` (a dial string)."""
+    """Without the ACD (acd.enabled false), a queue node for `skill` bridges to `target` (a dial string)."""
 
     skill: str = ""
     target: str = ""

@@ -10,7 +10,8 @@ import re
 
 from transcript import Section
 
-from ccctl.esl.protocol import Command, CommandReader, ConnectionClosed, ProtocolError
+from ccctl.sim.command_reader import CommandReader, ConnectionDropped
+from ccctl.sim.command_reader import ControllerCommand as Command
 
 _APP_UUID = re.compile(rb"Application-UUID: [0-9a-f-]{36}")
 
@@ -64,7 +65,7 @@ class ReplaySwitch:
                     return
             while True:  # linger like FreeSWITCH until the controller closes
                 self.commands.append(reader.read_command())
-        except (ConnectionClosed, ProtocolError, OSError):
+        except (ConnectionDropped, OSError):
             self.peer_closed = True
         finally:
             self.sock.close()

@@ -7,10 +7,9 @@ adopt_orphans() sends callers parked on the switch here (uuid_transfer ... inlin
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
 
 from ccctl.acd.hold import SessionRecorder, wait_for_agent
-from ccctl.callflow import AppResult, CallInfo, Command, Execute, Finish
+from ccctl.callflow import CallInfo, Execute, Finish, Steps, StepsApp
 
 log = logging.getLogger("ccctl.acd")
 GREETING = "say:This is the hospital calling you back. Please hold for the next agent."
@@ -25,32 +24,18 @@ def originate_command(dial_template: str, number: str, entry_id: int, socket_add
     return f"originate {variables}{target} '&socket({socket_address} async full)'"
 
 
-class CallbackCall:
+class CallbackCall(StepsApp):
     """A callback (greet, then ring the reserved agents) or a re-adopted caller (hold again, same place)."""
 
     def __init__(self, acd, entry_id: int, recordings_dir: str, readopted: bool = False) -> None:
+        super().__init__()
         self.acd = acd
         self.readopted = readopted
         self.entry_id = entry_id
         self.recordings_dir = recordings_dir
-        self.path: list[str] = []
         self.patient_id: int | None = None
-        self._steps: Generator[Command, AppResult, str] | None = None
 
-    def start(self, call: CallInfo) -> Command:
-        self._steps = self._run(call)
-        return self._advance(None)
-
-    def resume(self, result: AppResult) -> Command:
-        return self._advance(result)
-
-    def _advance(self, result: AppResult | None) -> Command:
-        try:
-            return next(self._steps) if result is None else self._steps.send(result)
-        except StopIteration as done:
-            return self._finish(done.value)
-
-    def _finish(self, outcome: str) -> Finish:
+    def finish(self, outcome: str) -> Finish:
         """The path's last step names the outcome; a re-adopted caller's record completes the one its
         first controller handed over (ccctl.records.call_store.continued_row)."""
         if not self.readopted:
@@ -59,7 +44,7 @@ class CallbackCall:
         self.path.append(f"queue:{outcome}")
         return Finish("failed" if outcome == "unknown-entry" else "completed")
 
-    def _run(self, call: CallInfo) -> Generator[Command, AppResult, str]:
+    def steps(self, call: CallInfo) -> Steps:
         if self.readopted:
             self.path.append("readopted")
             ticket = self.acd.readopt(self.entry_id, call.uuid)

@@ -10,7 +10,7 @@ import logging
 import gevent
 
 from ccctl.acd.agents import AgentError, set_status
-from ccctl.callflow import AppResult, CallInfo, Command, Execute, Finish
+from ccctl.callflow import CallInfo, Execute, Steps, StepsApp
 
 log = logging.getLogger("ccctl.acd")
 
@@ -22,23 +22,15 @@ FEATURES = {
 UNKNOWN_AGENT = "say:This phone is not an agent's phone."
 
 
-class FeatureCodeCall:
+class FeatureCodeCall(StepsApp):
     """answer -> change the agent's status -> say what it is now -> hang up."""
 
     def __init__(self, database_url: str, feature: str) -> None:
+        super().__init__()
         self.database_url = database_url
         self.feature = feature
-        self.path: list[str] = []
-        self._steps = None
 
-    def start(self, call: CallInfo) -> Command:
-        self._steps = iter(self._script(call))
-        return next(self._steps)
-
-    def resume(self, result: AppResult) -> Command:
-        return next(self._steps)
-
-    def _script(self, call: CallInfo):
+    def steps(self, call: CallInfo) -> Steps:
         self.path.append(self.feature)
         yield Execute("answer")
         status, confirmation = FEATURES[self.feature]
@@ -49,8 +41,6 @@ class FeatureCodeCall:
             log.warning("feature %s from extension %s: no such agent", self.feature, call.caller_number)
             self.path.append("unknown_agent")
             yield Execute("playback", UNKNOWN_AGENT)
-            yield Finish("completed")
             return
         self.path.append(status.lower().replace(" ", "_"))
         yield Execute("playback", confirmation)
-        yield Finish("completed")

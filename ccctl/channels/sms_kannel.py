@@ -13,7 +13,7 @@ import jinja2
 from ccctl.channels.sms import callback_base
 from ccctl.config import Settings
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "scripts" / "kannel.conf.j2"
+TEMPLATE = Path(__file__).resolve().parent / "templates" / "kannel.conf.j2"
 # the arguments of Kannel's get-url: %p sender, %P receiver, %b raw text, %c coding, %C charset, %I id
 INCOMING_QUERY = "from=%p&to=%P&text=%b&coding=%c&charset=%C&ts=%t&id=%I"
 

@@ -18,7 +18,7 @@ blueprint = Blueprint("sms", __name__, url_prefix="/channels/sms")
 
 
 def _context():
-    """The app's ccctl context: `.settings` and `.transaction()` (ccctl.web.app.WebContext)."""
+    """The app's ccctl context: `.settings` and `.transaction()` (ccctl.web.context.WebContext)."""
     return current_app.extensions["ccctl"]
 
 

@@ -12,8 +12,8 @@ value holding an encoded newline).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from urllib.parse import quote, unquote
+from dataclasses import dataclass
+from urllib.parse import unquote
 
 MAX_HEADER_BYTES = 64 * 1024
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -224,33 +224,6 @@ class FrameReader:
         return Frame(headers, body)
 
 
-def encode_frame(headers: dict[str, str] | list[tuple[str, str]], body: bytes = b"") -> bytes:
-    """A frame as FreeSWITCH writes it: headers, Content-Length when there is a body, blank line, body."""
-    items = headers.items() if isinstance(headers, dict) else headers
-    lines = [f"{k}: {v}" for k, v in items]
-    if body:
-        lines.insert(0, f"Content-Length: {len(body)}")
-    return ("\n".join(lines) + "\n\n").encode() + body
-
-
-def encode_event_plain(headers: list[tuple[str, str]] | dict[str, str], body: str = "") -> bytes:
-    """Serialise an event like switch_event_serialize (values URL-encoded)."""
-    items = headers.items() if isinstance(headers, dict) else headers
-    lines = [f"{k}: {quote(str(v), safe='')}" for k, v in items]
-    if body:
-        lines.append(f"Content-Length: {len(body.encode())}")
-        return ("\n".join(lines) + "\n\n" + body).encode()
-    return ("\n".join(lines) + "\n\n").encode()
-
-
-def encode_event_json(headers: list[tuple[str, str]] | dict[str, str], body: str = "") -> bytes:
-    data = dict(headers.items() if isinstance(headers, dict) else headers)
-    if body:
-        data["Content-Length"] = str(len(body.encode()))
-        data["_body"] = body
-    return json.dumps(data, ensure_ascii=False).encode()
-
-
 def encode_command(command: str, headers: dict[str, str] | None = None, body: str = "") -> bytes:
     """A command from the controller: first line, header lines, blank line."""
     lines = [command]
@@ -260,62 +233,3 @@ def encode_command(command: str, headers: dict[str, str] | None = None, body: st
         lines.append(f"content-length: {len(body.encode())}")
         return ("\n".join(lines) + "\n\n" + body).encode()
     return ("\n".join(lines) + "\n\n").encode()
-
-
-@dataclass
-class Command:
-    """A command as the switch reads it: first line, headers, body."""
-
-    line: str
-    headers: dict[str, str] = field(default_factory=dict)
-    body: str = ""
-
-    @property
-    def verb(self) -> str:
-        return self.line.split(" ", 1)[0].lower()
-
-    @property
-    def arg(self) -> str:
-        parts = self.line.split(" ", 1)
-        return parts[1] if len(parts) > 1 else ""
-
-
-class CommandReader:
-    """The switch side: reads controller commands (same framing, lower-case content-length)."""
-
-    def __init__(self, sock) -> None:
-        self._frames = FrameReader(sock)
-
-    def read_command(self) -> Command:
-        reader = self._frames
-        while True:
-            end = reader._buf.find(b"\n\n")
-            if end >= 0:
-                break
-            if len(reader._buf) > MAX_HEADER_BYTES:
-                raise ProtocolError("command over the header limit without a blank line")
-            reader._fill()
-        block = bytes(reader._buf[:end]).decode("utf-8", "replace").replace("\r", "")
-        del reader._buf[: end + 2]
-        lines = [ln for ln in block.split("\n")]
-        while lines and not lines[0].strip():
-            lines.pop(0)
-        if not lines:
-            raise ProtocolError("empty command")
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if not sep:
-                raise ProtocolError(f"command header without a colon: {line[:60]!r}")
-            headers[name.strip().lower()] = value.strip()
-        body = ""
-        length_text = headers.get("content-length")
-        if length_text:
-            if not length_text.isdigit():
-                raise ProtocolError(f"bad content-length {length_text[:20]!r}")
-            length = int(length_text)
-            while len(reader._buf) < length:
-                reader._fill()
-            body = bytes(reader._buf[:length]).decode("utf-8", "replace")
-            del reader._buf[:length]
-        return Command(lines[0].strip(), headers, body)

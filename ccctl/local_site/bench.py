@@ -5,6 +5,7 @@ The bench/ directory sits beside the package in a source checkout (or an editabl
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -139,6 +140,8 @@ def run_bench(
     """Run bench `name` ("calls"); the result dict has a "text" table for people."""
     if name != "calls":
         raise BenchUnavailable(f"unknown benchmark '{name}' (known: calls)")
+    if importlib.util.find_spec("greenswitch") is None:
+        raise BenchUnavailable("bench calls runs greenswitch beside ccctl: install it with pip install -e '.[bench]'")
     bench = _bench_module("bench_calls")
     result = bench.run(rate=rate, seconds=seconds, concurrent=concurrent, emulators=emulators)
     result["text"] = format_calls(result, rate, seconds, concurrent)

@@ -13,22 +13,18 @@ import logging
 import signal
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import gevent
 from gevent.event import Event as Flag
 
 from ccctl.config import Settings
-from ccctl.deploy.fs_render import build_model, render_texts
-from ccctl.ivr.registry import FlowRegistry
+from ccctl.local_site.site import start_local_site
 from ccctl.records.migrate import upgrade
-from ccctl.serve.call_runner import AppFactory, RecordSink
 from ccctl.serve.controller import Controller, ControllerError, build_flow_registry
 from ccctl.serve.main import freeze_startup_heap
-from ccctl.sim.dialplan import Dialplan
+from ccctl.sim.callers import KnownMember, hotline_script
 from ccctl.sim.originate import AgentEndpoint
-from ccctl.sim.patients import KnownMember, hotline_script
 from ccctl.sim.switch import Switch
 from ccctl.sim.traffic import DriveSummary, drive
 
@@ -77,57 +73,6 @@ def seed_demo_members(url: str) -> int:
 def _demo_settings(settings: Settings) -> Settings:
     """The emulator plays FreeSWITCH: its event socket gets a free port the controller then uses."""
     return dataclasses.replace(settings, esl=dataclasses.replace(settings.esl, inbound_port=0))
-
-
-@dataclass
-class LocalSite:
-    """The emulator and a controller wired together in this process: calls placed on `switch` reach `controller`."""
-
-    switch: Switch
-    controller: Controller
-    settings: Settings
-
-    def stop(self, grace: float = 5.0) -> None:
-        self.controller.stop(grace)
-        self.switch.stop()
-
-
-def start_local_site(
-    settings: Settings,
-    registry: FlowRegistry,
-    *,
-    app_factory: AppFactory | None = None,
-    record_sink: RecordSink | None = None,
-    time_factor: float = 1.0,
-    seed: int | None = None,
-    agent: AgentEndpoint | None = None,
-) -> LocalSite:
-    """Start the emulator, then a controller whose inbound ESL is the emulator's (ControllerError if it cannot).
-
-    The emulator routes calls through the public dialplan `ccctl fs render` writes, pointed at
-    the controller's bound port; `agent` is how the agents' phones (user/...) behave.
-    """
-    switch = Switch(time_factor=time_factor, seed=seed, password=settings.esl.password)
-    if agent is not None:
-        switch.default_agent = agent
-    switch.start()
-    settings = dataclasses.replace(settings, esl=dataclasses.replace(settings.esl, inbound_port=switch.esl_address[1]))
-    try:
-        controller = Controller(settings, app_factory=app_factory, record_sink=record_sink, registry=registry)
-        controller.start()
-    except ControllerError:
-        switch.stop()
-        raise
-    switch.dialplan = _emulator_dialplan(settings, controller)
-    return LocalSite(switch, controller, settings)
-
-
-def _emulator_dialplan(settings: Settings, controller: Controller) -> Dialplan:
-    """The public context exactly as `ccctl fs render` writes it, pointing at the bound controller."""
-    host, port = controller.outbound_address
-    esl = dataclasses.replace(settings.esl, outbound_host=host, outbound_port=port)
-    texts = render_texts(build_model(dataclasses.replace(settings, esl=esl)))
-    return Dialplan.from_xml(texts["dialplan/public.xml"], source="dialplan/public.xml")
 
 
 def _status_line(controller: Controller, switch: Switch) -> str:

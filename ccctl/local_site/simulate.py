@@ -24,7 +24,7 @@ from ccctl.errors import UserError
 from ccctl.ivr.interpreter import FlowRun
 from ccctl.ivr.nodes.authenticate import PIN_VAR
 from ccctl.local_site.simulate_report import Handoff, Prompt, SimulationResult, format_simulation
-from ccctl.sim.patients import CallerScript
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.switch import CallOutcome
 
 # the emulator's time runs this much faster than the wall clock: prompts and timeouts pass quickly
@@ -37,7 +37,7 @@ DIGIT_APPS = ("play_and_get_digits", "read")
 PIN_MASK = "<PIN>"
 
 if TYPE_CHECKING:
-    from ccctl.local_site.demo import LocalSite
+    from ccctl.local_site.site import LocalSite
 
 
 class SimulationError(UserError):
@@ -113,7 +113,8 @@ def _call_database(settings: Settings, scratch: bool) -> Iterator[Settings]:
 
 
 def _run_call(settings: Settings, request: SimulationRequest, did: str, keys: list[str]):
-    from ccctl.local_site.demo import shifted_clock, start_local_site
+    from ccctl.local_site.demo import shifted_clock
+    from ccctl.local_site.site import start_local_site
     from ccctl.serve.controller import ControllerError, build_flow_registry
     from ccctl.sim.originate import AgentEndpoint
 

@@ -54,8 +54,8 @@ def _place(url: str) -> str:
 class DbCallServices:
     """The database-backed CallServices of `ccctl serve`.
 
-    `handoff` maps a skill to a bridge dial string (key "*" for any other skill) until the
-    ACD exists. `clock` gives the aware current time (tests move it). Give it an engine
+    `handoff` maps a skill to a bridge dial string (key "*" for any other skill), for queue nodes
+    when no ACD runs (acd.enabled false). `clock` gives the aware current time (tests move it). Give it an engine
     of its own: all its database work goes through one thread, which keeps SQLAlchemy's
     pool from being shared across native threads.
     """

@@ -13,8 +13,8 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 
+from ccctl.sim.callers import random_script  # noqa: E402
 from ccctl.sim.dialplan import Dialplan, DialplanError  # noqa: E402
-from ccctl.sim.patients import random_script  # noqa: E402
 from ccctl.sim.sofia_profile import ProfileError, SofiaProfile  # noqa: E402
 from ccctl.sim.switch import Switch  # noqa: E402
 

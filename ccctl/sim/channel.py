@@ -124,7 +124,7 @@ class Channel:
         self.controllers: list = []  # outbound ESL listeners bound to this channel
         self.other_leg: Channel | None = None  # bridged peer (Other-Leg-* headers)
         self.loopback_peer: Channel | None = None  # the other half of a loopback pair hangs up with us
-        self.patient = None  # ccctl.sim.patients.PatientSession for simulated callers
+        self.patient = None  # ccctl.sim.callers.PatientSession for simulated callers
         self.endpoint = None  # agent endpoint behaviour for user/ legs
         self.media_on_answer = False  # a sofia call with late negotiation: answering first sets up its media
         # switch_channel flags the emulator models: CF_HOLD, CF_BROADCAST, CF_STOP_BROADCAST, CF_BREAK, CF_HOLD_BLEG

@@ -26,6 +26,15 @@ class ControllerCommand:
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 
+    @property
+    def verb(self) -> str:
+        return self.line.split(" ", 1)[0].lower()
+
+    @property
+    def arg(self) -> str:
+        parts = self.line.split(" ", 1)
+        return parts[1] if len(parts) > 1 else ""
+
 
 class CommandReader:
     """Buffers a socket and yields ControllerCommands."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import gevent
 from gevent.event import AsyncResult
 
+from ccctl.sim.callers import CallerScript, PatientSession
 from ccctl.sim.channel import Channel
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.event_builder import CoreIdentity, SimEvent
@@ -22,7 +23,6 @@ from ccctl.sim.inbound_server import InboundServer
 from ccctl.sim.listener import Listener
 from ccctl.sim.media import MediaCatalog
 from ccctl.sim.originate import AgentEndpoint, new_channel
-from ccctl.sim.patients import CallerScript, PatientSession
 from ccctl.sim.session import Session
 from ccctl.sim.sim_clock import FRAME_SECONDS, SimClock
 from ccctl.sim.sofia_profile import SofiaProfile

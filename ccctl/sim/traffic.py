@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import gevent
 
-from ccctl.sim.patients import CallerScript, random_script
+from ccctl.sim.callers import CallerScript, random_script
 
 if TYPE_CHECKING:
     from ccctl.sim.switch import CallHandle, CallOutcome, Switch

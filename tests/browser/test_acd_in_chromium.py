@@ -15,8 +15,8 @@ from acd_site import AcdSite, add_agents, agent_rows, queue, site_settings, wait
 from web_site import PASSWORD, seed
 
 from ccctl.acd.agents import set_status
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.originate import AgentEndpoint
-from ccctl.sim.patients import CallerScript
 
 FLOW = """\
 flow: main

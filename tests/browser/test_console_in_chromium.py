@@ -11,7 +11,7 @@ from emulated_site import EmulatedSite, site_settings
 from web_site import PASSWORD, seed
 
 from ccctl.serve.controller import Controller, welcome_for_every_hotline
-from ccctl.sim.patients import CallerScript
+from ccctl.sim.callers import CallerScript
 
 
 @pytest.fixture

@@ -13,11 +13,8 @@ import gevent
 
 from ccctl.callflow import CallRecord
 from ccctl.config import Settings, load_settings
-from ccctl.deploy.fs_render import build_model, render_texts
+from ccctl.local_site.site import LocalSite
 from ccctl.records.call_store import CallStore
-from ccctl.serve.controller import Controller
-from ccctl.sim.dialplan import Dialplan
-from ccctl.sim.switch import Switch
 
 
 def site_settings(db_url: str, tmp_path, **overrides) -> Settings:
@@ -32,36 +29,21 @@ def site_settings(db_url: str, tmp_path, **overrides) -> Settings:
     )
 
 
-class EmulatedSite:
-    """Start with `with EmulatedSite(settings, app_factory) as site:`; place calls on site.switch."""
+class EmulatedSite(LocalSite):
+    """A LocalSite whose call records go to the real database: `with EmulatedSite(settings, app_factory) as site:`."""
 
     def __init__(self, settings: Settings, app_factory=None, registry=None, time_factor: float = 50.0) -> None:
-        self.switch = Switch(time_factor=time_factor, seed=7, password=settings.esl.password)
-        self.settings = settings
-        self.app_factory = app_factory
-        self.registry = registry
+        super().__init__(settings, registry, app_factory=app_factory, time_factor=time_factor, seed=7)
         self.store: CallStore | None = None
-        self.controller: Controller | None = None
 
     def __enter__(self) -> EmulatedSite:
-        self.switch.start()
-        esl = dataclasses.replace(self.settings.esl, inbound_port=self.switch.esl_address[1])
-        self.settings = dataclasses.replace(self.settings, esl=esl)
         self.store = CallStore(self.settings.database.url)
-        self.controller = Controller(
-            self.settings, app_factory=self.app_factory, record_sink=self.store.save, registry=self.registry
-        )
-        self.controller.start()
-        host, port = self.controller.outbound_address
-        routed = dataclasses.replace(self.settings.esl, outbound_host=host, outbound_port=port)
-        texts = render_texts(build_model(dataclasses.replace(self.settings, esl=routed)))
-        self.switch.dialplan = Dialplan.from_xml(texts["dialplan/public.xml"], source="dialplan/public.xml")
-        return self
+        self.record_sink = self.store.save
+        return self.start()
 
     def __exit__(self, *exc) -> None:
-        self.controller.stop(grace=2.0)
+        self.stop(grace=2.0)
         self.store.close()
-        self.switch.stop()
 
     def wait_idle(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout

@@ -22,8 +22,8 @@ from acd_site import (
 )
 
 from ccctl.acd.agents import set_status
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.originate import AgentEndpoint
-from ccctl.sim.patients import CallerScript
 from ccctl.sim.registrations import fire_registration
 
 

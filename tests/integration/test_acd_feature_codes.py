@@ -9,9 +9,9 @@ from emulated_site import by_uuid, stored_calls
 
 from ccctl.acd.agents import set_status
 from ccctl.deploy.fs_render import build_model, render_texts
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.originate import AgentEndpoint
-from ccctl.sim.patients import CallerScript
 
 
 def agents_dialplan(site: AcdSite) -> Dialplan:

@@ -9,9 +9,9 @@ from acd_site import AcdSite, acd_settings, add_agents, entries, events, queue, 
 from ccctl.acd.agents import set_status
 from ccctl.deploy.fs_render import build_model, render_texts
 from ccctl.serve.controller import Controller, build_flow_registry
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.originate import AgentEndpoint
-from ccctl.sim.patients import CallerScript
 
 
 def test_callers_waiting_when_the_controller_dies_are_all_served_by_the_next_one(db_url, tmp_path):

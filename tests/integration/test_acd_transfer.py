@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from ccctl.acd.agents import set_status
 from ccctl.cli import main
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.originate import AgentEndpoint
-from ccctl.sim.patients import CallerScript
 
 LONG_TALK = 3000  # emulated seconds: the first agent never hangs up by themselves in these tests
 

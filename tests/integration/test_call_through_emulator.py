@@ -5,7 +5,7 @@ from emulated_site import EmulatedSite, by_uuid, site_settings, stored_calls
 
 from ccctl.ivr.welcome import DIGIT_PROMPT, GOODBYE, WELCOME
 from ccctl.serve.controller import welcome_for_every_hotline
-from ccctl.sim.patients import CallerScript
+from ccctl.sim.callers import CallerScript
 
 
 def test_full_call_is_answered_runs_its_flow_and_is_stored(db_url, tmp_path):

@@ -23,9 +23,9 @@ from ccctl.patients.repository import PatientData, add_patient
 from ccctl.records.database import make_engine
 from ccctl.records.models.channels import FaxJob
 from ccctl.records.models.inbox import InboxItem
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.fax_apps import T30_CALL_DROPPED, FaxReceiver, offer_fax, set_fax_receiver
-from ccctl.sim.patients import CallerScript
 from ccctl.sim.switch import Switch
 
 pytestmark = pytest.mark.skipif(

@@ -25,8 +25,8 @@ from ccctl.records.models.base import Base
 from ccctl.records.models.calls import VoiceMessage
 from ccctl.records.models.patients import PinAttempt
 from ccctl.serve.controller import build_flow_registry
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.originate import AgentEndpoint
-from ccctl.sim.patients import CallerScript
 
 REPO = Path(__file__).resolve().parents[2]
 OPEN = dt.datetime(2026, 11, 24, 10, 0)  # a Tuesday morning

@@ -16,10 +16,10 @@ from ccctl.cli import main
 from ccctl.esl.inbound import InboundClient
 from ccctl.records.database import make_engine
 from ccctl.records.models.acd import Agent
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.eavesdrop import taps_on
 from ccctl.sim.originate import AgentEndpoint
-from ccctl.sim.patients import CallerScript
 from ccctl.sim.switch import Switch
 
 BRIDGE_TO_AGENT = """<include><context name="default"><extension name="to-agent">

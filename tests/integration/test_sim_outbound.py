@@ -7,9 +7,9 @@ import socket
 import pytest
 
 from ccctl.esl.protocol import FrameReader, event_from_frame
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.originate import AgentEndpoint
-from ccctl.sim.patients import CallerScript
 from ccctl.sim.switch import Switch
 
 

@@ -14,9 +14,9 @@ import wave
 import pytest
 
 from ccctl.esl.protocol import Event, FrameReader, event_from_frame
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.originate import AgentEndpoint
-from ccctl.sim.patients import CallerScript
 from ccctl.sim.switch import Switch
 
 DIGITS_ARG = r"4 6 1 5000 # silence_stream://500 silence_stream://250 member_no \d+"

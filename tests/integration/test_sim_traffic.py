@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ccctl.sim.callers import CallerScript, random_script
 from ccctl.sim.dialplan import Dialplan
-from ccctl.sim.patients import CallerScript, random_script
 from ccctl.sim.switch import Switch
 
 IVR_ONLY = """<include><context name="default"><extension name="ivr">

@@ -12,9 +12,9 @@ import pytest
 import transcript
 
 from ccctl.esl.protocol import FrameReader
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.frame_compare import compare_frames, parse_frame
-from ccctl.sim.patients import CallerScript
 from ccctl.sim.switch import Switch
 
 RECORDED_PORT = b"8084"

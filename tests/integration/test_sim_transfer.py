@@ -11,9 +11,9 @@ import gevent
 import pytest
 
 from ccctl.esl.inbound import InboundClient
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.originate import AgentEndpoint
-from ccctl.sim.patients import CallerScript
 from ccctl.sim.switch import Switch
 
 BRIDGE_TO_AGENT = """<include><context name="default"><extension name="to-agent">

@@ -16,8 +16,8 @@ from urllib.parse import unquote
 import pytest
 
 from ccctl.esl.protocol import FrameReader
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.dialplan import Dialplan
-from ccctl.sim.patients import CallerScript
 from ccctl.sim.switch import Switch
 
 PARKED = """<include><context name="public"><extension name="wait">

@@ -21,8 +21,8 @@ import sipp
 from scripted_controller import Api, Execute, Heard, InboundAccess, ScriptedController
 from switch_site import ESL_PASSWORD, SwitchSite
 
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.dialplan import Dialplan
-from ccctl.sim.patients import CallerScript
 from ccctl.sim.sofia_profile import SofiaProfile
 from ccctl.sim.switch import Switch
 

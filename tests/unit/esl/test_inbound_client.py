@@ -5,9 +5,10 @@ import pytest
 import transcript
 from gevent.server import StreamServer
 from replay_switch import ReplaySwitch
+from switch_side import encode_event_plain
 
 from ccctl.esl.inbound import EslUnavailable, InboundClient
-from ccctl.esl.protocol import CommandReader, encode_event_plain
+from ccctl.sim.command_reader import CommandReader
 
 AUTH_REQUEST = b"Content-Type: auth/request\n\n"
 ACCEPTED = b"Content-Type: command/reply\nReply-Text: +OK accepted\n\n"

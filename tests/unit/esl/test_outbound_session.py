@@ -6,12 +6,13 @@ import gevent
 import pytest
 import transcript
 from replay_switch import ReplaySwitch, without_command
+from switch_side import encode_event_plain
 
 from ccctl.callflow import AppResult, Execute, Finish
 from ccctl.config import Hotline, Settings
 from ccctl.esl.outbound import CallerHangup, OutboundSession
-from ccctl.esl.protocol import CommandReader, encode_event_plain
 from ccctl.serve.call_runner import CallStats, run_call
+from ccctl.sim.command_reader import CommandReader
 
 BASIC_TONE = "tone_stream://%(200,100,440);loops=2"
 DIGITS_ARG = "4 6 3 5000 # tone_stream://%(200,0,440) silence_stream://250 member_no \\d+"

@@ -4,12 +4,12 @@ import socket
 
 import pytest
 import transcript
+from switch_side import encode_event_plain
 
 from ccctl.esl.protocol import (
     ConnectionClosed,
     FrameReader,
     ProtocolError,
-    encode_event_plain,
     event_from_frame,
     parse_event_plain,
 )

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from switch_side import encode_event_plain
+
 from ccctl.callflow import AppResult, CallInfo, Execute, Finish
-from ccctl.esl.protocol import encode_event_plain, parse_event_plain
+from ccctl.esl.protocol import parse_event_plain
 
 CALL_UUID = "0b6c7f0e-5d43-4b8e-9a8e-2f0f1c3a9d11"
 _UNESCAPE = {"n": "\n", "r": "\r", "t": "\t", "s": " "}

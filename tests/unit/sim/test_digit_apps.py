@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from ccctl.sim.callers import CallerScript
 from ccctl.sim.dialplan import Dialplan
 from ccctl.sim.digit_apps import separate_args
-from ccctl.sim.patients import CallerScript
 from ccctl.sim.switch import Switch
 
 

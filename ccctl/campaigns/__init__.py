@@ -1,0 +1,1 @@
+"""Outbound care programmes: reminders, follow-up calls, notifications and satisfaction surveys."""

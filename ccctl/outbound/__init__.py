@@ -1,1 +1,0 @@
-"""ccctl.outbound."""
