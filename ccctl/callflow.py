@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ccctl.esl.protocol import Event
+if TYPE_CHECKING:
+    from ccctl.esl.protocol import Event
 
 
 @dataclass(frozen=True)

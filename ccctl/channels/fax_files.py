@@ -78,7 +78,6 @@ def to_pdf(source: Path, work: Path) -> Path:
 
 def to_tiff_f(source: Path, target: Path) -> int:
     """Convert a document to TIFF-F (G3 fax, 204x196 dpi, A4); its page count."""
-    from ccctl.sim.fax_apps import tiff_page_count
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ccctl-fax-") as work:
@@ -103,3 +102,20 @@ def readable_copies(tiff: Path) -> tuple[Path, Path]:
     preview = tiff.with_suffix("")
     run_tool(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(preview)], tiff)
     return pdf, tiff.with_suffix(".png")
+
+
+def tiff_page_count(data: bytes) -> int:
+    """Pages (IFDs) of a TIFF; 0 when it is not one (a corrupt file is still received as sent)."""
+    if data[:4] not in (b"II*\x00", b"MM\x00*"):
+        return 0
+    order = "little" if data[:2] == b"II" else "big"
+    offset, pages, seen = int.from_bytes(data[4:8], order), 0, set()
+    while 8 <= offset < len(data) - 2 and offset not in seen and pages < 10000:
+        seen.add(offset)
+        entries = int.from_bytes(data[offset : offset + 2], order)
+        next_at = offset + 2 + 12 * entries
+        if next_at + 4 > len(data):
+            break
+        pages += 1
+        offset = int.from_bytes(data[next_at : next_at + 4], order)
+    return pages

@@ -45,6 +45,17 @@ def patch_gevent() -> None:
         monkey.patch_all()
 
 
+def at_option(dest: str, what: str):
+    """--at: the local time the flows see (their time-of-day branches), e.g. 2026-11-29T23:00."""
+    return click.option(
+        "--at",
+        dest,
+        type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+        default=None,
+        help=f"Local time the flows see {what}, e.g. 2026-11-29T23:00 (default: now).",
+    )
+
+
 def as_option(command):
     who = "Who is asking, for the audit log (default: the OS user)."
     return click.option("--as", "actor", default=None, help=who)(command)

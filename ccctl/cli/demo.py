@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ccctl.cli.common import CliError, patch_gevent, settings_of
+from ccctl.cli.common import CliError, at_option, patch_gevent, settings_of
 
 
 @click.command()
@@ -15,13 +15,7 @@ from ccctl.cli.common import CliError, patch_gevent, settings_of
 @click.option("--rate", type=float, default=2.0, show_default=True, help="New calls per second (Poisson).")
 @click.option("--time-factor", type=float, default=1.0, show_default=True, help="Speed-up of simulated time.")
 @click.option("--seed", type=int, default=None, help="Random seed for reproducible caller behaviour.")
-@click.option(
-    "--at",
-    "start_at",
-    type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
-    default=None,
-    help="Local time the flows see at the start, e.g. 2026-11-29T23:00 for out of hours (default: now).",
-)
+@at_option("start_at", "at the start (out of hours, a holiday...)")
 @click.pass_context
 def demo(ctx: click.Context, calls: int, rate: float, time_factor: float, seed: int | None, start_at) -> None:
     """Run the contact center on embedded defaults with the emulator generating calls."""

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ccctl.cli.common import CliError, patch_gevent, settings_of
+from ccctl.cli.common import CliError, at_option, patch_gevent, settings_of
 
 
 @click.group()
@@ -88,13 +88,7 @@ def flow_reload(ctx: click.Context, wait_seconds: float) -> None:
 @click.argument("hotline")
 @click.option("--keys", default="", help="Keys per prompt that asks for input, comma-separated; empty: silence.")
 @click.option("--caller", default="13800000001", show_default=True, help="The caller's number (ANI).")
-@click.option(
-    "--at",
-    "at",
-    type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
-    default=None,
-    help="Local time the flow sees, e.g. 2026-11-29T23:00 (default: now).",
-)
+@at_option("at", "during the call")
 @click.option("--message-seconds", type=float, default=10.0, show_default=True, help="How long the caller talks.")
 @click.option("--scratch", is_flag=True, help="A throwaway SQLite with the demo members, not database.url.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")

@@ -27,7 +27,7 @@ def _filters(command):
 
 
 def _filter(patient_code, agent, queue, since, until, limit):
-    from ccctl.recordings.recording_commands import RecordingFilter
+    from ccctl.recordings.commands import RecordingFilter
 
     return RecordingFilter(patient_code, agent, queue, since, until, limit)
 
@@ -44,7 +44,7 @@ def recordings() -> None:
 @click.pass_context
 def recordings_list(ctx, patient_code, agent, queue, since, until, limit, as_json, actor) -> None:
     """List recordings, newest first (each listed recording goes to the audit log)."""
-    from ccctl.recordings.recording_commands import list_recordings
+    from ccctl.recordings.commands import list_recordings
     from ccctl.recordings.recording_table import format_recordings
 
     url = database_url(ctx)
@@ -60,7 +60,7 @@ def recordings_list(ctx, patient_code, agent, queue, since, until, limit, as_jso
 @click.pass_context
 def recordings_get(ctx, call_uuid: str, out: str | None, actor) -> None:
     """Copy one call's recording (fetched back from S3 if pruned locally), checksum checked."""
-    from ccctl.recordings.recording_commands import get_recording
+    from ccctl.recordings.commands import get_recording
 
     settings = settings_of(ctx)
     path = run(lambda: get_recording(settings.database.url, call_uuid, out, actor_of(actor), settings.archive))
@@ -75,7 +75,7 @@ def recordings_get(ctx, call_uuid: str, out: str | None, actor) -> None:
 @click.pass_context
 def recordings_export(ctx, fmt, out_dir, patient_code, agent, queue, since, until, limit, actor) -> None:
     """Convert the matching recordings into DIR as <uuid>.<format>."""
-    from ccctl.recordings.recording_commands import export_recordings
+    from ccctl.recordings.commands import export_recordings
 
     settings = settings_of(ctx)
     filters = _filter(patient_code, agent, queue, since, until, limit)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ccctl.channels.fax_files import tiff_page_count
 from ccctl.sim.event_builder import SimEvent, base_headers
 
 if TYPE_CHECKING:
@@ -51,23 +52,6 @@ def _documents(switch: Switch) -> dict:
 
 def _receivers(switch: Switch) -> dict:
     return switch.__dict__.setdefault("fax_receivers", {})
-
-
-def tiff_page_count(data: bytes) -> int:
-    """Pages (IFDs) of a TIFF; 0 when it is not one (a corrupt file is still received as sent)."""
-    if data[:4] not in (b"II*\x00", b"MM\x00*"):
-        return 0
-    order = "little" if data[:2] == b"II" else "big"
-    offset, pages, seen = int.from_bytes(data[4:8], order), 0, set()
-    while 8 <= offset < len(data) - 2 and offset not in seen and pages < 10000:
-        seen.add(offset)
-        entries = int.from_bytes(data[offset : offset + 2], order)
-        next_at = offset + 2 + 12 * entries
-        if next_at + 4 > len(data):
-            break
-        pages += 1
-        offset = int.from_bytes(data[next_at : next_at + 4], order)
-    return pages
 
 
 def rxfax(session: Session, data: str) -> None:

@@ -98,7 +98,7 @@ TRANSFER_KINDS = ("blind", "warm", "complete", "cancel")
 def _switch_api(error: type[Exception]):
     """(api, None): the controller's inbound `api`, raising `error` when the ESL connection fails;
     (None, a 503 response) when there is no inbound connection at all."""
-    inbound = getattr(web().controller, "inbound", None)
+    inbound = web().controller.inbound
     if inbound is None:
         return None, (jsonify(error="no inbound ESL connection to FreeSWITCH"), 503)
     from ccctl.esl.inbound import EslCommandError, EslUnavailable

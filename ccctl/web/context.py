@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any
+from typing import Any, Protocol
 
 from flask import abort, current_app, g, jsonify, redirect, request, url_for
 from sqlalchemy import Engine
@@ -23,11 +23,19 @@ from ccctl.web.screen_pops import ScreenPops
 HOME_BY_ROLE = {"admin": "admin.patients", "supervisor": "wallboard.page", "agent": "workstation.page"}
 
 
+class ServeProcess(Protocol):
+    """What the console reads of the `ccctl serve` process it runs in (ccctl.serve.controller.Controller)."""
+
+    acd: Any  # the ACD engine, or None when the serve process runs without one
+    inbound: Any  # the inbound ESL client, or None before it connects / without a switch
+    stats: Any  # call counters (active, completed, abandoned, failed)
+
+
 @dataclass
 class WebContext:
     """What every request handler needs: the controller, the settings, the database, live state."""
 
-    controller: Any
+    controller: ServeProcess
     settings: Settings
     engine: Engine
     screen_pops: ScreenPops
@@ -43,7 +51,7 @@ class WebContext:
 
     @property
     def acd(self) -> Any:
-        return getattr(self.controller, "acd", None)
+        return self.controller.acd
 
     def listen_to_acd(self) -> None:
         """Register the screen pops with the ACD once it exists (the controller may start it after the web app)."""

@@ -41,10 +41,7 @@ class _Cache:
 
 
 def _ended_calls(ctx: WebContext) -> int:
-    stats = getattr(ctx.controller, "stats", None)
-    if stats is None:
-        return 0
-    calls = stats.calls()
+    calls = ctx.controller.stats.calls()
     return calls["total"] - calls["active"]
 
 

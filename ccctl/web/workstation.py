@@ -5,13 +5,13 @@ Screen pops reach only the agent they are for (their own SSE stream); wrap-ups a
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, g, jsonify, render_template, request
 from gevent.queue import Empty
 
+from ccctl.acd.agents import set_status as set_agent_status
 from ccctl.records.models.web import CallWrapUp
 from ccctl.web.context import require_role, web
 from ccctl.web.wallboard import sse
@@ -50,11 +50,7 @@ def set_status():
     if status not in AGENT_STATUSES:
         return jsonify(error=f"status: {status!r} is not one of {', '.join(AGENT_STATUSES)}"), 400
     try:
-        agents = importlib.import_module("ccctl.acd.agents")
-    except ModuleNotFoundError:
-        return jsonify(error="the ACD is not installed: agent status cannot be changed"), 503
-    try:
-        agents.set_status(web().settings.database.url, g.user.agent, status, reason=reason)
+        set_agent_status(web().settings.database.url, g.user.agent, status, reason=reason)
     except (LookupError, ValueError) as exc:  # the ACD names what is wrong (unknown agent, bad move)
         return jsonify(error=str(exc)), 400
     log.info("agent %s set status %s", g.user.agent, status)

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ccctl.channels.fax_files import FaxFileError, kind_of, to_tiff_f
-from ccctl.sim.fax_apps import tiff_page_count
+from ccctl.channels.fax_files import FaxFileError, kind_of, tiff_page_count, to_tiff_f
 
 
 def test_kinds_come_from_the_first_bytes(tmp_path: Path):
