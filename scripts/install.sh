@@ -47,10 +47,11 @@ if [ "$want_tests" = 1 ]; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+# the build tools stay current; what ccctl runs with is pinned in constraints.txt
+.venv/bin/python -m pip install -q --upgrade pip setuptools wheel >/dev/null
 if [ "$want_tests" = 1 ]; then
-    .venv/bin/python -m pip install -q -e '.[test,bench]'
+    .venv/bin/python -m pip install -q -c constraints.txt -e '.[test,bench]'
 else
-    .venv/bin/python -m pip install -q -e .
+    .venv/bin/python -m pip install -q -c constraints.txt -e .
 fi
 echo "install.sh: ready (.venv/bin/ccctl)" >&2
