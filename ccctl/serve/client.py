@@ -83,12 +83,17 @@ def format_status(data: dict) -> str:
         ),
         f"rate:         {data.get('cps', 0.0):.1f} calls/s (last 10 s)",
         f"greenlets:    {data.get('greenlets', '?')}",
-        f"outbound ESL: listening on {outbound.get('listening', '?')}",
+        f"outbound ESL: listening on {outbound.get('listening', '?')}" + _refused_text(outbound),
         f"inbound ESL:  {inbound_text}",
     ]
     if data.get("flows"):
         lines.append(f"flows:        {_flows_text(data['flows'])}")
     return "\n".join(lines)
+
+
+def _refused_text(outbound: dict) -> str:
+    refused = outbound.get("refused", 0)
+    return f"; {refused} calls refused over esl.max_calls ({outbound.get('max_calls')})" if refused else ""
 
 
 def _flows_text(flows: dict) -> str:

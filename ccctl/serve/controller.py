@@ -137,6 +137,8 @@ class Controller:
         self._outbound: StreamServer | None = None
         self._web: WSGIServer | None = None
         self._owned_sink: CallStoreSink | None = None
+        self.refused_calls = 0  # connections closed because esl.max_calls were running
+        self._refusal_logged: float | None = None
         self._started = 0.0
 
     # -- life cycle -----------------------------------------------------------------
@@ -297,7 +299,14 @@ class Controller:
             "calls": self.stats.calls(),
             "cps": round(self.stats.cps(), 2),
             "greenlets": len(self._calls) + len(self._web_requests) + (1 if self.inbound is not None else 0),
-            "esl": {"inbound": inbound, "outbound": {"listening": self.outbound_address_text}},
+            "esl": {
+                "inbound": inbound,
+                "outbound": {
+                    "listening": self.outbound_address_text,
+                    "max_calls": self.settings.esl.max_calls,
+                    "refused": self.refused_calls,
+                },
+            },
             "round_trip_ms": _percentiles(round_trips),
             "uptime": round(time.monotonic() - self._started, 1),
             "pid": os.getpid(),
@@ -330,6 +339,9 @@ class Controller:
     # -- one call -------------------------------------------------------------------
 
     def _handle_call(self, sock: socket.socket, address) -> None:
+        if len(self._sessions) >= self.settings.esl.max_calls:
+            self._refuse(sock)
+            return
         try:
             # a command waits for its reply: never let Nagle hold the next one back
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -344,6 +356,20 @@ class Controller:
             session.close()
         finally:
             self._sessions.pop(gevent.getcurrent(), None)
+
+    def _refuse(self, sock: socket.socket) -> None:
+        """Over esl.max_calls: close at once (FreeSWITCH runs the dialplan's after-socket step) and say so,
+        once a minute at most."""
+        sock.close()
+        self.refused_calls += 1
+        now = time.monotonic()
+        if self._refusal_logged is None or now - self._refusal_logged >= 60.0:
+            self._refusal_logged = now
+            log.warning(
+                "over esl.max_calls (%d calls running): new calls refused (%d so far)",
+                self.settings.esl.max_calls,
+                self.refused_calls,
+            )
 
 
 def _bound(server) -> tuple[str, int]:
