@@ -41,6 +41,9 @@ class EslSettings:
     password: str = "ClueCon"
     reconnect_seconds: float = 2.0
     command_timeout: float = 30.0
+    # calls driven at once; a connection beyond it is closed at once, and the dialplan's after-socket
+    # step hangs that caller up (503 before answer) instead of every call slowing down together
+    max_calls: int = 2000
 
 
 @dataclass
