@@ -11,6 +11,7 @@ from gevent.event import Event as Flag
 
 from ccctl.config import Settings
 from ccctl.serve.controller import Controller, ControllerError, build_flow_registry
+from ccctl.serve.logs import configure_logging
 
 log = logging.getLogger("ccctl.serve")
 
@@ -35,9 +36,7 @@ def freeze_startup_heap() -> None:
 
 def run_serve(settings: Settings) -> None:
     """Run the controller until SIGINT or SIGTERM."""
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
+    configure_logging(settings.log_level)
     try:
         controller = Controller(settings, registry=build_flow_registry(settings))
         controller.start()
