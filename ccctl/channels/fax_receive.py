@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from ccctl.esl.inbound import InboundClient
 from ccctl.patients.repository import find_by_phone
 from ccctl.records.database import make_engine
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 log = logging.getLogger("ccctl.channels.fax")
 
 UNASSIGNED = "unassigned"
@@ -51,7 +53,10 @@ def file_received_fax(session: Session, settings: Settings, event: Mapping[str, 
             f"(spandsp code {header(event, 'fax-result-code') or '?'}, {pages} pages received)"
         )
     attachments: list[Attachment] = []
-    if received.name and received.is_file():
+    if received.name and received.is_file() and not _in_folder(received, incoming_folder(settings)):
+        # the event names a file rxfax cannot have written: never move or read it
+        problems.append("the fax file named by the switch is outside the incoming fax folder: left where it is")
+    elif received.name and received.is_file():
         patient = find_by_phone(session, sender) if sender else None
         folder_name = patient.patient_code if patient is not None else UNASSIGNED
         attachments, problem = _store(settings, received, folder_name, call_uuid)
@@ -77,7 +82,7 @@ def _store(settings: Settings, received: Path, folder_name: str, call_uuid: str)
     folder = Path(settings.fax.faxes_dir) / folder_name
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    tiff = folder / f"{stamp}-{call_uuid or received.stem}.tif"
+    tiff = folder / f"{stamp}-{_safe_name(call_uuid or received.stem)}.tif"
     shutil.move(str(received), tiff)
     attachments = [Attachment(tiff.name, "image/tiff", str(tiff))]
     try:
@@ -86,6 +91,15 @@ def _store(settings: Settings, received: Path, folder_name: str, call_uuid: str)
         return attachments, f"the received fax cannot be read: {exc}"
     attachments[:0] = [Attachment(pdf.name, "application/pdf", str(pdf)), Attachment(png.name, "image/png", str(png))]
     return attachments, ""
+
+
+def _safe_name(text: str) -> str:
+    """A file name part from a switch-given value: letters, digits, - and _ only (no ../, no separators)."""
+    return _UNSAFE.sub("_", text)[:80] or "fax"
+
+
+def _in_folder(path: Path, folder: Path) -> bool:
+    return path.resolve().parent == folder.resolve()
 
 
 def watch_received_faxes(esl: InboundClient, settings: Settings, engine: Engine | None = None) -> None:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ccctl.channels.fax_receive import watch_received_faxes
+from ccctl.channels.fax_receive import file_received_fax, watch_received_faxes
 from ccctl.channels.fax_send import FaxSender, queue_fax
 from ccctl.config import Settings
 from ccctl.deploy.fs_render import build_model, render_texts
@@ -197,3 +197,37 @@ def test_ccctl_fax_send_list_and_status(site: FaxSite):
     assert status.output.splitlines()[0] == "fax job 1: sent, 2 pages, notice.pdf"
     assert status.output.splitlines()[1].endswith(": 2/2 pages, OK (code 0)")
     assert (missing.exit_code, missing.output) == (1, f"ccctl: {site.tmp / 'none.pdf'}: no such file\n")
+
+
+def file_event(site: FaxSite, unique_id: str, fax_file: Path) -> InboxItem:
+    """The switch's spandsp::rxfaxresult event, as a hostile or broken switch might send it."""
+    event = {
+        "Unique-ID": unique_id,
+        "Caller-Caller-ID-Number": "+33677777777",
+        "variable_cc_fax_file": str(fax_file),
+        "fax-success": "1",
+        "fax-document-transferred-pages": "1",
+    }
+    with site.session() as db, db.begin():
+        file_received_fax(db, site.settings, event)
+    (item,) = site.items()
+    return item
+
+
+def test_a_unique_id_with_a_path_in_it_cannot_move_the_fax_out_of_its_folder(site: FaxSite):
+    incoming = Path(site.settings.fax.faxes_dir) / "incoming"
+    incoming.mkdir(parents=True)
+    received = fax_tiff(site, 1).rename(incoming / "rx.tif")
+    item = file_event(site, "../../../outside/x", received)
+    assert item.problem == ""
+    tiff = next(Path(a.path) for a in item.attachments if a.content_type == "image/tiff")
+    assert tiff.parent == Path(site.settings.fax.faxes_dir) / "unassigned"
+    assert tiff.name.endswith("-_________outside_x.tif")
+    assert not (site.tmp / "outside").exists()
+
+
+def test_a_fax_file_outside_the_incoming_folder_is_left_alone(site: FaxSite):
+    elsewhere = fax_tiff(site, 1)
+    item = file_event(site, "4f1c", elsewhere)
+    assert item.problem == "the fax file named by the switch is outside the incoming fax folder: left where it is"
+    assert item.attachments == [] and elsewhere.exists()
