@@ -1,13 +1,15 @@
 """Packaging for ccctl, the hospital contact center controller for FreeSWITCH."""
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 setup(
     name="ccctl",
     version="0.1.0",
     description="Hospital contact center on FreeSWITCH: ESL controller, YAML IVR, skill-based ACD",
     python_requires=">=3.11",
-    packages=find_packages(include=["ccctl", "ccctl.*"]),
+    # namespace packages: the data folders (web templates and static files, e-mail templates) are
+    # packages too, so setuptools installs them as declared instead of warning about each one
+    packages=find_namespace_packages(include=["ccctl", "ccctl.*"], exclude=["*.__pycache__"]),
     include_package_data=True,
     package_data={"ccctl.web": ["templates/*.html", "static/*"], "ccctl.channels": ["templates/*"]},
     install_requires=[
