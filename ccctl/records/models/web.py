@@ -1,4 +1,5 @@
-"""Tables of the web console: users and roles, login attempts (throttling), agents' patient contacts, wrap-ups.
+"""Tables of the web console: users and roles, sessions, login attempts (throttling), agents' patient contacts,
+wrap-ups.
 
 Imported at the end of models.py so Base.metadata (and the migration check) sees them.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ccctl.records.models.base import Base, utc_now
@@ -28,6 +29,24 @@ class WebUser(Base):
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class WebSession(Base):
+    """A console session: the browser's cookie holds a random token, this row only its SHA-256.
+
+    Deleting the row ends the session wherever the cookie went (logout, new password, new role, disabled user).
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # None for a visitor who has not logged in (the session then keeps only a CSRF token and a language)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("web_users.id", ondelete="CASCADE"), index=True)
+    # what Flask's `session` holds, as tagged JSON (flask.json.tag)
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
 
 
 class LoginAttempt(Base):
