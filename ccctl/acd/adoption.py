@@ -73,23 +73,31 @@ def adopt_orphans(acd, client, socket_address: str) -> None:
         return [(e.id, e.call_uuid, e.status) for e in session.scalars(query) if e.owner != acd.instance_id]
 
     for entry_id, call_uuid, status in acd.in_db(orphans):
-        if client.api(f"uuid_exists {call_uuid}").strip() != "true":
-            acd.calls.call_finished(call_uuid)  # abandoned while nobody watched, or a talk that ended: settled now
-            outcome = "completed" if status == model.BRIDGED else "abandoned"
-            acd.in_db(partial(settle_record, call_uuid=call_uuid, disposition=outcome, now=acd.clock()))
-            continue
-        if status == model.BRIDGED:
-            continue  # still talking: the bridge does not need us; its end is settled once the channel is gone
-        channel = channel_times(client.api(f"uuid_dump {call_uuid} json"))
-        if channel:
-            acd.in_db(partial(first_part_from_switch, call_uuid=call_uuid, channel=channel))
-        reply = client.api(f"uuid_transfer {call_uuid} 'socket:{socket_address} async full' inline")
-        if reply.startswith("+OK"):
-            acd.adopted += 1
-            log.info("queue entry %d: caller taken back from a stopped process", entry_id)
-        else:
-            log.warning("queue entry %d: could not take the caller back (%s)", entry_id, reply.strip()[:80])
+        try:
+            _adopt_one(acd, client, socket_address, entry_id, call_uuid, status)
+        except Exception as exc:  # one caller the switch would not answer for must not leave the others as ghosts
+            log.warning("queue entry %d: not taken back or settled this pass (%s)", entry_id, type(exc).__name__)
     acd.adoption_passes += 1
+
+
+def _adopt_one(acd, client, socket_address: str, entry_id: int, call_uuid: str, status: str) -> None:
+    """One orphan: settled when the switch has no such call, else transferred back to our socket."""
+    if client.api(f"uuid_exists {call_uuid}").strip() != "true":
+        acd.calls.call_finished(call_uuid)  # abandoned while nobody watched, or a talk that ended: settled now
+        outcome = "completed" if status == model.BRIDGED else "abandoned"
+        acd.in_db(partial(settle_record, call_uuid=call_uuid, disposition=outcome, now=acd.clock()))
+        return
+    if status == model.BRIDGED:
+        return  # still talking: the bridge does not need us; its end is settled once the channel is gone
+    channel = channel_times(client.api(f"uuid_dump {call_uuid} json"))
+    if channel:
+        acd.in_db(partial(first_part_from_switch, call_uuid=call_uuid, channel=channel))
+    reply = client.api(f"uuid_transfer {call_uuid} 'socket:{socket_address} async full' inline")
+    if reply.startswith("+OK"):
+        acd.adopted += 1
+        log.info("queue entry %d: caller taken back from a stopped process", entry_id)
+    else:
+        log.warning("queue entry %d: could not take the caller back (%s)", entry_id, reply.strip()[:80])
 
 
 def settle_record(session: Session, call_uuid: str, disposition: str, now: datetime) -> None:

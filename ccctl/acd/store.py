@@ -277,7 +277,7 @@ def settle_talk(
     add_event(session, entry, "ended", now, agent_id, detail=f"talk={talk}")
     add_event(session, entry, "wrapup_end", wrapup_end, agent_id)
     entry.status, entry.updated_at = "done", now
-    agent = session.get(Agent, agent_id)
+    agent = session.get(Agent, agent_id) if agent_id is not None else None
     if agent is not None:
         agent.calls_answered += 1
         agent.talk_seconds += talk

@@ -82,3 +82,33 @@ def test_a_second_controller_leaves_the_callers_of_a_live_one_alone(sqlite_url, 
             second.stop(grace=1)
     assert second.acd.adopted == 0 and outcome.bridged_to == ["sofia/internal/1001@cc.local"]
     assert "readopted" not in [kind for _, kind, _ in events(sqlite_url)]
+
+
+def test_callers_left_by_a_stopped_site_are_not_shown_waiting_when_the_switch_has_no_such_call(db_url, tmp_path):
+    """serve and its switch stopped together: the entries of their callers must not haunt the next wallboard."""
+    from datetime import timedelta
+
+    from sqlalchemy.orm import Session
+
+    from ccctl.records.database import make_engine
+    from ccctl.records.models.acd import QueueEntry
+    from ccctl.records.models.base import utc_now
+
+    settings = acd_settings(db_url, tmp_path)
+    queue(db_url)
+    engine = make_engine(db_url)
+    with Session(engine) as session, session.begin():
+        long_ago = utc_now() - timedelta(minutes=5)
+        for n, status in enumerate(("waiting", "waiting", "offered", "bridged")):
+            session.add(QueueEntry(queue="cardio", call_uuid=f"ghost-{n}", status=status, owner="gone:1:x",
+                                   entered_at=long_ago, updated_at=long_ago))  # fmt: skip
+    engine.dispose()
+    with AcdSite(settings, {}) as site:
+        assert wait_until(lambda: site.controller.acd.adoption_passes >= 1, timeout=15)
+        assert site.controller.acd.snapshot()["queues"][0]["waiting"] == []
+    assert entries(db_url) == {
+        "ghost-0": "abandoned",
+        "ghost-1": "abandoned",
+        "ghost-2": "abandoned",
+        "ghost-3": "done",
+    }
