@@ -11,10 +11,12 @@ import datetime as dt
 import importlib
 import logging
 import os
+import shutil
 import socket
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import gevent
 from gevent.pool import Pool
@@ -312,8 +314,19 @@ class Controller:
             "pid": os.getpid(),
             "flows": self._flows_status(),
             "recordings_archive": self.jobs.archive_state if self.jobs is not None else {},
+            "storage": self._storage(),
             "version": __version__,
         }
+
+    def _storage(self) -> dict:
+        """Free space of the folders calls and messages write to (a full disk must raise an alarm, not
+        leave empty recordings behind)."""
+        folders = {
+            "recordings": self.settings.recordings_dir,
+            "faxes": self.settings.fax.faxes_dir,
+            "attachments": self.settings.inbox.attachments_dir,
+        }
+        return {name: {"path": path, "free_percent": free_percent(path)} for name, path in folders.items() if path}
 
     def _flows_status(self) -> dict:
         if self.registry is None:
@@ -370,6 +383,18 @@ class Controller:
                 self.settings.esl.max_calls,
                 self.refused_calls,
             )
+
+
+def free_percent(path: str) -> float | None:
+    """Free space of the file system holding `path` (or its nearest existing parent), None if unknown."""
+    folder = Path(path).resolve()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        usage = shutil.disk_usage(folder)
+    except OSError:
+        return None
+    return round(100.0 * usage.free / usage.total, 1) if usage.total else None
 
 
 def _bound(server) -> tuple[str, int]:

@@ -86,6 +86,12 @@ def evaluate(status: dict, acd: dict | None, limits: AlarmThresholds, disk_free:
         if missed >= limits.agent_max_no_answer:
             alarms.append(Alarm("agent_no_answer", agent.get("name", "?"), f"agent {agent.get('name')}: "
                                 f"{missed} offers not answered"))  # fmt: skip
+    for name, folder in (status.get("storage") or {}).items():
+        free = folder.get("free_percent")
+        if free is not None and free < limits.disk_free_percent:
+            path = folder.get("path", "")
+            alarms.append(Alarm("disk_low", path, f"{name} folder {path}: {free:.1f}% free "
+                                f"(under {limits.disk_free_percent}%)"))  # fmt: skip
     archive = status.get("recordings_archive") or {}
     if archive.get("failing"):
         alarms.append(Alarm("recording_archive", "", f"recording archive failing: {archive.get('last_error', '')}"))
