@@ -1,12 +1,39 @@
-"""`ccctl report kpi`: the contact center's KPIs for a period (ccctl.reports)."""
+"""`ccctl report kpi`: the contact center's KPIs for a period (ccctl.reports), one row per queue."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import csv
+import io
+from dataclasses import asdict
 
 import click
 
-from ccctl.cli.common import CliError, database_url, run
+from ccctl.cli.common import (
+    database_url,
+    echo_json,
+    format_duration,
+    format_percent,
+    format_table,
+    format_time,
+    parse_period,
+    period_options,
+    run,
+)
+
+KPI_HEADERS = (
+    "queue",
+    "offered",
+    "answered",
+    "abandoned",
+    "abandonment",
+    "answer speed",
+    "service level",
+    "handle time",
+    "callback rate",
+    "first-call resolution",
+    "occupancy",
+)
+ALL_QUEUES = "all queues"
 
 
 @click.group()
@@ -14,41 +41,73 @@ def report() -> None:
     """Reports: contact-center KPIs."""
 
 
-def _day_or_time(text: str, option: str, end: bool) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise CliError(f"{option} {text!r}: write a date (2026-11-23) or a time (2026-11-23T08:00)") from None
-    if len(text) == 10 and end:
-        value += timedelta(days=1)  # --to a date means that whole day
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def _table_row(kpi) -> list:
+    return [
+        kpi.queue or ALL_QUEUES,
+        kpi.offered,
+        kpi.answered,
+        kpi.abandoned,
+        format_percent(kpi.abandonment_rate),
+        format_duration(kpi.asa_seconds),
+        format_percent(kpi.service_level),
+        format_duration(kpi.aht_seconds),
+        format_percent(kpi.callback_rate),
+        format_percent(kpi.fcr_rate),
+        format_percent(kpi.occupancy),
+    ]
+
+
+def _csv(reports) -> str:
+    out = io.StringIO()
+    rows = [asdict(kpi) for kpi in reports]
+    writer = csv.writer(out)
+    writer.writerow(rows[0].keys())
+    for row in rows:
+        row["queue"] = row["queue"] or "all"
+        writer.writerow("" if v is None else v for v in row.values())
+    return out.getvalue().rstrip("\n")
 
 
 @report.command("kpi")
-@click.option("--from", "since", required=True, help="Start date or time, ISO, UTC unless it has an offset.")
-@click.option("--to", "until", required=True, help="End date (that whole day) or time, ISO.")
-@click.option("--queue", default="", help="One queue (default: all).")
-@click.option("--fcr-days", type=int, default=7, show_default=True, help="First-call resolution window.")
-@click.option("--json", "fmt", flag_value="json", help="Print JSON.")
-@click.option("--csv", "fmt", flag_value="csv", help="Print CSV.")
+@period_options
+@click.option("--queue", default="", help="One queue (default: every queue, and all of them together).")
+@click.option("--fcr-days", type=int, default=7, show_default=True, help="First-call resolution window in days.")
+@click.option("--json", "fmt", flag_value="json", help="Print JSON (rates as fractions, times in seconds).")
+@click.option("--csv", "fmt", flag_value="csv", help="Print CSV (rates as fractions, times in seconds).")
 @click.pass_context
 def report_kpi(ctx, since, until, queue, fcr_days, fmt) -> None:
-    """Offered, answered, abandoned, ASA, service level, AHT, callback rate, FCR, occupancy."""
+    """Offered, answered, abandoned, speed of answer, service level, handle time, callback rate, first-call
+    resolution and occupancy of the calls that entered a queue in the period (default: today)."""
     from sqlalchemy.orm import Session
 
     from ccctl.records.database import make_engine
-    from ccctl.reports.kpi import compute_kpis, format_kpis
+    from ccctl.reports.kpi import compute_kpis, compute_queue_kpis
 
-    start, end = _day_or_time(since, "--from", False), _day_or_time(until, "--to", True)
-    if end <= start:
-        raise CliError(f"--to {until} is not after --from {since}")
+    period = parse_period(since, until, default_today=True)
     engine = make_engine(database_url(ctx))
     try:
         with Session(engine) as session:
-            kpis = run(lambda: compute_kpis(session, start, end, queue, fcr_days))
+            if queue:
+                reports = [run(lambda: compute_kpis(session, period.start, period.end, queue, fcr_days))]
+            else:
+                reports = run(lambda: compute_queue_kpis(session, period.start, period.end, fcr_days))
     finally:
         engine.dispose()
-    click.echo(format_kpis(kpis, fmt or "text"))
+    if fmt == "json":
+        echo_json(
+            {
+                "from": period.start,
+                "to": period.end,
+                "queues": [asdict(kpi) for kpi in reports if kpi.queue],
+                "all": None if queue else asdict(reports[-1]),
+            }
+        )
+        return
+    if fmt == "csv":
+        click.echo(_csv(reports))
+        return
+    click.echo(f"calls that entered a queue from {format_time(period.start)} to {format_time(period.end)}")
+    click.echo(format_table(KPI_HEADERS, [_table_row(kpi) for kpi in reports]))
 
 
 COMMANDS = (report,)

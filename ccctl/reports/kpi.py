@@ -16,7 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccctl.acd.store import load_queues
+from ccctl.errors import UserError
 from ccctl.records.models.acd import QueueEvent
+from ccctl.records.models.base import utc_now
 
 AGENT_STATUS_KINDS = ("agent_available", "agent_on_break", "agent_logged_out")
 
@@ -38,6 +40,10 @@ class KpiReport:
     occupancy: float | None = None  # handle time / time Available
 
 
+class UnknownQueue(UserError, LookupError):
+    """A report asked for a queue that does not exist."""
+
+
 def _ratio(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -46,8 +52,19 @@ def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
 
-def compute_kpis(session: Session, since: datetime, until: datetime, queue: str = "", fcr_days: int = 7) -> KpiReport:
-    """The KPIs of calls that entered a queue in [since, until)."""
+def compute_kpis(
+    session: Session,
+    since: datetime,
+    until: datetime,
+    queue: str = "",
+    fcr_days: int = 7,
+    now: datetime | None = None,
+) -> KpiReport:
+    """The KPIs of calls that entered a queue in [since, until); agents' time counts up to `now` at most."""
+    targets = {name: rules.service_level_seconds for name, rules in load_queues(session).items()}
+    if queue and queue not in targets:
+        known = ", ".join(sorted(targets)) or "none"
+        raise UnknownQueue(f"no queue named {queue!r} (queues: {known})")
     # from a day before: an agent Available since before the period counts from the period's start
     query = (
         select(QueueEvent)
@@ -55,7 +72,6 @@ def compute_kpis(session: Session, since: datetime, until: datetime, queue: str 
         .order_by(QueueEvent.at, QueueEvent.id)
     )
     rows = list(session.scalars(query))
-    targets = {name: rules.service_level_seconds for name, rules in load_queues(session).items()}
     calls: dict[str, dict[str, QueueEvent]] = defaultdict(dict)
     for event in rows:
         if event.call_uuid:
@@ -80,8 +96,17 @@ def compute_kpis(session: Session, since: datetime, until: datetime, queue: str 
     report.aht_seconds = _mean(handled)
     report.callback_rate = _ratio(sum(1 for k in mine.values() if "callback_requested" in k), report.offered)
     report.fcr_rate = _first_call_resolution(answered, rows, fcr_days)
-    report.occupancy = _occupancy(rows, answered, since, until)
+    # an agent logged in now is not Available in the rest of a period that has not happened yet
+    report.occupancy = _occupancy(rows, answered, since, min(until, now or utc_now()))
     return report
+
+
+def compute_queue_kpis(
+    session: Session, since: datetime, until: datetime, fcr_days: int = 7, now: datetime | None = None
+) -> list[KpiReport]:
+    """Every queue's KPIs by name, then all queues together (queue "")."""
+    names = sorted(load_queues(session))
+    return [compute_kpis(session, since, until, name, fcr_days, now) for name in [*names, ""]]
 
 
 def _handle_seconds(kinds: dict[str, QueueEvent]) -> float:
@@ -109,7 +134,8 @@ def _first_call_resolution(answered: list[dict], rows: list[QueueEvent], days: i
 
 
 def _occupancy(rows: list[QueueEvent], answered: list[dict], since: datetime, until: datetime) -> float | None:
-    """Talk + wrap-up of the period's answered calls over the agents' Available time in the period."""
+    """Talk + wrap-up of the period's answered calls over the agents' Available time in the period
+    (`until`: the period's end, or now if that is earlier)."""
     available = 0.0
     opened: dict[int, datetime] = {}
     for event in rows:

@@ -56,9 +56,9 @@ def test_queue_errors_name_the_key(run):
 
 def test_report_kpi_on_an_empty_period(run):
     result = run("report", "kpi", "--from", "2026-11-23", "--to", "2026-11-23", "--json")
-    assert result.exit_code == 0 and json.loads(result.output)["offered"] == 0
+    assert result.exit_code == 0 and json.loads(result.output)["all"]["offered"] == 0
     assert run("report", "kpi", "--from", "2026-11-24", "--to", "2026-11-23").exit_code == 1
-    assert "--from 'yesterday'" in run("report", "kpi", "--from", "yesterday", "--to", "2026-11-23").output
+    assert "--from: 'yesterday'" in run("report", "kpi", "--from", "yesterday", "--to", "2026-11-23").output
 
 
 def test_a_wrap_up_that_ran_out_shows_idle(run, sqlite_url):
