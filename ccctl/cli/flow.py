@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from ccctl.cli.common import CliError, at_option, patch_gevent, settings_of
+from ccctl.cli.common import CliError, at_option, echo_json, patch_gevent, run, settings_of
 
 
 @click.group()
@@ -20,6 +18,15 @@ def _flow_dirs(ctx: click.Context, flows_dir: str | None, prompts_dir: str | Non
     return settings_of(ctx).flows_dir, prompts_dir
 
 
+def _flows_failed(errors) -> CliError:
+    """Each flow error on its own line, then one summary; nothing was loaded or reloaded."""
+    from ccctl.ivr.registry import count_errors
+
+    for error in errors:
+        click.echo(str(error))
+    return CliError(f"{count_errors(len(errors))} in flows (ccctl flow check)")
+
+
 @flow.command("check")
 @click.argument("targets", nargs=-1)
 @click.option("--flows-dir", type=click.Path(file_okay=False), help="Flows directory (default: settings flows_dir).")
@@ -31,11 +38,8 @@ def flow_check(ctx: click.Context, targets: tuple[str, ...], flows_dir: str | No
 
     flows_dir, prompts_dir = _flow_dirs(ctx, flows_dir, prompts_dir)
     report = check_flows(flows_dir, prompts_dir, targets)
-    for error in report.errors:
-        click.echo(str(error))
     if report.errors:
-        count = len(report.errors)
-        raise CliError(f"{count} {'error' if count == 1 else 'errors'} in flows")
+        raise _flows_failed(report.errors)
     click.echo(f"{report.flow_count} {'flow' if report.flow_count == 1 else 'flows'} OK")
 
 
@@ -55,9 +59,7 @@ def flow_show(ctx: click.Context, hotline: str, flows_dir: str | None, prompts_d
         registry = FlowRegistry(flows_dir, prompts_dir)
         click.echo(format_flow(registry.get(hotline)))
     except FlowCheckFailed as exc:
-        for error in exc.errors:
-            click.echo(str(error))
-        raise CliError(f"flows do not pass the check ({len(exc.errors)} problems); see above") from None
+        raise _flows_failed(exc.errors) from None
     except UnknownHotline as exc:
         raise CliError(str(exc)) from None
 
@@ -67,6 +69,7 @@ def flow_show(ctx: click.Context, hotline: str, flows_dir: str | None, prompts_d
 @click.pass_context
 def flow_reload(ctx: click.Context, wait_seconds: float) -> None:
     """Make the running `ccctl serve` check and swap in the flows (SIGHUP); calls in progress keep theirs."""
+    from ccctl.ivr.registry import count_errors
     from ccctl.serve.client import ReloadFailed, StatusUnavailable, request_reload
 
     try:
@@ -79,7 +82,8 @@ def flow_reload(ctx: click.Context, wait_seconds: float) -> None:
         if outcome.error_count > len(outcome.errors):
             click.echo(f"... and {outcome.error_count - len(outcome.errors)} more (see the serve log)")
         raise CliError(
-            f"reload refused ({outcome.error_count} errors); ccctl serve keeps flows generation {outcome.generation}"
+            f"reload refused ({count_errors(outcome.error_count)}); ccctl serve keeps flows generation "
+            f"{outcome.generation}"
         )
     click.echo(f"flows generation {outcome.generation} running in pid {outcome.pid}: {', '.join(outcome.hotlines)}")
 
@@ -96,14 +100,23 @@ def flow_reload(ctx: click.Context, wait_seconds: float) -> None:
 def flow_simulate(ctx, hotline: str, keys: str, caller: str, at, message_seconds: float, scratch: bool, as_json):
     """Run one call through the emulator and print its path, prompts, keys and result."""
     patch_gevent()
-    from ccctl.local_site.simulate import SimulationError, SimulationRequest, format_simulation, simulate_call
+    from ccctl.ivr.errors import FlowCheckFailed
+    from ccctl.local_site.simulate import SimulationRequest, format_simulation, simulate_call
 
     request = SimulationRequest(hotline, keys, caller, at, message_seconds, scratch)
-    try:
-        result = simulate_call(settings_of(ctx), request)
-    except SimulationError as exc:
-        raise CliError(str(exc)) from None
-    click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False) if as_json else format_simulation(result))
+    settings = settings_of(ctx)
+
+    def work():
+        try:
+            return simulate_call(settings, request)
+        except FlowCheckFailed as exc:
+            raise _flows_failed(exc.errors) from None
+
+    result = run(work)
+    if as_json:
+        echo_json(result.as_json())
+    else:
+        click.echo(format_simulation(result))
 
 
 COMMANDS = (flow,)

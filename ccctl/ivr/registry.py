@@ -49,9 +49,9 @@ class FlowRegistry:
         self.hotline_flows = dict(hotline_flows or {})  # hotline name -> flow name, when they differ
         self._generation = 0
         self._catalog: FlowCatalog | None = None
-        errors = self.reload()
+        errors = self._load()
         if errors:
-            raise FlowCheckFailed(errors)
+            raise FlowCheckFailed(errors)  # nothing was running: the caller reports the errors, not a refusal
 
     @property
     def catalog(self) -> FlowCatalog:
@@ -60,6 +60,12 @@ class FlowRegistry:
 
     def reload(self) -> list[FlowError]:
         """Check every flow again; swap them in only if all pass. Returns the errors (empty: swapped)."""
+        errors = self._load()
+        if errors:
+            log.warning("flow reload refused: %s, keeping generation %d", count_errors(len(errors)), self._generation)
+        return errors
+
+    def _load(self) -> list[FlowError]:
         if not self.flows_dir.is_dir():
             return [FlowError(str(self.flows_dir), None, None, "flows directory not found (check flows_dir)")]
         loaded = load_catalog(self.flows_dir, self.prompts_dir, generation=self._generation + 1)
@@ -68,7 +74,6 @@ class FlowRegistry:
             if missing:
                 loaded = dataclasses.replace(loaded, catalog=None, errors=missing)
         if loaded.catalog is None:
-            log.warning("flow reload refused: %d errors, keeping generation %d", len(loaded.errors), self._generation)
             return loaded.errors
         self._generation += 1
         self._catalog = loaded.catalog  # one assignment: a call sees the old or the new catalog, never a mix
@@ -112,15 +117,24 @@ def check_flows(
 ) -> CheckReport:
     """Check flows_dir, or only the named files / hotlines (in the context of flows_dir)."""
     flows_dir = Path(flows_dir)
+    if not flows_dir.is_dir():
+        return CheckReport([FlowError(str(flows_dir), None, None, "flows directory not found (check flows_dir)")], 0)
     prompts = Path(prompts_dir) if prompts_dir else flows_dir / "prompts"
     extra = [_target_path(flows_dir, target) for target in targets]
     loaded = load_catalog(flows_dir, prompts, extra_files=extra)
     if not targets:
+        if not loaded.flow_names and not loaded.errors:  # "0 flows OK" would pass a wrong directory
+            return CheckReport([FlowError(str(flows_dir), None, None, "no flows here (*.yaml files)")], 0)
         return CheckReport(loaded.errors, len(loaded.flow_names))
     wanted = {str(path) for path in extra}
     flow_sources = wanted | {str(p) for p in flow_files(flows_dir)}
     errors = [e for e in loaded.errors if e.file in wanted or e.file not in flow_sources]
     return CheckReport(errors, len(extra))
+
+
+def count_errors(count: int) -> str:
+    """'1 error', '3 errors'."""
+    return f"{count} {'error' if count == 1 else 'errors'}"
 
 
 def _target_path(flows_dir: Path, target: str) -> Path:

@@ -23,6 +23,7 @@ from ccctl.config import Settings
 from ccctl.errors import UserError
 from ccctl.ivr.interpreter import FlowRun
 from ccctl.ivr.nodes.authenticate import PIN_VAR
+from ccctl.ivr.registry import FlowRegistry
 from ccctl.local_site.simulate_report import Handoff, Prompt, SimulationResult, format_simulation
 from ccctl.sim.callers import CallerScript
 from ccctl.sim.switch import CallOutcome
@@ -68,12 +69,18 @@ def parse_keys(text: str) -> list[str]:
 
 
 def simulate_call(settings: Settings, request: SimulationRequest) -> SimulationResult:
-    """Place one call on the hotline through the emulator and report what the caller met."""
+    """Place one call on the hotline through the emulator and report what the caller met.
+
+    Flows that do not pass the check raise FlowCheckFailed (every error in .errors)."""
     keys = parse_keys(request.keys)
     hotline = settings.hotline_named(request.hotline)
     if hotline is None:
         names = ", ".join(h.name for h in settings.hotlines) or "none"
         raise SimulationError(f"no hotline '{request.hotline}' in {settings.source} (hotlines: {names})")
+    # every flow error, as `flow check` lists them (FlowCheckFailed.errors), before a site is started
+    FlowRegistry(
+        settings.flows_dir, settings.prompts_dir or None, hotline_flows={h.name: h.flow for h in settings.hotlines}
+    )
     with _call_database(settings, request.scratch) as settings:
         runs, records, outcome = _run_call(settings, request, hotline.did, keys)
     run = runs[0] if runs else None
