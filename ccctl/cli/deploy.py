@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ccctl.cli.common import CliError, settings_of
+from ccctl.cli.common import CliError, run, settings_of
 
 
 @click.group()
@@ -16,16 +16,18 @@ def fs() -> None:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Target directory.")
 @click.pass_context
 def fs_render(ctx: click.Context, out_dir: str) -> None:
-    """Render fs_conf/ and dialplan/ templates into a FreeSWITCH conf directory."""
-    from ccctl.deploy.fs_render import RenderError, render_all
+    """Render fs_conf/ and dialplan/ templates into a FreeSWITCH conf directory.
+
+    Warns on stderr about passwords still at their shipped defaults (esl.password, freeswitch.agents_password).
+    """
+    from ccctl.deploy.fs_render import default_secret_warnings, render_all
 
     settings = settings_of(ctx)
-    try:
-        written = render_all(settings, out_dir)
-    except RenderError as exc:
-        raise CliError(str(exc)) from None
+    written = run(lambda: render_all(settings, out_dir))
     for path in written:
         click.echo(path)
+    for warning in default_secret_warnings(settings):
+        click.echo(f"ccctl: {warning}", err=True)
 
 
 @click.group()

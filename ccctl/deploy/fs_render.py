@@ -115,6 +115,26 @@ def render_all(settings: Settings, out_dir: str | os.PathLike) -> list[str]:
     return sorted(written)
 
 
+# passwords with a shipped default that fs render writes into FreeSWITCH's configuration, and what
+# anyone who knows the default could then do
+DEFAULT_SECRETS = (
+    ("esl", "password", "ClueCon", "control FreeSWITCH through its event socket"),
+    ("freeswitch", "agents_password", "change-me", "register as any agent's extension"),
+)
+
+
+def default_secret_warnings(settings: Settings) -> list[str]:
+    """One line per password still at its shipped default, naming the setting to change (not a new value)."""
+    warnings = []
+    for section, key, default, risk in DEFAULT_SECRETS:
+        if getattr(getattr(settings, section), key) == default:
+            warnings.append(
+                f"warning: {section}.{key} is the shipped default '{default}': anyone who knows it can {risk}; "
+                f"set {section}.{key} in {settings.source} (or CCCTL_{section.upper()}__{key.upper()})"
+            )
+    return warnings
+
+
 def render_texts(model: RenderModel) -> dict[str, str]:
     """Relative output path -> rendered text, for every template (names starting with '_' are partials)."""
     env = jinja2.Environment(
