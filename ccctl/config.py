@@ -62,11 +62,17 @@ class AlarmThresholds:
 class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8080
-    # signs the session cookie; empty: generated once into var/web-secret-key
+    # Flask's SECRET_KEY (sessions live in the database and do not rely on it); empty: generated into var/
     secret_key: str = ""
     login_max_failures: int = 5
     login_max_failures_per_address: int = 20
     login_window_seconds: int = 900
+    # a console session ends after this long without a request, and this long after its login at the latest
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    # the reverse proxies in front of the console (addresses or networks): only from them are
+    # X-Forwarded-For / X-Forwarded-Proto believed; empty: every client is the peer of the connection
+    trusted_proxies: list[str] = field(default_factory=list)
     # an agent may open the patients of its calls of the last N hours
     agent_recent_hours: int = 12
     wrapup_codes: list[str] = field(default_factory=lambda: ["resolved", "callback", "ticket", "transferred", "other"])

@@ -53,8 +53,58 @@ def users_passwd(ctx, name: str, password_stdin: bool) -> None:
 
     url = database_url(ctx)
     password = _password(password_stdin)
-    run(lambda: user_commands.change_password(url, name, password))
+    ended = run(lambda: user_commands.change_password(url, name, password))
     click.echo(f"password changed for {name}")
+    if ended:
+        click.echo(user_commands.sessions_ended(ended))
+
+
+@users.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["admin", "supervisor", "agent"]))
+@click.pass_context
+def users_role(ctx, name: str, role: str) -> None:
+    """Give a user another role; their open sessions end (give a promoted user a new, longer password too)."""
+    from ccctl.web import user_commands
+
+    url = database_url(ctx)
+    ended = run(lambda: user_commands.change_role(url, name, role))
+    click.echo(f"{name} is now {role}" + (f"; {user_commands.sessions_ended(ended)}" if ended else ""))
+
+
+@users.command("disable")
+@click.argument("name")
+@click.pass_context
+def users_disable(ctx, name: str) -> None:
+    """Refuse a user's logins from now on and end their open sessions."""
+    from ccctl.web import user_commands
+
+    url = database_url(ctx)
+    ended = run(lambda: user_commands.disable(url, name))
+    click.echo(f"disabled {name}" + (f"; {user_commands.sessions_ended(ended)}" if ended else ""))
+
+
+@users.command("enable")
+@click.argument("name")
+@click.pass_context
+def users_enable(ctx, name: str) -> None:
+    """Let a disabled user log in again."""
+    from ccctl.web import user_commands
+
+    url = database_url(ctx)
+    run(lambda: user_commands.disable(url, name, disabled=False))
+    click.echo(f"enabled {name}")
+
+
+@users.command("logout")
+@click.argument("name")
+@click.pass_context
+def users_logout(ctx, name: str) -> None:
+    """End every open console session of a user (a lost badge, a shared computer)."""
+    from ccctl.web import user_commands
+
+    url = database_url(ctx)
+    click.echo(user_commands.sessions_ended(run(lambda: user_commands.log_out(url, name))))
 
 
 @users.command("list")

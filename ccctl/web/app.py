@@ -1,4 +1,5 @@
-"""The Flask app of `ccctl serve`: sessions, CSRF, languages, and the blueprints of every page and API.
+"""The Flask app of `ccctl serve`: sessions (web/sessions.py), CSRF, the security headers, the trusted
+proxies, languages, and the blueprints of every page and API.
 
 make_web_app(controller, settings) builds it; gevent.pywsgi serves it inside the controller process.
 It sits on top: app -> blueprints -> views -> context (what the views share).
@@ -21,23 +22,30 @@ from ccctl.web.alarm_board import AlarmBoard
 from ccctl.web.blueprints import all_blueprints
 from ccctl.web.context import HOME_BY_ROLE, WebContext, client_address, wants_json, web
 from ccctl.web.screen_pops import ScreenPops
+from ccctl.web.sessions import DatabaseSessions
+from ccctl.web.trusted_proxies import TrustedProxies
 from ccctl.web.words import LANGUAGE_NAMES, translator
 
 log = logging.getLogger("ccctl.web")
 
 SECRET_FILE = Path("var/web-secret-key")
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
+# scripts and styles from static/ only: no inline script or handler runs, whatever a page shows
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def secret_key(settings: Settings, path: Path = SECRET_FILE) -> str:
-    """web.secret_key, or a random key generated once into var/ (sessions then survive restarts)."""
+    """web.secret_key, or a random key generated once into var/ (Flask's SECRET_KEY)."""
     if settings.web.secret_key:
         return settings.web.secret_key
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    # created owner-only from the start: the key signs every session cookie
+    # created owner-only from the start: whatever Flask signs with it stays ours
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
         file.write(key)
     return key
@@ -82,6 +90,7 @@ def _forbidden(_error):
 
 
 def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -101,6 +110,8 @@ def make_web_app(controller: Any, settings: Settings) -> Flask:
         MAX_CONTENT_LENGTH=1_000_000,
     )
     engine = make_engine(settings.database.url)
+    app.session_interface = DatabaseSessions(engine, settings.web.session_idle_minutes, settings.web.session_max_hours)
+    app.wsgi_app = TrustedProxies(app.wsgi_app, settings.web.trusted_proxies)
     ctx = WebContext(
         controller=controller,
         settings=settings,

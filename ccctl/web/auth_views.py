@@ -1,11 +1,14 @@
 """Log in, log out and the language switch: the only pages a visitor reaches without a session.
 
 Logins are throttled per user name and per address (stored in the database, so restarts do not reset them).
+A login starts a new server-side session with a new CSRF token; logout deletes it (web/sessions.py).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+from urllib.parse import urlsplit
 
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 
@@ -19,7 +22,7 @@ auth = Blueprint("auth", __name__)
 @auth.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "GET":
-        return render_template("login.html", error="")
+        return render_template("login.html", error="", ended=getattr(session, "ended", False))
     name = request.form.get("name", "").strip()
     password = request.form.get("password", "")
     address = client_address()
@@ -35,17 +38,35 @@ def login():
         log.warning("web login refused for %r from %s (%s)", name[:64], address, error)
         status = 429 if error == "login_throttled" else 401
         return render_template("login.html", error=g.t(error)), status
-    csrf = session.get("csrf")
-    session.clear()  # a fresh session at login: no fixation of an earlier one
-    session.update(uid=user.id, csrf=csrf)
+    language = session.get("lang")
+    session.clear()
+    # a new session id and a new CSRF token at login: nothing known before the login is worth anything after
+    session.renew()
+    session.update(uid=user.id, csrf=secrets.token_urlsafe(32))
+    if language:
+        session["lang"] = language
     log.info("web login: %s (%s) from %s", user.name, user.role, address)
     return redirect(url_for(HOME_BY_ROLE[user.role]))
 
 
 @auth.post("/logout")
 def logout():
+    # the session's row is deleted: a copy of the cookie is worth nothing from now on
     session.clear()
+    if g.user is not None:
+        log.info("web logout: %s from %s", g.user.name, client_address())
     return redirect(url_for("auth.login"))
+
+
+def same_site_path(back: str) -> str | None:
+    """`back` when it is a path of this site, else None: browsers drop tabs and newlines from a URL and read
+    a backslash as a slash, so a slash, a tab and "/evil.example" would leave the site."""
+    if not back.startswith("/") or any(c == "\\" or c.isspace() or not c.isprintable() for c in back):
+        return None
+    parts = urlsplit(back)
+    if back.startswith("//") or parts.scheme or parts.netloc:
+        return None
+    return back
 
 
 @auth.post("/language")
@@ -56,6 +77,5 @@ def language():
         if g.user is not None:
             with web().transaction() as db:
                 set_language(db, g.user.id, chosen)
-    back = request.form.get("back", "")
     # only a path of this site: never send the browser elsewhere
-    return redirect(back if back.startswith("/") and not back.startswith("//") else url_for("home"))
+    return redirect(same_site_path(request.form.get("back", "")) or url_for("home"))

@@ -1,4 +1,5 @@
-// Shared by every page: JSON calls that carry the session's CSRF token, and small DOM helpers.
+// Shared by every page: JSON calls that carry the session's CSRF token, small DOM helpers, the language
+// selector. No page has inline script (the Content-Security-Policy allows scripts from /static only).
 "use strict";
 const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
 
@@ -34,3 +35,6 @@ function words() {
   const el = document.getElementById("words");
   return el ? JSON.parse(el.textContent) : {};
 }
+
+const languageSelect = document.getElementById("language");
+if (languageSelect) languageSelect.addEventListener("change", () => languageSelect.form.submit());

@@ -39,3 +39,26 @@ def test_ensure_user_adds_once(sqlite_url):
     assert ensure_user(sqlite_url, "demo", "supervisor", "demo-password")
     assert not ensure_user(sqlite_url, "demo", "admin", "other-password")
     assert [(u.name, u.role) for u in listing(sqlite_url)] == [("demo", "supervisor")]
+
+
+def test_an_admin_with_a_weak_password_is_refused_saying_what_is_wanted(sqlite_url):
+    weak = run(sqlite_url, "users", "add", "alice", "--role", "admin", "--password-stdin", stdin="12345678\n")
+    assert weak.exit_code == 1
+    assert (
+        weak.output
+        == "ccctl: password: at least 12 characters for an admin, mixing letters with digits, capitals or symbols\n"
+    )
+    named = run(sqlite_url, "users", "add", "alice", "--role", "admin", "--password-stdin", stdin="alice-alice-1\n")
+    assert named.exit_code == 1 and "password: too close to the user name" in named.output
+    assert run(sqlite_url, "users", "list").output.splitlines() == ["NAME  ROLE  AGENT  LANGUAGE"]
+
+
+def test_role_disable_enable_and_logout(sqlite_url):
+    run(sqlite_url, "users", "add", "sam", "--role", "supervisor", "--password-stdin", stdin="other-password\n")
+    assert run(sqlite_url, "users", "role", "sam", "agent").output == "sam is now agent\n"
+    assert run(sqlite_url, "users", "disable", "sam").output == "disabled sam\n"
+    assert run(sqlite_url, "users", "list").output.splitlines()[1] == "sam   agent (disabled)  sam    en"
+    assert run(sqlite_url, "users", "enable", "sam").output == "enabled sam\n"
+    assert run(sqlite_url, "users", "logout", "sam").output == "ended 0 open console sessions\n"
+    ghost = run(sqlite_url, "users", "disable", "ghost")
+    assert ghost.exit_code == 1 and "ccctl: name: no user 'ghost'" in ghost.output
