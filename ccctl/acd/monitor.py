@@ -29,6 +29,8 @@ _EXTENSION = re.compile(r"^[A-Za-z0-9_.+-]{1,32}$")
 ANSWERED_CALLSTATES = ("ACTIVE", "HELD", "UNHELD")
 # FreeSWITCH answers `originate` once the supervisor picked up; ringing longer than this fails
 RING_SECONDS = 30
+# a command-line tool waits this long for the event socket: a switch that is up answers at once
+CONNECT_SECONDS = 5.0
 
 Api = Callable[[str], str]
 
@@ -151,8 +153,12 @@ def switch_api(settings: Settings, wait_seconds: float) -> Iterator[Api]:
     client = InboundClient(esl.inbound_host, esl.inbound_port, esl.password, command_timeout=esl.command_timeout)
     client.start()
     try:
-        if not client.wait_connected(timeout=esl.command_timeout):
-            raise MonitorError(f"cannot reach FreeSWITCH's event socket at {esl.inbound_host}:{esl.inbound_port}")
+        if not client.wait_connected(timeout=CONNECT_SECONDS):
+            reason = client.state.last_error or "no answer"
+            raise MonitorError(
+                f"FreeSWITCH's event socket at {esl.inbound_host}:{esl.inbound_port} did not answer within "
+                f"{CONNECT_SECONDS:g} s ({reason}); is FreeSWITCH running? (esl.inbound_host, esl.inbound_port)"
+            )
 
         def api(command: str) -> str:
             try:

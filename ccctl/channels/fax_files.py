@@ -26,7 +26,8 @@ class FaxFileError(UserError):
     """A document could not be converted; str() names the file and the tool's own reason."""
 
 
-def run_tool(argv: list[str], subject: Path) -> None:
+def run_tool(argv: list[str], subject: Path) -> str:
+    """Run a converter; its output (some, like ghostscript, report a failure there and exit 0)."""
     tool = argv[0]
     if shutil.which(tool) is None:
         raise FaxFileError(f"{subject}: {tool} is not installed (Debian package {TOOL_PACKAGES.get(tool, tool)})")
@@ -38,6 +39,12 @@ def run_tool(argv: list[str], subject: Path) -> None:
         output = (done.stderr or done.stdout).decode("utf-8", "replace").strip().splitlines()
         reason = next((line.strip() for line in output if line.strip()), f"exit status {done.returncode}")
         raise FaxFileError(f"{subject}: {tool} failed: {reason[:200]}")
+    return (done.stdout + done.stderr).decode("utf-8", "replace")
+
+
+def _first_line(output: str) -> str:
+    line = next((line.strip(" *") for line in output.splitlines() if line.strip(" *")), "")
+    return line[:200] or "no pages came out"
 
 
 def kind_of(path: Path) -> str:
@@ -82,13 +89,15 @@ def to_tiff_f(source: Path, target: Path) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ccctl-fax-") as work:
         pdf = to_pdf(source, Path(work))
-        run_tool(
+        output = run_tool(
             [
                 "gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiffg3", "-r204x196",
                 "-sPAPERSIZE=a4", "-dFIXEDMEDIA", "-dPDFFitPage", f"-sOutputFile={target}", str(pdf),
             ],
             source,
         )  # fmt: skip
+    if not target.is_file():  # ghostscript exits 0 on a PDF it cannot read, and writes nothing
+        raise FaxFileError(f"{source}: ghostscript could not render this PDF ({_first_line(output)})")
     pages = tiff_page_count(target.read_bytes())
     if pages == 0:
         raise FaxFileError(f"{source}: the converted fax has no pages")

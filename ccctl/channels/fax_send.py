@@ -28,6 +28,8 @@ log = logging.getLogger("ccctl.channels.fax")
 
 FAX_NUMBER = re.compile(r"\+?[0-9]{3,20}")
 TX_RESULT = "CUSTOM spandsp::txfaxresult"
+# `ccctl fax send` waits this long for the event socket: a switch that is up answers at once
+CONNECT_SECONDS = 5.0
 
 
 class FaxSendError(UserError, ValueError):
@@ -50,6 +52,21 @@ def queue_fax(session: Session, settings: Settings, number: str, document: Path)
     job.tiff_path = str(target)
     session.commit()
     return job
+
+
+def connect_switch(settings: Settings, seconds: float = CONNECT_SECONDS) -> InboundClient:
+    """A started inbound ESL client, connected within `seconds`, else FaxSendError naming the address."""
+    esl = settings.esl
+    client = InboundClient(esl.inbound_host, esl.inbound_port, esl.password, command_timeout=esl.command_timeout)
+    client.start()
+    if not client.wait_connected(seconds):
+        reason = client.state.last_error or "no answer"
+        client.stop()
+        raise FaxSendError(
+            f"FreeSWITCH's event socket at {esl.inbound_host}:{esl.inbound_port} did not answer within {seconds:g} s "
+            f"({reason}); is FreeSWITCH running? (esl.inbound_host, esl.inbound_port)"
+        )
+    return client
 
 
 class FaxSender:

@@ -5,11 +5,19 @@ Implementations are imported inside each command so `ccctl --help` stays fast.
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from ccctl.cli.common import CliError, database_url, patch_gevent, run, settings_of
+from ccctl.cli.common import (
+    CliError,
+    database_url,
+    echo_json,
+    echo_table,
+    json_option,
+    patch_gevent,
+    run,
+    say_connecting,
+    settings_of,
+)
 
 
 @click.group()
@@ -50,8 +58,12 @@ _status_command("logout", "Logged Out", "Log the agent out.")
 _status_command("break", "On Break", "Put the agent On Break (no calls offered).")
 
 
+def _skills(skills: dict) -> str:
+    return ",".join(f"{k}:{v}" for k, v in sorted(skills.items()))
+
+
 @agents.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 @click.pass_context
 def agents_status(ctx, as_json) -> None:
     """Every agent with status, state and skills."""
@@ -59,12 +71,10 @@ def agents_status(ctx, as_json) -> None:
 
     rows = run(lambda: list_agents(database_url(ctx)))
     if as_json:
-        click.echo(json.dumps([row.__dict__ for row in rows], indent=2))
+        echo_json([row.__dict__ for row in rows])
         return
-    click.echo(f"{'NAME':<16} {'EXT':<8} {'STATUS':<11} {'STATE':<9} SKILLS")
-    for row in rows:
-        skills = ",".join(f"{k}:{v}" for k, v in sorted(row.skills.items())) or "-"
-        click.echo(f"{row.name:<16} {row.extension:<8} {row.status:<11} {row.state:<9} {skills}")
+    table = [(r.name, r.extension, r.status, r.state, _skills(r.skills)) for r in rows]
+    echo_table(("name", "extension", "status", "state", "skills"), table, empty="no agents (ccctl agents add)")
 
 
 @click.group()
@@ -107,23 +117,30 @@ def _rules(ctx) -> dict:
 
 
 @queues.command("list")
+@json_option
 @click.pass_context
-def queues_list(ctx) -> None:
+def queues_list(ctx, as_json) -> None:
     """Every queue with its strategy and required skills."""
-    click.echo(f"{'NAME':<16} {'STRATEGY':<28} SKILLS")
-    for name, rules in sorted(_rules(ctx).items()):
-        skills = ",".join(f"{k}:{v}" for k, v in sorted(rules.skills.items())) or "-"
-        click.echo(f"{name:<16} {rules.strategy:<28} {skills}")
+    queues = sorted(_rules(ctx).items())
+    if as_json:
+        echo_json([{"name": name, **rules.__dict__} for name, rules in queues])
+        return
+    table = [(name, rules.strategy, _skills(rules.skills)) for name, rules in queues]
+    echo_table(("name", "strategy", "skills"), table, empty="no queues (ccctl queues add)")
 
 
 @queues.command("show")
 @click.argument("name")
+@json_option
 @click.pass_context
-def queues_show(ctx, name) -> None:
+def queues_show(ctx, name, as_json) -> None:
     """Every setting of one queue."""
     rules = _rules(ctx).get(name)
     if rules is None:
         raise CliError(f"no queue named {name!r} (ccctl queues list)")
+    if as_json:
+        echo_json({"name": name, **rules.__dict__})
+        return
     for key, value in rules.__dict__.items():
         click.echo(f"{key:<24} {'-' if value in ('', {}) else value}")
 
@@ -145,8 +162,10 @@ def transfer(ctx, agent, to_agent, to_queue, warm, finish) -> None:
     patch_gevent()
     from ccctl.acd.transfer import TransferError, transfer_call
 
+    settings = settings_of(ctx)
+    say_connecting(settings)
     try:
-        result = transfer_call(settings_of(ctx), agent, to_agent, to_queue, warm, finish or "")
+        result = transfer_call(settings, agent, to_agent, to_queue, warm, finish or "")
     except TransferError as exc:
         raise CliError(str(exc)) from None
     messages = {
@@ -170,6 +189,7 @@ def _monitor(ctx: click.Context, mode: str, agent: str, supervisor: str, dtmf: b
     from ccctl.acd.monitor import MonitorError, monitor_call
 
     settings = settings_of(ctx)
+    say_connecting(settings)
     try:
         result = monitor_call(settings, mode, agent, supervisor, dtmf)
     except MonitorError as exc:

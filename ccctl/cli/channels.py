@@ -11,7 +11,17 @@ from pathlib import Path
 
 import click
 
-from ccctl.cli.common import CliError, patch_gevent, run, settings_of
+from ccctl.cli.common import (
+    CliError,
+    echo_json,
+    echo_table,
+    format_time,
+    json_option,
+    patch_gevent,
+    run,
+    say_connecting,
+    settings_of,
+)
 from ccctl.config import Settings
 
 
@@ -80,14 +90,19 @@ def sms_bulk(ctx, template_file: str, codes: str, specialty: str, key: str) -> N
 
 @sms.command("status")
 @click.argument("batch")
+@json_option
 @click.pass_context
-def sms_status(ctx, batch: str) -> None:
+def sms_status(ctx, batch: str, as_json: bool) -> None:
     """Per-recipient status of a bulk send."""
     from ccctl.channels.sms_bulk import batch_status, format_status
 
     settings = settings_of(ctx)
     with _session(settings) as session:
-        click.echo(format_status(run(lambda: batch_status(session, batch))))
+        rows = run(lambda: batch_status(session, batch))
+    if as_json:
+        echo_json([row.__dict__ for row in rows])
+    else:
+        click.echo(format_status(rows))
 
 
 @sms.command("kannel-conf")
@@ -111,19 +126,19 @@ def fax() -> None:
 @click.pass_context
 def fax_send(ctx, number: str, file: str) -> None:
     """Convert FILE (PDF, JPEG, PNG, TIFF, office) to a fax and send it, with retries."""
-    from ccctl.channels.fax_send import FaxSender, format_attempts, queue_fax
-    from ccctl.esl.inbound import InboundClient
+    from ccctl.channels.fax_send import FaxSender, connect_switch, format_attempts, queue_fax
 
     settings = settings_of(ctx)
     patch_gevent()
     with _session(settings) as session:
         job = run(lambda: queue_fax(session, settings, number, Path(file)))
-        click.echo(f"fax job {job.id}: {job.pages} pages to send")
-        esl = InboundClient(settings.esl.inbound_host, settings.esl.inbound_port, settings.esl.password)
-        esl.start()
+        click.echo(f"fax job {job.id}: {job.pages} {'page' if job.pages == 1 else 'pages'} to send")
+        say_connecting(settings)
         try:
-            if not esl.wait_connected(settings.esl.command_timeout):
-                raise CliError(f"FreeSWITCH at {settings.esl.inbound_host}:{settings.esl.inbound_port} not reachable")
+            esl = run(lambda: connect_switch(settings))
+        except CliError as exc:
+            raise CliError(f"fax job {job.id} not sent: {exc.message}") from None
+        try:
             FaxSender(esl, settings).send(session, job)
         finally:
             esl.stop()
@@ -132,22 +147,55 @@ def fax_send(ctx, number: str, file: str) -> None:
             raise CliError(f"fax job {job.id} failed after {len(job.attempts)} attempts")
 
 
+def _job_json(job, attempts: bool = False) -> dict:
+    data = {
+        "id": job.id,
+        "created_at": job.created_at,
+        "status": job.status,
+        "pages": job.pages,
+        "tries": len(job.attempts),
+        "document": job.source_name,
+    }
+    if attempts:
+        data["attempts"] = [
+            {
+                "started_at": a.started_at,
+                "ended_at": a.ended_at,
+                "success": a.success,
+                "pages_sent": a.pages_sent,
+                "total_pages": a.total_pages,
+                "result_code": a.result_code,
+                "result": a.result_text,
+                "hangup_cause": a.hangup_cause,
+            }
+            for a in job.attempts
+        ]
+    return data
+
+
 @fax.command("list")
 @click.option("--limit", default=50, show_default=True)
+@json_option
 @click.pass_context
-def fax_list(ctx, limit: int) -> None:
+def fax_list(ctx, limit: int, as_json: bool) -> None:
     """Faxes sent, newest first."""
-    from ccctl.channels.fax_send import format_jobs, list_jobs
+    from ccctl.channels.fax_send import list_jobs
 
     settings = settings_of(ctx)
     with _session(settings) as session:
-        click.echo(format_jobs(list_jobs(session, limit)))
+        jobs = list_jobs(session, limit)
+        if as_json:
+            echo_json([_job_json(job) for job in jobs])
+            return
+        rows = [(j.id, format_time(j.created_at), j.status, j.pages, len(j.attempts), j.source_name) for j in jobs]
+        echo_table(("job", "created", "status", "pages", "tries", "document"), rows, empty="no faxes sent")
 
 
 @fax.command("status")
 @click.argument("job_id", type=int)
+@json_option
 @click.pass_context
-def fax_status(ctx, job_id: int) -> None:
+def fax_status(ctx, job_id: int, as_json: bool) -> None:
     """Every attempt of one fax job: pages sent and spandsp's result."""
     from ccctl.channels.fax_send import format_attempts
     from ccctl.records.models.channels import FaxJob
@@ -156,8 +204,11 @@ def fax_status(ctx, job_id: int) -> None:
     with _session(settings) as session:
         job = session.get(FaxJob, job_id)
         if job is None:
-            raise CliError(f"no fax job {job_id}")
-        click.echo(format_attempts(job))
+            raise CliError(f"no fax job {job_id} (ccctl fax list)")
+        if as_json:
+            echo_json(_job_json(job, attempts=True))
+        else:
+            click.echo(format_attempts(job))
 
 
 COMMANDS = (

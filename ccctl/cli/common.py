@@ -51,6 +51,12 @@ def patch_gevent() -> None:
         monkey.patch_all()
 
 
+def say_connecting(settings: Settings) -> None:
+    """Before a command waits on the switch: where it is going, on stderr (stdout stays the result)."""
+    where = f"{settings.esl.inbound_host}:{settings.esl.inbound_port}"
+    click.echo(f"ccctl: connecting to FreeSWITCH's event socket at {where} ...", err=True)
+
+
 def at_option(dest: str, what: str):
     """--at: the local time the flows see (their time-of-day branches), e.g. 2026-11-29T23:00."""
     return click.option(
