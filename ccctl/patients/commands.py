@@ -22,6 +22,7 @@ from ccctl.patients.repository import (
     PatientFilter,
     PatientRecord,
     add_patient,
+    check_filter,
     get_patient,
     list_patients,
     patient_record,
@@ -100,14 +101,32 @@ def unlock(url: str, code: str, actor: str) -> bool:
 
 
 def list_records(url: str, filters: PatientFilter, actor: str) -> list[PatientRecord]:
-    """Patients matching the filters; the listing itself is audited (one row, no patient)."""
+    """Patients matching the filters; the listing is audited (one row: the filters, the patients shown)."""
+    check_filter(filters)  # an oversized search is refused before the database is opened
 
     def work(session: Session) -> list[PatientRecord]:
         records = [patient_record(patient) for patient in list_patients(session, filters)]
-        record_audit(session, actor, "list", None, SOURCE, detail=f"{len(records)} patients")
+        record_audit(session, actor, "list", None, SOURCE, detail=listing_detail(filters, records))
         return records
 
     return _in_transaction(url, work)
+
+
+def listing_detail(filters: PatientFilter, records: list[PatientRecord]) -> str:
+    """The audit detail of a listing or search: what was asked for (the search as typed), which patients were shown.
+
+    "search 'kowal', members, limit 100: 2 patients P000001, P000007". The audit log is where a
+    hospital finds who looked for whom, so the search text is kept here and nowhere else.
+    """
+    asked = [f"search {filters.search.strip()!r}"] if (filters.search or "").strip() else []
+    if filters.member is not None:
+        asked.append("members" if filters.member else "non-members")
+    if filters.specialty:
+        asked.append(f"specialty {filters.specialty}")
+    asked.append(f"limit {filters.limit}")
+    codes = ", ".join(record.patient_code for record in records)
+    count = f"{len(records)} {'patient' if len(records) == 1 else 'patients'}"
+    return f"{', '.join(asked)}: {count}{' ' + codes if codes else ''}"
 
 
 def import_csv(

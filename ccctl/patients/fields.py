@@ -24,6 +24,7 @@ FIELD_KEYS = {"type", "label", "required", "min", "max", "regex", "values", "sen
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
 FIELDS_DIR_NAME = "patient_fields"
+TEXT_MAX_CHARS = 2000  # a text field without its own max: longer is a paste gone wrong, refused before SQL
 
 
 class FieldDefinitionError(UserError):
@@ -81,6 +82,8 @@ def _convert(spec: FieldSpec, raw: Any) -> Any:
     if spec.type == "text":
         if not isinstance(text, str):
             raise bad
+        if spec.max is None and len(text) > TEXT_MAX_CHARS:
+            raise FieldValueError(f"field '{spec.name}' (text): must be at most {TEXT_MAX_CHARS} characters")
         _out_of_bounds(spec, len(text), spec.min, spec.max)
         if spec.regex and not re.fullmatch(spec.regex, text):
             raise FieldValueError(f"field '{spec.name}' (text): does not match its pattern {spec.regex}")
@@ -145,6 +148,10 @@ def check_custom_fields(
         known = ", ".join(sorted(specialties)) or "none defined"
         raise FieldValueError(f"specialty '{specialty}' has no field definitions (known: {known})")
     for name in sorted(given):
+        if not FIELD_NAME.match(name):
+            raise FieldValueError(
+                f"a field name is lower-case letters, digits and _ (at most 64): not a {specialty} field"
+            )
         if name not in definition.fields:
             raise FieldValueError(f"field '{name}': not a {specialty} field")
     for spec in definition.fields.values():

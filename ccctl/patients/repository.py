@@ -28,6 +28,11 @@ PHONE = re.compile(r"\+?[0-9]{3,20}")
 LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 PHONE_PUNCTUATION = re.compile(r"[\s\-().]")
 NAME_LENGTH = 128
+SPECIALTY_LENGTH = 64  # patient_fields/<specialty>.yaml names are at most this long
+# the longest thing a search can match is a name: a longer text is refused before it reaches SQL
+SEARCH_MAX_CHARS = NAME_LENGTH
+LIST_MAX_ROWS = 10_000
+LIKE_ESCAPE = "\\"
 
 
 class PatientError(UserError, ValueError):
@@ -139,6 +144,8 @@ def check_patient_data(data: PatientData, specialties: dict[str, SpecialtyFields
     if language and not LANGUAGE.fullmatch(language):
         raise PatientError("language: use a language code such as en, zh or pl")
     specialty = data.specialty.strip()
+    if len(specialty) > SPECIALTY_LENGTH:
+        raise PatientError(f"specialty: longer than {SPECIALTY_LENGTH} characters")
     try:
         custom = check_custom_fields(specialties, specialty, data.custom_fields)
     except FieldValueError as exc:
@@ -195,6 +202,8 @@ def add_patient(session: Session, data: PatientData, specialties: dict[str, Spec
 
 def get_patient(session: Session, patient_code: str) -> Patient:
     """The patient with this code, or PatientError 'no patient with code ...'."""
+    if not PATIENT_CODE.fullmatch(patient_code.strip()):
+        raise PatientError("patient code: use 1 to 32 letters, digits, - or _")
     patient = find_by_code(session, patient_code)
     if patient is None:
         raise PatientError(f"no patient with code '{patient_code}'")
@@ -202,7 +211,10 @@ def get_patient(session: Session, patient_code: str) -> Patient:
 
 
 def find_by_code(session: Session, patient_code: str) -> Patient | None:
-    return session.scalars(select(Patient).where(Patient.patient_code == patient_code.strip())).first()
+    code = patient_code.strip()
+    if not PATIENT_CODE.fullmatch(code):
+        return None  # no stored code looks like this: no need to ask the database
+    return session.scalars(select(Patient).where(Patient.patient_code == code)).first()
 
 
 def find_by_member_number(session: Session, member_number: str) -> Patient | None:
@@ -234,10 +246,25 @@ class PatientFilter:
     limit: int = 100
 
 
+def check_filter(filters: PatientFilter) -> None:
+    """PatientError naming the option and its limit when a filter is out of bounds (checked before any SQL)."""
+    if not 1 <= filters.limit <= LIST_MAX_ROWS:
+        raise PatientError(f"--limit: must be between 1 and {LIST_MAX_ROWS}, got {filters.limit}")
+    if len((filters.search or "").strip()) > SEARCH_MAX_CHARS:
+        raise PatientError(f"search: longer than {SEARCH_MAX_CHARS} characters")
+    if len(filters.specialty or "") > SPECIALTY_LENGTH:
+        raise PatientError(f"specialty: longer than {SPECIALTY_LENGTH} characters")
+
+
+def like_pattern(text: str) -> str:
+    """'%text%' with the text's own % and _ matched as themselves (escaped with LIKE_ESCAPE)."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return f"%{escaped}%"
+
+
 def list_patients(session: Session, filters: PatientFilter) -> list[Patient]:
     """Patients matching the filters, by code."""
-    if filters.limit < 1:
-        raise PatientError(f"--limit: must be at least 1, got {filters.limit}")
+    check_filter(filters)
     query = select(Patient).options(selectinload(Patient.phones)).order_by(Patient.patient_code).limit(filters.limit)
     if filters.member is not None:
         query = query.where(Patient.is_member.is_(filters.member))
@@ -245,13 +272,13 @@ def list_patients(session: Session, filters: PatientFilter) -> list[Patient]:
         query = query.where(Patient.specialty == filters.specialty)
     text = (filters.search or "").strip()
     if text:
-        pattern = f"%{text.lower()}%"
+        pattern = like_pattern(text.lower())
         by_phone = select(PatientPhone.patient_id).where(PatientPhone.number == normalise_phone(text))
         query = query.where(
             or_(
-                func.lower(Patient.given_name).like(pattern),
-                func.lower(Patient.family_name).like(pattern),
-                func.lower(Patient.patient_code).like(pattern),
+                func.lower(Patient.given_name).like(pattern, escape=LIKE_ESCAPE),
+                func.lower(Patient.family_name).like(pattern, escape=LIKE_ESCAPE),
+                func.lower(Patient.patient_code).like(pattern, escape=LIKE_ESCAPE),
                 Patient.member_number == text,
                 Patient.id.in_(by_phone),
             )
@@ -262,18 +289,8 @@ def list_patients(session: Session, filters: PatientFilter) -> list[Patient]:
 UPDATABLE = ("given_name", "family_name", "phones", "member_number", "specialty", "language", "custom_fields")
 
 
-def update_patient(
-    session: Session, patient_code: str, changes: dict[str, Any], specialties: dict[str, SpecialtyFields]
-) -> Patient:
-    """Change some of a patient's data; the whole record is checked again (a new specialty re-checks the fields).
-
-    `custom_fields` replaces the stored ones entirely; a member number of None makes a non-member.
-    """
-    unknown = sorted(set(changes) - set(UPDATABLE))
-    if unknown:
-        raise PatientError(f"cannot change '{unknown[0]}' (changeable: {', '.join(UPDATABLE)})")
-    patient = get_patient(session, patient_code)
-    current = PatientData(
+def _stored_data(patient: Patient) -> PatientData:
+    return PatientData(
         given_name=patient.given_name,
         family_name=patient.family_name,
         phones=[phone.number for phone in patient.phones],
@@ -283,9 +300,45 @@ def update_patient(
         language=patient.language,
         custom_fields=dict(patient.custom_fields or {}),
     )
+
+
+def _changed_names(before: PatientData, after: PatientData) -> list[str]:
+    """What differs, by name (`field:<name>` for a custom field): the audit row's words, never the values."""
+    names = [name for name in UPDATABLE if name != "custom_fields" and getattr(before, name) != getattr(after, name)]
+    fields = sorted(set(before.custom_fields) | set(after.custom_fields))
+    names += [f"field:{name}" for name in fields if before.custom_fields.get(name) != after.custom_fields.get(name)]
+    return names
+
+
+def update_patient(
+    session: Session, patient_code: str, changes: dict[str, Any], specialties: dict[str, SpecialtyFields]
+) -> list[str]:
+    """Change what `changes` names and nothing else; the names of what really changed (see describe_changes).
+
+    `custom_fields` names only the fields to change: a value replaces the stored one, None or ""
+    removes it, and a field not named keeps its value (a form that never shows a sensitive field
+    must not erase it). A member number of None makes a non-member. The whole record is checked
+    again, so a new specialty re-checks the fields kept.
+    """
+    unknown = sorted(set(changes) - set(UPDATABLE))
+    if unknown:
+        raise PatientError(f"cannot change '{unknown[0]}' (changeable: {', '.join(UPDATABLE)})")
+    patient = get_patient(session, patient_code)
+    before = _stored_data(patient)
+    wanted = _stored_data(patient)
     for name, value in changes.items():
-        setattr(current, name, value)
-    clean = check_patient_data(current, specialties)
+        if name != "custom_fields":
+            setattr(wanted, name, value)
+            continue
+        for field_name, field_value in value.items():
+            if field_value is None or field_value == "":
+                wanted.custom_fields.pop(field_name, None)
+            else:
+                wanted.custom_fields[field_name] = field_value
+    clean = check_patient_data(wanted, specialties)
+    changed = _changed_names(before, clean)
+    if not changed:
+        return []
     if clean.member_number is not None and member_number_taken(session, clean.member_number, patient.id):
         raise PatientError("member number: already belongs to another patient")
     patient.given_name, patient.family_name = clean.given_name, clean.family_name
@@ -297,4 +350,9 @@ def update_patient(
     patient.phones = [kept.get(number) or PatientPhone(number=number) for number in clean.phones]
     patient.updated_at = utc_now()
     session.flush()
-    return patient
+    return changed
+
+
+def describe_changes(changed: list[str]) -> str:
+    """The audit detail of an edit: 'changed family_name, field:national_id' or 'no change' (names only)."""
+    return f"changed {', '.join(changed)}" if changed else "no change"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
@@ -86,11 +86,26 @@ def _set_sqlite_pragmas(dbapi_connection, _connection_record) -> None:
         cursor.close()
 
 
+def _first_line_of_errors(context: ExceptionContext) -> None:
+    """Cut database errors to their first line, in the driver's exception and in SQLAlchemy's.
+
+    psycopg2 puts the values into the statement before sending it, so PostgreSQL's message goes on
+    with "LINE 1: ... WHERE name = 'Kowalska'" and DETAIL lines repeat a key's value: a traceback in
+    a log would carry them even with the parameters hidden.
+    """
+    for exc in (context.original_exception, context.sqlalchemy_exception):
+        if exc is not None and len(exc.args) == 1 and isinstance(exc.args[0], str) and "\n" in exc.args[0].strip():
+            exc.args = (exc.args[0].strip().splitlines()[0],)
+
+
 def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
     """An engine for the URL; SQLite files get their directory and pragmas.
 
     Connections may be used from gevent's threadpool (native threads), so SQLite's
     same-thread check is off; the pool hands a connection to one thread at a time.
+    Parameters are hidden from every error and log line the engine makes: they are
+    names, phones and search texts, and a traceback in a log must not carry them
+    (PostgreSQL's errors are also cut to their first line, see _first_line_of_errors).
     """
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -98,6 +113,7 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
         engine = create_engine(
             parsed,
             echo=echo,
+            hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
         event.listen(engine, "connect", _set_sqlite_pragmas)
@@ -105,7 +121,9 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
     # a silent (firewalled) host would otherwise hold `ccctl db upgrade` for minutes
     connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
     # pre-ping: `ccctl serve` lives for weeks and PostgreSQL restarts under it
-    return create_engine(parsed, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+    engine = create_engine(parsed, echo=echo, hide_parameters=True, pool_pre_ping=True, connect_args=connect_args)
+    event.listen(engine, "handle_error", _first_line_of_errors)
+    return engine
 
 
 def database_problem(exc: BaseException) -> str:

@@ -8,9 +8,18 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from ccctl.patients.commands import specialties_from
+from ccctl.patients.commands import listing_detail, specialties_from
 from ccctl.patients.pins import PinFormatError, PinHasher, store_pin_hash, unlock_patient
-from ccctl.patients.repository import PatientError, PatientFilter, list_patients, patient_record, update_patient
+from ccctl.patients.repository import (
+    SEARCH_MAX_CHARS,
+    PatientError,
+    PatientFilter,
+    check_filter,
+    describe_changes,
+    list_patients,
+    patient_record,
+    update_patient,
+)
 from ccctl.records.audit import record_audit
 from ccctl.records.models.audit import AuditEntry
 from ccctl.records.models.base import utc_now
@@ -20,6 +29,7 @@ from ccctl.web.context import audit_source, require_role, web
 
 admin = Blueprint("admin", __name__)
 AUDIT_ROWS = 200
+SEARCH_ROWS = 100
 
 
 @admin.route("/admin/patients", methods=["GET", "POST"])
@@ -28,11 +38,16 @@ def patients():
     found = None
     if request.method == "POST":
         search = request.form.get("search", "").strip()
+        filters = PatientFilter(search=search or None, limit=SEARCH_ROWS)
+        try:
+            check_filter(filters)  # an oversized search is refused before it reaches SQL
+        except PatientError as exc:
+            flash(("error", str(exc)))
+            return render_template("admin_patients.html", found=None, search_max=SEARCH_MAX_CHARS)
         with web().transaction() as db:
-            rows = list_patients(db, PatientFilter(search=search or None, limit=100))
-            found = [patient_record(p) for p in rows]
-            record_audit(db, g.user.name, "search", None, audit_source(), detail=f"{len(found)} patients")
-    return render_template("admin_patients.html", found=found)
+            found = [patient_record(p) for p in list_patients(db, filters)]
+            record_audit(db, g.user.name, "search", None, audit_source(), detail=listing_detail(filters, found))
+    return render_template("admin_patients.html", found=found, search_max=SEARCH_MAX_CHARS)
 
 
 def _patient_or_404(db, patient_id: int) -> Patient:
@@ -42,11 +57,30 @@ def _patient_or_404(db, patient_id: int) -> Patient:
     return patient
 
 
-def _changes_from_form() -> dict:
-    changes = {k: request.form.get(k, "").strip() for k in ("given_name", "family_name", "specialty")}
-    fields = {k[6:]: v.strip() for k, v in request.form.items() if k.startswith("field_") and v.strip()}
-    changes["custom_fields"] = fields
+def _changes_from_form(sensitive: set[str]) -> dict:
+    """What the form asks to change: only the inputs it sent, custom fields merged into the stored ones.
+
+    The page never shows a sensitive field's value, so its empty input means "keep it"; a new value
+    replaces it and its "clear" box removes it. An emptied ordinary field is removed.
+    """
+    form = request.form
+    changes = {k: form[k].strip() for k in ("given_name", "family_name", "specialty") if k in form}
+    fields: dict[str, str | None] = {}
+    for key, value in form.items():
+        name = key.removeprefix("field_")
+        if key.startswith("field_") and not (name in sensitive and not value.strip()):
+            fields[name] = value.strip()
+    for key in form:
+        if key.startswith("clear_"):
+            fields[key.removeprefix("clear_")] = None
+    if fields:
+        changes["custom_fields"] = fields
     return changes
+
+
+def _sensitive_fields(specialties: dict, specialty: str) -> set[str]:
+    spec = specialties.get(specialty)
+    return {name for name, field in spec.fields.items() if field.sensitive} if spec else set()
 
 
 @admin.post("/patients/<int:patient_id>/edit")
@@ -56,8 +90,9 @@ def edit_patient(patient_id: int):
     try:
         with web().transaction() as db:
             patient = _patient_or_404(db, patient_id)
-            update_patient(db, patient.patient_code, _changes_from_form(), specialties)
-            record_audit(db, g.user.name, "edit", patient_id, audit_source())
+            changes = _changes_from_form(_sensitive_fields(specialties, patient.specialty))
+            changed = update_patient(db, patient.patient_code, changes, specialties)
+            record_audit(db, g.user.name, "edit", patient_id, audit_source(), detail=describe_changes(changed))
         flash(("ok", "saved"))
     except PatientError as exc:  # names the field, never the value
         flash(("error", str(exc)))

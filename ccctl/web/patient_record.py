@@ -81,6 +81,8 @@ def patient_detail(db: Session, patient_id: int, specialties: dict[str, Specialt
     record = patient_record(patient)
     data = record_json(record, specialties)
     data["display_name"] = record.display_name
+    # which sensitive fields hold a value (names only): the edit form says they are kept
+    data["hidden_fields"] = sorted(set(record.custom_fields) - set(data["custom_fields"]))
     data["field_labels"] = field_labels(specialties, record.specialty)
     data["last_calls"] = _last_calls(db, patient_id)
     data["open_tickets"] = _other_rows(db, TICKET_TABLES, TICKET_COLUMNS, patient_id, open_only=True)
