@@ -1,4 +1,4 @@
-"""`ccctl calls list`: the call records."""
+"""`ccctl calls list`: the call records (every listing is written to the audit log)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ccctl.cli.common import CliError, settings_of
+from ccctl.cli.common import actor_of, as_option, database_url, run
 
 
 @click.group()
@@ -21,18 +21,18 @@ def calls() -> None:
 @click.option("--disposition", help="completed, abandoned, failed, ...")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@as_option
 @click.pass_context
-def calls_list(ctx, since, until, hotline, disposition, limit, as_json) -> None:
-    """List call records, newest first."""
-    from ccctl.records.call_listing import ListError, format_calls, list_calls
+def calls_list(ctx, since, until, hotline, disposition, limit, as_json, actor) -> None:
+    """List call records, newest first; the listing (filters, patients shown) goes to the audit log."""
+    from ccctl.records.call_listing import format_calls, list_calls
 
-    settings = settings_of(ctx)
-    try:
-        rows = list_calls(
-            settings.database.url, since=since, until=until, hotline=hotline, disposition=disposition, limit=limit
+    url = database_url(ctx)
+    rows = run(
+        lambda: list_calls(
+            url, since=since, until=until, hotline=hotline, disposition=disposition, limit=limit, actor=actor_of(actor)
         )
-    except ListError as exc:
-        raise CliError(str(exc)) from None
+    )
     click.echo(json.dumps(rows, indent=2, default=str) if as_json else format_calls(rows))
 
 

@@ -1,7 +1,8 @@
 """Call records read back for people: `ccctl calls list` (filters, newest first, table or JSON).
 
 Times given without a zone (2026-11-23T08:00) are the local time of the machine, as an
-operator types them; rows carry UTC ISO times and the table shows local times.
+operator types them; rows carry UTC ISO times and the table shows local times. A listing
+shows callers' numbers and patient ids, so it is audited like `ccctl patients list`.
 """
 
 from __future__ import annotations
@@ -9,13 +10,17 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ccctl.errors import UserError
+from ccctl.records.audit import default_actor, record_audit
 from ccctl.records.database import command_engine
 from ccctl.records.models.calls import Call
 
 PATH_WIDTH = 60  # the table's path column is cut here; --json has it whole
 COLUMNS = ("UUID", "STARTED", "HOTLINE", "CALLER", "DISPOSITION", "DURATION", "PATH")
+LIST_MAX_ROWS = 10_000
+FILTER_MAX_CHARS = 64  # the longest hotline name or disposition the calls table holds
 
 
 class ListError(UserError):
@@ -56,16 +61,23 @@ def list_calls(
     hotline: str | None = None,
     disposition: str | None = None,
     limit: int = 50,
+    *,
+    actor: str | None = None,
+    source: str = "cli",
 ) -> list[dict]:
-    """Call records started in [since, until), newest first, as JSON-ready dicts.
+    """Call records started in [since, until), newest first, as JSON-ready dicts; the read is audited.
 
     A bare date for `until` includes that whole day (--since 2026-11-23 --until 2026-11-23
-    is that day).
+    is that day). One audit row goes in the same transaction: `actor` (default: the OS user),
+    the filters, how many calls and which patient ids were shown.
     """
     start = parse_time("--since", since)
     end = parse_time("--until", until, end_of_day=True)
-    if limit < 1:
-        raise ListError(f"--limit: must be at least 1, got {limit}")
+    if not 1 <= limit <= LIST_MAX_ROWS:
+        raise ListError(f"--limit: must be between 1 and {LIST_MAX_ROWS}, got {limit}")
+    for option, text in (("--hotline", hotline), ("--disposition", disposition)):
+        if text and len(text) > FILTER_MAX_CHARS:
+            raise ListError(f"{option}: longer than {FILTER_MAX_CHARS} characters")
     query = select(Call).order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)
     if start is not None:
         query = query.where(Call.started_at >= start)
@@ -75,11 +87,31 @@ def list_calls(
         query = query.where(Call.hotline == hotline)
     if disposition:
         query = query.where(Call.disposition == disposition)
+    asked = [
+        f"{name} {value}"
+        for name, value in (
+            ("since", _iso(start)),
+            ("before", _iso(end)),
+            ("hotline", hotline),
+            ("disposition", disposition),
+        )
+        if value
+    ]
+    asked.append(f"limit {limit}")
     # command_engine: a missing SQLite file is refused (a listing must not create an empty one), and
     # database problems come back as one line
-    with command_engine(url, ListError) as engine, engine.connect() as connection:
-        calls = connection.execute(query).all()
-    return [call_dict(call) for call in calls]
+    with command_engine(url, ListError) as engine, Session(engine) as session, session.begin():
+        rows = [call_dict(call) for call in session.scalars(query)]
+        detail = f"{', '.join(asked)}: {_shown_text(rows)}"
+        record_audit(session, actor or default_actor(), "calls list", None, source, detail=detail)
+    return rows
+
+
+def _shown_text(rows: list[dict]) -> str:
+    """'3 calls, patients 4, 7' (each patient id once, in order of first appearance)."""
+    patients = list(dict.fromkeys(row["patient_id"] for row in rows if row["patient_id"] is not None))
+    count = f"{len(rows)} {'call' if len(rows) == 1 else 'calls'}"
+    return f"{count}, patients {', '.join(map(str, patients))}" if patients else f"{count}, no patients"
 
 
 def _iso(moment: datetime | None) -> str | None:

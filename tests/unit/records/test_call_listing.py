@@ -89,7 +89,7 @@ def test_parse_time_of_a_bare_date_is_local_midnight(local_zone_utc_plus_2):
 
 
 def test_bad_limit(sqlite_url):
-    with pytest.raises(ListError, match=r"^--limit: must be at least 1, got 0$"):
+    with pytest.raises(ListError, match=r"^--limit: must be between 1 and 10000, got 0$"):
         list_calls(sqlite_url, limit=0)
 
 
