@@ -5,11 +5,19 @@ Parse, call ccctl.recordings, print; implementations are imported inside each co
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from ccctl.cli.common import CliError, actor_of, as_option, database_url, run, settings_of
+from ccctl.cli.common import (
+    CliError,
+    actor_of,
+    as_option,
+    database_url,
+    echo_json,
+    json_option,
+    period_options,
+    run,
+    settings_of,
+)
 
 
 def _filters(command):
@@ -17,8 +25,7 @@ def _filters(command):
         click.option("--patient", "patient_code", help="Patient code (P000123)."),
         click.option("--agent", help="Agent name."),
         click.option("--queue", help="Queue name."),
-        click.option("--from", "since", help="Start date or time, ISO (2026-11-23 or 2026-11-23T08:00)."),
-        click.option("--to", "until", help="End date (that whole day) or time, ISO."),
+        period_options,
         click.option("--limit", type=int, default=100, show_default=True),
     ]
     for option in reversed(options):
@@ -39,7 +46,7 @@ def recordings() -> None:
 
 @recordings.command("list")
 @_filters
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 @as_option
 @click.pass_context
 def recordings_list(ctx, patient_code, agent, queue, since, until, limit, as_json, actor) -> None:
@@ -50,7 +57,10 @@ def recordings_list(ctx, patient_code, agent, queue, since, until, limit, as_jso
     url = database_url(ctx)
     filters = _filter(patient_code, agent, queue, since, until, limit)
     rows = run(lambda: list_recordings(url, filters, actor_of(actor)))
-    click.echo(json.dumps(rows, indent=2) if as_json else format_recordings(rows))
+    if as_json:
+        echo_json(rows)
+    else:
+        click.echo(format_recordings(rows))
 
 
 @recordings.command("get")

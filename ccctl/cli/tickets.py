@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 import click
 
-from ccctl.cli.common import actor_of, as_option, database_url, run, settings_of
+from ccctl.cli.common import actor_of, as_option, database_url, parse_period, period_options, run, settings_of
 
 
 @click.group()
@@ -133,18 +131,17 @@ def tickets_from_voice(ctx, actor) -> None:
 
 
 @tickets.command("report")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]), help="Opened from (UTC).")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]), help="Opened before (UTC).")
+@period_options
 @click.option("--json", "output", flag_value="json", help="Print JSON.")
 @click.option("--csv", "output", flag_value="csv", help="Print CSV.")
 @click.pass_context
 def tickets_report(ctx, since, until, output) -> None:
-    """Tickets by category and department: opened, closed, escalated, hours to close."""
+    """Tickets opened in the period (default: all), by category and department: opened, closed, escalated,
+    hours to close."""
     from ccctl.tickets.commands import report
 
-    since = since.replace(tzinfo=UTC) if since else None
-    until = until.replace(tzinfo=UTC) if until else None
-    click.echo(run(lambda: report(database_url(ctx), since, until, output or "table")))
+    period = parse_period(since, until)
+    click.echo(run(lambda: report(database_url(ctx), period.start, period.end, output or "table")))
 
 
 COMMANDS = (tickets,)
