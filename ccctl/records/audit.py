@@ -43,7 +43,11 @@ def record_audit(
     detail: str = "",
     at: datetime | None = None,
 ) -> None:
-    """Add one audit row (committed with the caller's transaction). `detail` must hold no patient data."""
+    """Add one audit row (committed with the caller's transaction).
+
+    `detail` holds no patient data beyond what says who looked for whom: a search as it was typed,
+    the codes or ids of the patients shown, the names (never values) of fields changed.
+    """
     session.add(
         AuditEntry(at=at or utc_now(), actor=actor, action=action, patient_id=patient_id, source=source, detail=detail)
     )
