@@ -19,7 +19,11 @@ DEMO_QUEUE_SETTINGS = {"wrapup_seconds": 1, "max_wait_seconds": 120, "announce_e
 
 
 def seed_demo_acd(url: str) -> int:
-    """Add the demo queues and agents that are missing; how many agents were added."""
+    """Add the demo queues and agents that are missing and log every demo agent in; how many agents take calls.
+
+    An agent someone logged out or sent on a break in an earlier run comes back: the demo's traffic is
+    sized to DEMO_AGENT_COUNT agents.
+    """
     engine = make_engine(url)
     try:
         with Session(engine) as session:
@@ -30,13 +34,10 @@ def seed_demo_acd(url: str) -> int:
     for skill in DEMO_SKILLS:
         if skill not in queues:
             add_queue(url, skill, "longest-idle-agent", {skill: 1}, dict(DEMO_QUEUE_SETTINGS))
-    added = 0
     for n in range(1, DEMO_AGENT_COUNT + 1):
         name = f"agent{n:02d}"
-        if name in agents:
-            continue
-        # every demo agent takes every queue, the first four at a higher level
-        add_agent(url, name, f"{1000 + n}", {skill: 5 if n <= 4 else 2 for skill in DEMO_SKILLS})
+        if name not in agents:
+            # every demo agent takes every queue, the first four at a higher level
+            add_agent(url, name, f"{1000 + n}", {skill: 5 if n <= 4 else 2 for skill in DEMO_SKILLS})
         set_status(url, name, "Available")
-        added += 1
-    return added
+    return DEMO_AGENT_COUNT

@@ -7,23 +7,32 @@ import sys
 
 import click
 
-from ccctl.cli.common import CliError, at_option, patch_gevent, settings_of
+from ccctl.cli.common import CliError, at_option, patch_gevent, run, settings_of
 
 
 @click.command()
 @click.option("--calls", "calls", type=int, default=0, help="Stop after this many calls (0: until Ctrl-C).")
-@click.option("--rate", type=float, default=2.0, show_default=True, help="New calls per second (Poisson).")
+@click.option(
+    "--rate", type=float, default=None, help="New calls per second (Poisson; default: sized to the agents, with peaks)."
+)
 @click.option("--time-factor", type=float, default=1.0, show_default=True, help="Speed-up of simulated time.")
 @click.option("--seed", type=int, default=None, help="Random seed for reproducible caller behaviour.")
-@at_option("start_at", "at the start (out of hours, a holiday...)")
+@at_option("start_at", "at the start (default: a time inside the hotline's opening hours)")
+@click.option(
+    "--database",
+    default=None,
+    metavar="URL",
+    help="The demo's database (default: sqlite:///var/ccctl-demo.db, never the database of ccctl serve).",
+)
 @click.pass_context
-def demo(ctx: click.Context, calls: int, rate: float, time_factor: float, seed: int | None, start_at) -> None:
+def demo(ctx: click.Context, calls, rate, time_factor, seed, start_at, database) -> None:
     """Run the contact center on embedded defaults with the emulator generating calls."""
     patch_gevent()
-    from ccctl.local_site.demo import run_demo
+    from ccctl.local_site.demo import DemoOptions, run_demo
 
     settings = settings_of(ctx)
-    ok = run_demo(settings, calls=calls, rate=rate, time_factor=time_factor, seed=seed, start_at=start_at)
+    options = DemoOptions(calls, rate, time_factor, seed, start_at, database)
+    ok = run(lambda: run_demo(settings, options))
     sys.exit(0 if ok else 1)
 
 

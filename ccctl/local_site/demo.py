@@ -1,8 +1,9 @@
 """`ccctl demo`: the contact center on its embedded defaults with the emulator calling in.
 
-Runs the controller (SQLite, wallboard on web.port) and the FreeSWITCH emulator in
-one process; the emulator routes calls through the dialplan `ccctl fs render`
-ships, so the demo exercises the same routing a real switch would.
+Runs the controller (its own SQLite file, wallboard on web.port) and the FreeSWITCH emulator in
+one process; the emulator routes calls through the dialplan `ccctl fs render` ships, so the demo
+exercises the same routing a real switch would. Its traffic is sized to its agents
+(local_site/demo_traffic.py) and its flows see a time inside opening hours (local_site/demo_clock.py).
 """
 
 from __future__ import annotations
@@ -11,134 +12,124 @@ import dataclasses
 import datetime as dt
 import logging
 import signal
-import sys
 import time
 from pathlib import Path
 
 import gevent
 from gevent.event import Event as Flag
 
+from ccctl.acd.demo_seed import DEMO_QUEUE_SETTINGS, seed_demo_acd
 from ccctl.config import Settings
-from ccctl.local_site.site import start_local_site
+from ccctl.local_site.demo_clock import DemoClock, choose_time, shifted_clock
+from ccctl.local_site.demo_database import (
+    DEMO_MEMBERS,
+    DEMO_PASSWORD,
+    DEMO_SUPERVISOR,
+    demo_database_url,
+    refuse_real_data,
+    seed_demo_members,
+    shown_database,
+)
+from ccctl.local_site.demo_figures import Console, final_table, live_line, run_figures
+from ccctl.local_site.demo_traffic import DemoTraffic, sized_traffic, steady_traffic
+from ccctl.local_site.site import LocalSite, start_local_site
 from ccctl.records.migrate import upgrade
 from ccctl.serve.controller import Controller, ControllerError, build_flow_registry
 from ccctl.serve.main import freeze_startup_heap
-from ccctl.sim.callers import KnownMember, hotline_script
+from ccctl.sim.callers import hotline_script
 from ccctl.sim.originate import AgentEndpoint
-from ccctl.sim.switch import Switch
-from ccctl.sim.traffic import DriveSummary, drive
+from ccctl.sim.traffic import Traffic
+from ccctl.web.user_commands import ensure_user
+
+__all__ = ["DEMO_MEMBERS", "DEMO_PASSWORD", "DEMO_SUPERVISOR", "run_demo", "seed_demo_members", "shifted_clock"]
 
 log = logging.getLogger("ccctl.local_site.demo")
 
 DEMO_LOG = "var/ccctl-demo.log"
 STATUS_EVERY_SECONDS = 1.0
-DRAIN_SECONDS = 120.0
-DEMO_ACTOR = "ccctl-demo"
-DEMO_SUPERVISOR = "demo"
-DEMO_PASSWORD = "demo-password"
-# members the simulated callers use; seeded once into the demo database
-DEMO_MEMBERS = [
-    KnownMember(phone=f"1390000{n:04d}", member_number=f"{880000 + n}", pin=f"{(n * 7919) % 10000:04d}")
-    for n in range(1, 13)
-]
-DEMO_NAMES = [
-    ("Anna", "Kowalska"), ("Wei", "Zhang"), ("John", "Smith"), ("Maria", "Nowak"),
-    ("Li", "Wang"), ("Peter", "Brown"), ("Ewa", "Wisniewska"), ("Mei", "Chen"),
-    ("Tom", "Jones"), ("Piotr", "Lewandowski"), ("Fang", "Liu"), ("Sarah", "Taylor"),
-]  # fmt: skip
+# after the last call is placed (or the first Ctrl-C): the longest wait for the calls still up
+DRAIN_SECONDS = 600.0
+STOP_NOW_GRACE_SECONDS = 1.0
+# the agents' phones (user/...), in simulated seconds: answer after a few rings, talk, hang up
+AGENT_ANSWER_SECONDS = 4.0
+AGENT_TALK_SECONDS = 60.0
+# real seconds a queued call spends beyond ringing and talk: routing, the bridge, the records
+HANDLE_OVERHEAD_SECONDS = 0.5
 
 
-def seed_demo_members(url: str) -> int:
-    """Add the demo members (with their PINs) that are not in the database yet; how many were added."""
-    from sqlalchemy.orm import Session
+@dataclasses.dataclass
+class DemoOptions:
+    calls: int = 0  # stop after this many calls (0: until Ctrl-C)
+    rate: float | None = None  # calls per second; None: sized to the agents
+    time_factor: float = 1.0
+    seed: int | None = None
+    start_at: dt.datetime | None = None  # the local time the flows see (--at)
+    database: str | None = None  # --database; None: the demo's own file
 
-    from ccctl.patients import commands as patient_commands
-    from ccctl.patients.repository import PatientData, find_by_member_number
-    from ccctl.records.database import make_engine
 
-    engine = make_engine(url)
+class _Signals:
+    """Ctrl-C once: stop placing calls and let those up end; twice (or SIGTERM): stop now. SIGHUP reloads."""
+
+    def __init__(self, controller: Controller, console: Console) -> None:
+        self.stop_placing, self.stop_now = Flag(), Flag()
+        self.controller, self.console = controller, console
+        gevent.signal_handler(signal.SIGINT, self._interrupt)
+        gevent.signal_handler(signal.SIGTERM, self.stop_now.set)
+        gevent.signal_handler(signal.SIGHUP, lambda: gevent.spawn(self._reload))
+
+    def _interrupt(self) -> None:
+        if self.stop_placing.is_set():
+            self.stop_now.set()
+        self.stop_placing.set()
+
+    def _reload(self) -> None:
+        errors = self.controller.reload_flows()
+        if errors:
+            log.error("flow reload refused (%d errors), the running flows stay; first: %s", len(errors), errors[0])
+            self.console.say(f"flow reload refused ({len(errors)} errors; first: {errors[0]}); the running flows stay")
+        else:
+            generation = self.controller.registry.catalog.generation if self.controller.registry else None
+            log.info("flows reloaded")
+            self.console.say(f"flows reloaded: generation {generation}")
+
+
+def _traffic_plan(options: DemoOptions, agents: int) -> DemoTraffic:
+    if options.rate is not None:
+        return steady_traffic(options.rate)
+    ringing_and_talk = (AGENT_ANSWER_SECONDS + AGENT_TALK_SECONDS) / options.time_factor
+    handle = ringing_and_talk + DEMO_QUEUE_SETTINGS["wrapup_seconds"] + HANDLE_OVERHEAD_SECONDS
+    return sized_traffic(agents, handle, options.time_factor)
+
+
+def _prepare_database(settings: Settings, options: DemoOptions) -> tuple[Settings, int]:
+    url = demo_database_url(options.database)
+    refuse_real_data(url)
+    upgrade(url)
+    seed_demo_members(url)
+    agents = seed_demo_acd(url)
+    # the demo database is its own and the console binds 127.0.0.1: a known supervisor opens the wallboard
+    ensure_user(url, DEMO_SUPERVISOR, "supervisor", DEMO_PASSWORD)
+    database = dataclasses.replace(settings.database, url=url)
+    # the emulator plays FreeSWITCH: its event socket gets a free port the controller then uses
+    esl = dataclasses.replace(settings.esl, inbound_port=0)
+    return dataclasses.replace(settings, database=database, esl=esl), agents
+
+
+def _start(settings: Settings, options: DemoOptions) -> tuple[LocalSite, str]:
+    clock = DemoClock()
+    agent = AgentEndpoint(answer_after=AGENT_ANSWER_SECONDS, talk_seconds=AGENT_TALK_SECONDS)
     try:
-        with Session(engine) as session:
-            missing = [m for m in DEMO_MEMBERS if find_by_member_number(session, m.member_number) is None]
-    finally:
-        engine.dispose()
-    for member in missing:
-        given, family = DEMO_NAMES[DEMO_MEMBERS.index(member)]
-        data = PatientData(given, family, [member.phone], member_number=member.member_number)
-        code = patient_commands.add(url, data, None, DEMO_ACTOR)
-        patient_commands.set_pin(url, code, member.pin, DEMO_ACTOR)
-    return len(missing)
+        registry = build_flow_registry(settings, clock)
+        start, hours = choose_time(registry, [h.name for h in settings.hotlines], dt.datetime.now(), options.start_at)
+        clock.start_at(start)
+        site = start_local_site(settings, registry, time_factor=options.time_factor, seed=options.seed, agent=agent)
+    except ControllerError as exc:
+        raise SystemExit(f"ccctl: {exc}") from None
+    return site, hours
 
 
-def _demo_settings(settings: Settings) -> Settings:
-    """The emulator plays FreeSWITCH: its event socket gets a free port the controller then uses."""
-    return dataclasses.replace(settings, esl=dataclasses.replace(settings.esl, inbound_port=0))
-
-
-def _status_line(controller: Controller, switch: Switch) -> str:
-    calls = controller.stats.calls()
-    return (
-        f"calls active {calls['active']:>4} | completed {calls['completed']:>6} | abandoned {calls['abandoned']:>5}"
-        f" | failed {calls['failed']:>4} | {controller.stats.cps():6.1f} cps | emulator active {switch.active:>4}"
-    )
-
-
-def _print_status(controller: Controller, switch: Switch, stop: Flag) -> None:
-    tty = sys.stdout.isatty()
-    last_plain = 0.0
-    while not stop.wait(STATUS_EVERY_SECONDS):
-        line = _status_line(controller, switch)
-        if tty:
-            sys.stdout.write("\r" + line)
-            sys.stdout.flush()
-        elif time.monotonic() - last_plain >= 10:
-            print(line, flush=True)
-            last_plain = time.monotonic()
-    if tty:
-        sys.stdout.write("\n")
-
-
-def _final_table(controller: Controller, summary: DriveSummary, seconds: float) -> str:
-    calls = controller.stats.calls()
-    ended = calls["completed"] + calls["abandoned"]
-    rows = [
-        ("calls placed by the emulator", summary.placed),
-        ("calls the controller handled", calls["total"]),
-        ("completed (ran to their end)", ended),
-        ("  flow finished", calls["completed"]),
-        ("  caller hung up first", calls["abandoned"]),
-        ("failed", calls["failed"] + calls["dropped"]),
-        ("emulator: failed calls", summary.failed),
-        ("emulator: unfinished calls", summary.unfinished),
-        ("seconds", round(seconds, 1)),
-    ]
-    width = max(len(label) for label, _ in rows)
-    lines = [f"{label:<{width}}  {value:>8}" for label, value in rows]
-    for failure in summary.failures[:5]:
-        lines.append(f"  failure: {failure.get('reason', failure)}")
-    return "\n".join(lines)
-
-
-def shifted_clock(start_at: dt.datetime | None):
-    """A clock that starts at `start_at` and runs on from there (None: the real local time)."""
-    if start_at is None:
-        return dt.datetime.now
-    origin = time.monotonic()
-    return lambda: start_at + dt.timedelta(seconds=time.monotonic() - origin)
-
-
-def run_demo(
-    settings: Settings,
-    calls: int = 0,
-    rate: float = 2.0,
-    time_factor: float = 1.0,
-    seed=None,
-    start_at: dt.datetime | None = None,
-) -> bool:
-    """Run until `calls` calls have ended (0: until Ctrl-C); True when no call failed.
-
-    `start_at` sets the local time the flows see, e.g. a Sunday night for the closed path.
-    """
+def run_demo(settings: Settings, options: DemoOptions) -> bool:
+    """Run until `options.calls` calls have ended (0: until Ctrl-C); True when no call failed."""
     Path(DEMO_LOG).parent.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(
         filename=DEMO_LOG,
@@ -146,52 +137,73 @@ def run_demo(
         force=True,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    settings = _demo_settings(settings)
-    upgrade(settings.database.url)
-    seed_demo_members(settings.database.url)
-    from ccctl.acd.demo_seed import seed_demo_acd
-
-    seed_demo_acd(settings.database.url)
-    from ccctl.web.user_commands import ensure_user
-
-    # the demo database is local and bound to 127.0.0.1: a known supervisor login opens the wallboard
-    ensure_user(settings.database.url, DEMO_SUPERVISOR, "supervisor", DEMO_PASSWORD)
-    # the agents' phones (user/...): answer after a few rings, talk, hang up
-    agent = AgentEndpoint(answer_after=4.0, talk_seconds=60.0)
-    try:
-        registry = build_flow_registry(settings, shifted_clock(start_at))
-        site = start_local_site(settings, registry, time_factor=time_factor, seed=seed, agent=agent)
-    except ControllerError as exc:
-        raise SystemExit(f"ccctl: {exc}") from None
-    switch, controller, settings = site.switch, site.controller, site.settings
+    settings, agents = _prepare_database(settings, options)
+    plan = _traffic_plan(options, agents)
+    site, hours = _start(settings, options)
+    controller = site.controller
     controller.start_jobs()
     freeze_startup_heap()
+    console = Console()
+    signals = _Signals(controller, console)
     print(
         f"ccctl demo: wallboard on http://{controller.web_address_text}/wallboard"
         f"  (log in as {DEMO_SUPERVISOR} / {DEMO_PASSWORD}; log: {DEMO_LOG}; Ctrl-C to stop)",
         flush=True,
     )
-    stop = Flag()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        gevent.signal_handler(signum, stop.set)
-    status = gevent.spawn(_print_status, controller, switch, stop)
+    print(f"database: {shown_database(settings.database.url)} (the demo's own; --database names another)")
+    print(hours)
+    print(plan.summary, flush=True)
+    since = dt.datetime.now(dt.UTC)
     started = time.monotonic()
     dids = [h.did for h in settings.hotlines]
-    profile = lambda rng: hotline_script(rng, rng.choice(dids), DEMO_MEMBERS)  # noqa: E731
-    driver = gevent.spawn(drive, switch, rate, calls=calls or None, seconds=None if calls else 10**9, profile=profile)
-    gevent.wait([driver, stop], count=1)
-    summary = driver.value if driver.ready() else DriveSummary()
-    if not driver.ready():
-        driver.kill()
-    stop.set()
-    status.join()
-    _drain(controller)
-    site.stop()
-    print(_final_table(controller, summary, time.monotonic() - started))
-    return controller.stats.failed == 0 and controller.stats.dropped == 0 and summary.failed == 0
+    traffic = Traffic(site.switch, plan.rate_at, lambda rng: hotline_script(rng, rng.choice(dids), DEMO_MEMBERS))
+    placing = gevent.spawn(traffic.place, options.calls or None, None if options.calls else 10**9)
+    status = gevent.spawn(_show_status, controller, traffic, console, placing, signals)
+    gevent.wait([placing, signals.stop_placing], count=1)
+    traffic.stop_placing()
+    if signals.stop_placing.is_set() and not signals.stop_now.is_set():
+        console.say(
+            f"stopping: no new calls; waiting for {len(traffic.still_up())} calls to end (Ctrl-C again: stop now)"
+        )
+    _drain(controller, traffic, signals)
+    unfinished = {handle.uuid for handle in traffic.still_up()}
+    status.kill()
+    placing.kill(block=False)
+    console.show(_line(controller, traffic, placing, signals), force=True)
+    console.close()
+    summary = traffic.summary()  # before the stop: a call our stop cuts is unfinished, not failed
+    site.stop(STOP_NOW_GRACE_SECONDS if unfinished else 5.0)
+    failures = [f["reason"] for f in summary.failures]
+    figures = run_figures(
+        settings.database.url,
+        since,
+        {h.uuid for h in traffic.handles},
+        unfinished,
+        failures,
+        time.monotonic() - started,
+    )
+    print(final_table(figures))
+    return not figures.dispositions.get("failed") and not controller.stats.dropped and not summary.failed
 
 
-def _drain(controller: Controller) -> None:
+def _line(controller: Controller, traffic: Traffic, placing: gevent.Greenlet, signals: _Signals) -> str:
+    up = len(traffic.still_up())
+    draining = placing.ready() or signals.stop_placing.is_set()
+    waiting_for = up if draining and up and not signals.stop_now.is_set() else None
+    return live_line(traffic.placed, up, controller.stats.calls(), controller.stats.cps(), waiting_for)
+
+
+def _show_status(controller: Controller, traffic: Traffic, console: Console, placing, signals: _Signals) -> None:
+    while not signals.stop_now.wait(STATUS_EVERY_SECONDS):
+        console.show(_line(controller, traffic, placing, signals))
+
+
+def _drain(controller: Controller, traffic: Traffic, signals: _Signals) -> None:
+    """Wait for the calls still up, until they ended, DRAIN_SECONDS passed or a second Ctrl-C; then for the
+    controller to record them."""
     deadline = time.monotonic() + DRAIN_SECONDS
-    while controller.stats.active and time.monotonic() < deadline:
+    while traffic.still_up() and time.monotonic() < deadline and not signals.stop_now.is_set():
+        signals.stop_now.wait(0.1)
+    records_deadline = time.monotonic() + 5.0
+    while controller.stats.active > len(traffic.still_up()) and time.monotonic() < records_deadline:
         gevent.sleep(0.05)

@@ -101,8 +101,9 @@ def hotline_script(rng: random.Random, destination: str, members: list[KnownMemb
 
     Members call from their own phone (and take the "this phone's member number" shortcut)
     or from elsewhere, sometimes mistype the PIN once; non-members ask for information,
-    registration or leave a complaint; a few stay silent or hang up early. Out of opening
-    hours the same keys lead through the after-hours message instead, as a real caller would.
+    registration or leave a complaint; a few (one in ten, as on a hotline that answers
+    promptly) stay silent or hang up early. Out of opening hours the same keys lead through
+    the after-hours message instead, as a real caller would.
     """
     language = rng.choices("123", weights=(70, 20, 10))[0]
     talk = rng.uniform(8, 40)
@@ -114,7 +115,7 @@ def hotline_script(rng: random.Random, destination: str, members: list[KnownMemb
         message_seconds=talk,
         context="public",
     )
-    if members and roll < 0.45:
+    if members and roll < 0.48:
         member = rng.choice(members)
         own_phone = rng.random() < 0.6
         if own_phone:
@@ -129,12 +130,12 @@ def hotline_script(rng: random.Random, destination: str, members: list[KnownMemb
         after = {"2": [rng.choice("123")], "5": [rng.choice("12")]}.get(choice, [])
         script.keys = [language, "1", *identity, *pins, choice, *after]
         return script
-    if roll < 0.80:
+    if roll < 0.90:
         choice = rng.choice("1223")
         after = {"2": [rng.choice("1234"), "", "9", ""], "3": [rng.choice("12")]}.get(choice, [])
         script.keys = [language, "2", choice, *after]
         return script
-    if roll < 0.90:
+    if roll < 0.95:
         script.keys = [language, "", ""]  # silent: the menus fall back, then the operator queue
         script.hangup_after = rng.uniform(20, 60)
         return script

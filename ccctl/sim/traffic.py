@@ -2,6 +2,8 @@
 
 drive() places calls at `rate` per real second until `calls` were placed or `seconds`
 passed, waits for them to end and counts outcomes (per-call failures keep their reason).
+Traffic does the same step by step for a run someone watches: its counts are live, the rate
+may change with time (peaks), and placing stops when asked.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from ccctl.sim.switch import CallHandle, CallOutcome, Switch
 
 Profile = Callable[[Random], CallerScript]
+RateAt = Callable[[float], float]  # calls per real second, given the real seconds since the start
 
 
 @dataclass
@@ -66,34 +69,75 @@ def drive(
     """Poisson arrivals at `rate` calls per real second; returns once every call ended or drain ran out."""
     if rate <= 0:
         raise ValueError(f"rate must be > 0 calls per second, not {rate}")
-    if calls is None and seconds is None:
-        raise ValueError("drive needs calls=N or seconds=S")
-    make = profile or (lambda rng: random_script(rng, destination))
-    summary = DriveSummary()
-    handles: list[CallHandle] = []
-    started = time.monotonic()
-    next_at = started
-    while (calls is None or len(handles) < calls) and (seconds is None or time.monotonic() - started < seconds):
-        delay = next_at - time.monotonic()
-        if delay > 0:
-            gevent.sleep(delay)
-        script = make(switch.rng)
-        handles.append(switch.place_call(script))
-        summary.peak_active = max(summary.peak_active, switch.active)
-        next_at += switch.rng.expovariate(rate)
-    summary.placed = len(handles)
-    deadline = time.monotonic() + drain_seconds
-    for handle in handles:
-        outcome = handle.wait(max(0.0, deadline - time.monotonic()))
-        _count(summary, handle, outcome)
-    summary.real_seconds = time.monotonic() - started
-    return summary
+    traffic = Traffic(switch, lambda _elapsed: rate, profile or (lambda rng: random_script(rng, destination)))
+    traffic.place(calls, seconds)
+    traffic.wait(drain_seconds)
+    return traffic.summary()
+
+
+class Traffic:
+    """Simulated callers placed on `switch` at `rate_at(elapsed)` calls per real second (Poisson)."""
+
+    def __init__(self, switch: Switch, rate_at: RateAt, profile: Profile) -> None:
+        self.switch = switch
+        self.rate_at = rate_at
+        self.profile = profile
+        self.handles: list[CallHandle] = []
+        self.peak_active = 0
+        self._stopping = False
+        self._started = time.monotonic()
+
+    @property
+    def placed(self) -> int:
+        return len(self.handles)
+
+    def still_up(self) -> list[CallHandle]:
+        return [handle for handle in self.handles if not handle.done]
+
+    def stop_placing(self) -> None:
+        self._stopping = True
+
+    def place(self, calls: int | None = None, seconds: float | None = None) -> None:
+        """Place calls until `calls` were placed, `seconds` passed or stop_placing() was called."""
+        if calls is None and seconds is None:
+            raise ValueError("placing calls needs calls=N or seconds=S")
+        self._started = time.monotonic()
+        next_at = self._started
+        while not self._stopping and (calls is None or self.placed < calls):
+            elapsed = time.monotonic() - self._started
+            if seconds is not None and elapsed >= seconds:
+                break
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                gevent.sleep(delay)
+                if self._stopping:
+                    break
+            self.handles.append(self.switch.place_call(self.profile(self.switch.rng)))
+            self.peak_active = max(self.peak_active, self.switch.active)
+            rate = self.rate_at(time.monotonic() - self._started)
+            if rate <= 0:
+                raise ValueError(f"rate must be > 0 calls per second, not {rate}")
+            next_at += self.switch.rng.expovariate(rate)
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to `seconds` for the placed calls to end; True when none is still up."""
+        deadline = time.monotonic() + seconds
+        for handle in self.handles:
+            handle.wait(max(0.0, deadline - time.monotonic()))
+        return not self.still_up()
+
+    def summary(self) -> DriveSummary:
+        """The outcomes so far: a call still up is unfinished (not failed)."""
+        summary = DriveSummary(placed=self.placed, peak_active=self.peak_active)
+        for handle in self.handles:
+            _count(summary, handle, handle.wait(0) if handle.done else None)
+        summary.real_seconds = time.monotonic() - self._started
+        return summary
 
 
 def _count(summary: DriveSummary, handle: CallHandle, outcome: CallOutcome | None) -> None:
     if outcome is None:
         summary.unfinished += 1
-        summary.failures.append({"uuid": handle.uuid, "reason": "call still up when the run ended"})
         return
     summary.outcomes.append(outcome)
     summary.answered += outcome.answered
