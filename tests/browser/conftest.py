@@ -36,7 +36,9 @@ def chromium():
 
 @pytest.fixture
 def browser_page(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    # Playwright's wait_for_function evaluates its predicate with eval(), which the console's
+    # Content-Security-Policy forbids; test_sessions_in_chromium.py checks every page under the policy
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:

@@ -36,5 +36,7 @@ function words() {
   return el ? JSON.parse(el.textContent) : {};
 }
 
-const languageSelect = document.getElementById("language");
-if (languageSelect) languageSelect.addEventListener("change", () => languageSelect.form.submit());
+// loaded in <head>: listening on the document, the selector works from the moment it is drawn
+document.addEventListener("change", (event) => {
+  if (event.target.id === "language") event.target.form.submit();
+});
