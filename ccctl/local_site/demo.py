@@ -190,7 +190,8 @@ def _line(controller: Controller, traffic: Traffic, placing: gevent.Greenlet, si
     up = len(traffic.still_up())
     draining = placing.ready() or signals.stop_placing.is_set()
     waiting_for = up if draining and up and not signals.stop_now.is_set() else None
-    return live_line(traffic.placed, up, controller.stats.calls(), controller.stats.cps(), waiting_for)
+    calls, cps = controller.stats.calls(), controller.stats.cps()
+    return live_line(traffic.placed, up, calls, cps, waiting_for, again=signals.stop_placing.is_set())
 
 
 def _show_status(controller: Controller, traffic: Traffic, console: Console, placing, signals: _Signals) -> None:

@@ -24,7 +24,9 @@ PLAIN_LINE_EVERY_SECONDS = 10.0  # without a terminal, the live line is printed 
 DISPOSITIONS = ("completed", "abandoned", "failed", "callback", "callback-failed", "transferred", "handed-over")
 
 
-def live_line(placed: int, up: int, calls: dict[str, int], cps: float, waiting_for: int | None = None) -> str:
+def live_line(
+    placed: int, up: int, calls: dict[str, int], cps: float, waiting_for: int | None = None, again: bool = False
+) -> str:
     """placed, still up, ended by disposition (the controller's counters: callback and transfers count as
     completed there), and while stopping what the demo waits for."""
     line = (
@@ -32,7 +34,7 @@ def live_line(placed: int, up: int, calls: dict[str, int], cps: float, waiting_f
         f" | failed {calls['failed'] + calls['dropped']:>4} | {cps:5.1f} calls/s"
     )
     if waiting_for is not None:
-        line += f" | stopping: waiting for {waiting_for} calls to end (Ctrl-C again: stop now)"
+        line += f" | stopping: waiting for {waiting_for} calls to end (Ctrl-C{' again' if again else ''}: stop now)"
     return line
 
 
