@@ -2,13 +2,14 @@
 a disabled account, lapsed after the idle time and the absolute lifetime (SQLite and PostgreSQL)."""
 
 import hashlib
+import logging
 from datetime import timedelta
 
 import pytest
 from flask import request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from web_site import console, csrf_of, log_in, seed
+from web_site import PASSWORD, console, csrf_of, log_in, seed
 
 from ccctl.records.database import make_engine
 from ccctl.records.models.base import utc_now
@@ -145,3 +146,18 @@ def test_a_request_running_while_the_session_ends_does_not_revive_it(site):
         app.session_interface.save_session(app, session, app.make_response(""))
     assert [r for r in session_rows(url) if r.user_id is not None] == []
     assert client.get("/wallboard").headers["Location"] == "/login"
+
+
+def test_no_password_token_or_csrf_token_reaches_the_log(site, caplog):
+    app, _ = site
+    client = app.test_client()
+    with caplog.at_level(logging.DEBUG):
+        log_in(client, "admin", "a-wrong-Password-9")
+        log_in(client, "admin")
+        token = cookie_of(client)
+        page = client.get("/admin/users").get_data(as_text=True)
+        client.post("/admin/flows/reload", data={"csrf_token": "guessed-token"})
+        client.post("/logout", data={"csrf_token": csrf_of(page)})
+    assert "web login: admin (admin) from 127.0.0.1" in caplog.text and "CSRF token missing or wrong" in caplog.text
+    secrets = [PASSWORD, "a-wrong-Password-9", token, hashlib.sha256(token.encode()).hexdigest(), csrf_of(page)]
+    assert [s for s in secrets if s in caplog.text] == []
