@@ -1,7 +1,8 @@
 """One inbox for every written message: files what a channel received under its patient and keeps it.
 
-Channels call receive(); bad content is stored with `problem` set, never dropped. Agents sort
-the items with list/assign/flag/file; replies go out on the item's own channel (ccctl.channels.outgoing).
+Channels call receive(); bad content is stored with `problem` set, never dropped. What only the
+sender's own typing ties to a patient (the web form) is filed unverified: the patient is suggested,
+not attached. Agents sort the items with list/assign/flag/file; replies go out on the item's own channel.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from sqlalchemy.orm import Session
 from ccctl.errors import UserError
 from ccctl.patients.repository import find_by_code, find_by_phone
 from ccctl.records.models.base import utc_now
-from ccctl.records.models.inbox import InboxAttachment, InboxItem, PatientEmail
+from ccctl.records.models.inbox import InboxAttachment, InboxItem, PatientEmail, Ticket
 from ccctl.records.models.patients import Patient
+from ccctl.tickets.service import add_event
 
 CHANNELS = ("sms", "email", "fax", "web", "voice", "letter")
 # the web form gives a phone number when the patient typed one (else an e-mail address)
 PHONE_CHANNELS = ("sms", "fax", "voice", "web")
 FLAGS = ("needs-reply", "done")
+LIST_FLAGS = ("needs-reply", "done", "open", "unverified")
 # generated patient codes (P000123); a hand-chosen code in a text cannot be told from other words
 PATIENT_CODE_IN_TEXT = re.compile(r"\bP\d{6}\b")
 SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -53,6 +56,8 @@ class IncomingMessage:
     external_id: str = ""
     thread_key: str = ""
     problem: str = ""
+    # False: anyone could have typed the sender and codes, so a matched patient is only suggested
+    verified: bool = True
 
 
 def save_attachment(directory: str | Path, filename: str, data: bytes, content_type: str) -> Attachment:
@@ -159,11 +164,15 @@ def receive(session: Session, message: IncomingMessage, received_at: datetime | 
     text = f"{message.subject}\n{message.body}"
     thread_key = _clean(message.thread_key, MAX_INDEXED)
     patient_id = match_patient(session, message.channel, message.sender, text) or _thread_patient(session, thread_key)
+    suggested_id = None
+    if not message.verified:
+        patient_id, suggested_id = None, patient_id
     item = InboxItem(
         channel=_clean(message.channel, 16),
         direction="in",
         sender=_clean(message.sender),
         patient_id=patient_id,
+        suggested_patient_id=suggested_id,
         subject=_clean(message.subject),
         body=_clean(message.body),
         received_at=received_at or utc_now(),
@@ -221,8 +230,10 @@ def list_items(session: Session, filters: InboxFilter) -> list[InboxItem]:
         query = query.where(InboxItem.done.is_(True))
     elif filters.flag == "open":
         query = query.where(InboxItem.done.is_(False))
+    elif filters.flag == "unverified":
+        query = query.where(InboxItem.suggested_patient_id.is_not(None))
     elif filters.flag:
-        raise InboxError(f"--flag: {filters.flag!r} is not one of needs-reply, done, open")
+        raise InboxError(f"--flag: {filters.flag!r} is not one of {', '.join(LIST_FLAGS)}")
     if filters.assigned_to:
         query = query.where(InboxItem.assigned_to == filters.assigned_to)
     if filters.unassigned:
@@ -265,11 +276,20 @@ def set_flag(session: Session, item_id: int, flag: str) -> InboxItem:
     return item
 
 
-def file_under(session: Session, item_id: int, patient_code: str) -> InboxItem:
-    """Move an item (unmatched or wrongly matched) under the patient with this code."""
+def file_under(session: Session, item_id: int, patient_code: str, actor: str = "system") -> InboxItem:
+    """Move an item (unmatched, unverified or wrongly matched) under the patient with this code.
+
+    Filing confirms an unverified item: the suggestion goes, and a ticket the item opened without
+    a patient (a web-form complaint) is filed under the same patient.
+    """
     item = get_item(session, item_id)
     patient = find_by_code(session, patient_code)
     if patient is None:
         raise InboxError(f"no patient with code '{patient_code}'")
     item.patient_id = patient.id
+    item.suggested_patient_id = None
+    unfiled = select(Ticket).where(Ticket.inbox_item_id == item.id, Ticket.patient_id.is_(None))
+    for ticket in session.scalars(unfiled):
+        ticket.patient_id = patient.id
+        add_event(session, ticket, actor, "filed", ticket.state, f"under the patient of inbox item {item.id}")
     return item

@@ -41,6 +41,7 @@ def in_transaction(url: str, work: Callable[[Session], T]) -> T:
 
 def _codes(session: Session, items: list[InboxItem]) -> dict[int, str]:
     ids = {item.patient_id for item in items if item.patient_id is not None}
+    ids |= {item.suggested_patient_id for item in items if item.suggested_patient_id is not None}
     return {p.id: p.patient_code for p in session.query(Patient).filter(Patient.id.in_(ids))} if ids else {}
 
 
@@ -48,7 +49,12 @@ def _flags(item: InboxItem) -> str:
     return (
         ",".join(
             f
-            for f, on in (("needs-reply", item.needs_reply), ("done", item.done), ("problem", bool(item.problem)))
+            for f, on in (
+                ("unverified", item.suggested_patient_id is not None),
+                ("needs-reply", item.needs_reply),
+                ("done", item.done),
+                ("problem", bool(item.problem)),
+            )
             if on
         )
         or "-"
@@ -68,6 +74,7 @@ def list_text(url: str, filters: InboxFilter, as_json: bool) -> str:
                 "channel": item.channel,
                 "direction": item.direction,
                 "patient": codes.get(item.patient_id, "") if item.patient_id else "",
+                "suggested_patient": codes.get(item.suggested_patient_id, "") if item.suggested_patient_id else "",
                 "flags": _flags(item),
                 "assigned_to": item.assigned_to or "",
                 "subject": (item.subject or item.body).splitlines()[0][:60] if (item.subject or item.body) else "",
@@ -84,7 +91,8 @@ def list_text(url: str, filters: InboxFilter, as_json: bool) -> str:
         for r in rows:
             lines.append(
                 f"{r['id']:>5} {r['received_at'][:19]:<19} {r['channel']:<7} {r['direction']:<3} "
-                f"{r['patient'] or 'unfiled':<9} {r['flags']:<20} {r['assigned_to'] or '-':<10} {r['subject']}"
+                f"{r['patient'] or (r['suggested_patient'] + '?' if r['suggested_patient'] else 'unfiled'):<9} "
+                f"{r['flags']:<20} {r['assigned_to'] or '-':<10} {r['subject']}"
             )
         return "\n".join(lines)
 
@@ -96,13 +104,23 @@ def show_text(url: str, item_id: int, actor: str) -> str:
 
     def work(session: Session) -> str:
         item = get_item(session, item_id)
-        code = _codes(session, [item]).get(item.patient_id, "") if item.patient_id else ""
-        if item.patient_id is not None:
-            record_audit(session, actor, "inbox show", item.patient_id, SOURCE, f"item {item_id}")
+        codes = _codes(session, [item])
+        code = codes.get(item.patient_id, "") if item.patient_id else ""
+        for patient_id in (item.patient_id, item.suggested_patient_id):
+            if patient_id is not None:
+                record_audit(session, actor, "inbox show", patient_id, SOURCE, f"item {item_id}")
+        if item.suggested_patient_id is not None:
+            suggested = codes.get(item.suggested_patient_id, "")
+            filed = (
+                f"unverified: what the sender typed matches {suggested}; "
+                f"once confirmed: ccctl inbox file {item.id} --patient {suggested}"
+            )
+        else:
+            filed = code or f"unfiled (ccctl inbox file {item.id} --patient CODE)"
         lines = [
             f"item {item.id} ({item.channel}, {'received' if item.direction == 'in' else 'sent'} "
             f"{item.received_at:%Y-%m-%d %H:%M:%S} UTC)",
-            f"patient:   {code or 'unfiled (ccctl inbox file ID --patient CODE)'}",
+            f"patient:   {filed}",
             f"{'from' if item.direction == 'in' else 'to'}:      {item.sender}",
             f"subject:   {item.subject}",
             f"flags:     {_flags(item)}",
@@ -129,7 +147,7 @@ def flag_item(url: str, item_id: int, flag: str) -> None:
 
 def file_item(url: str, item_id: int, patient_code: str, actor: str) -> None:
     def work(session: Session) -> None:
-        item = file_under(session, item_id, patient_code)
+        item = file_under(session, item_id, patient_code, actor)
         record_audit(session, actor, "inbox file", item.patient_id, SOURCE, f"item {item_id}")
 
     in_transaction(url, work)

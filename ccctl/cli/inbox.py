@@ -17,7 +17,11 @@ def inbox() -> None:
 
 @inbox.command("list")
 @click.option("--channel", type=click.Choice(["sms", "email", "fax", "web", "voice", "letter"]))
-@click.option("--flag", type=click.Choice(["needs-reply", "done", "open"]), help="open: not done.")
+@click.option(
+    "--flag",
+    type=click.Choice(["needs-reply", "done", "open", "unverified"]),
+    help="open: not done; unverified: a web-form message whose patient staff must confirm.",
+)
 @click.option("--assigned", help="Only items assigned to this user.")
 @click.option("--unassigned", is_flag=True, help="Only items nobody has taken.")
 @click.option("--patient", "patient_code", help="Only items filed under this patient code.")

@@ -48,6 +48,9 @@ class InboxItem(Base):
     # why a malformed input was kept for an agent ("" when fine)
     problem: Mapped[str] = mapped_column(Text, default="")
     external_id: Mapped[str | None] = mapped_column(String(255))
+    # the patient a web-form message names (a typed phone number, e-mail or code): nothing typed
+    # proves who sent it, so the item stays unverified, off the record, until staff file it
+    suggested_patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="SET NULL"), index=True)
 
     attachments: Mapped[list[InboxAttachment]] = relationship(
         back_populates="item", cascade="all, delete-orphan", order_by="InboxAttachment.id"
