@@ -226,6 +226,20 @@ class UploadSettings:
 
 
 @dataclass
+class ContactFormSettings:
+    """How often the patients' contact form (/contact) files a message (section `contact_form`).
+
+    Within any window_seconds: at most max_per_address messages from one client address, and at
+    most max_per_patient about one patient (the one the typed phone, e-mail or code names; for
+    no patient, the typed phone or e-mail itself).
+    """
+
+    max_per_address: int = 10
+    max_per_patient: int = 5
+    window_seconds: int = 3600
+
+
+@dataclass
 class AcdSettings:
     """The ACD router (ccctl.acd); queues and agents themselves live in the database (`ccctl queues add`)."""
 
@@ -278,6 +292,7 @@ class Settings:
     sms: SmsSettings = field(default_factory=SmsSettings)
     fax: FaxSettings = field(default_factory=FaxSettings)
     uploads: UploadSettings = field(default_factory=UploadSettings)
+    contact_form: ContactFormSettings = field(default_factory=ContactFormSettings)
     acd: AcdSettings = field(default_factory=AcdSettings)
     flows_dir: str = "ivr_flows"
     # recorded prompt files (<prompts_dir>/<language>/<key>.wav); empty: <flows_dir>/prompts
@@ -437,6 +452,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"{s.source}: 'log_level' must be DEBUG, INFO, WARNING or ERROR, got {s.log_level!r}")
     _validate_inbox(s)
     _validate_pins(s)
+    _validate_contact_form(s)
 
 
 def _validate_pins(s: Settings) -> None:
@@ -458,3 +474,13 @@ def _validate_inbox(s: Settings) -> None:
         names.add(rule.name)
     if s.inbox.default_sla_hours <= 0:
         raise ConfigError(f"{s.source}: 'inbox.default_sla_hours' must be more than 0, got {s.inbox.default_sla_hours}")
+
+
+def _validate_contact_form(s: Settings) -> None:
+    if s.uploads.max_bytes < 1:
+        raise ConfigError(f"{s.source}: 'uploads.max_bytes' must be at least 1, got {s.uploads.max_bytes}")
+    for key in ("max_per_address", "max_per_patient", "window_seconds"):
+        if getattr(s.contact_form, key) < 1:
+            raise ConfigError(
+                f"{s.source}: 'contact_form.{key}' must be at least 1, got {getattr(s.contact_form, key)}"
+            )

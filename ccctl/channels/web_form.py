@@ -1,77 +1,37 @@
 """The patient-facing contact form (/contact): a message, an optional document, optionally a complaint.
 
-What is sent lands in the inbox (channel "web") under the patient when matched; a complaint also
-opens a ticket. The document is checked by its content and stored outside any web root.
+Nothing typed in a form proves who sent it, so what is sent lands in the inbox (channel "web")
+unverified: the patient it names is suggested for staff to confirm (`ccctl inbox file`), never
+attached, and a complaint opens a ticket without a patient. How often it files a message is
+limited per client address and per patient (contact_limits.py). The document is checked by its
+content and stored outside any web root. Every refusal brings the form back filled in.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, render_template, request, session
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-from ccctl.channels.inbox import IncomingMessage, get_item, receive
-from ccctl.channels.uploads import UploadRefused, store_upload
+from ccctl.channels.contact_limits import ContactLimits
+from ccctl.channels.contact_words import MAX_MESSAGE_CHARS, contact_text
+from ccctl.channels.inbox import IncomingMessage, match_patient, receive
+from ccctl.channels.uploads import UploadRefused, check_upload, store_upload
+from ccctl.tickets.service import open_ticket
 
 log = logging.getLogger("ccctl.channels.web_form")
 
 blueprint = Blueprint("contact", __name__, url_prefix="/contact", template_folder="templates")
 
-MAX_MESSAGE_CHARS = 5000
-TEXT = {
-    "en": {
-        "title": "Write to the hospital",
-        "intro": "Send us a message or a document (a referral, a result). PDF, JPEG or PNG only.",
-        "name": "Your name",
-        "phone": "Phone number",
-        "email": "E-mail address",
-        "code": "Patient code (if you know it)",
-        "message": "Your message",
-        "document": "Document (optional)",
-        "complaint": "This is a complaint",
-        "send": "Send",
-        "thanks": "Thank you. Your message has been received; its reference is",
-        "need_contact": "Please give a phone number or an e-mail address so we can answer you.",
-        "need_message": "Please write a message.",
-        "too_long": f"The message is longer than {MAX_MESSAGE_CHARS} characters.",
-        "refused": "The document was not accepted:",
-    },
-    "zh": {
-        "title": "给医院留言",
-        "intro": "发送留言或文件（转诊单、检查结果）。仅限 PDF、JPEG 或 PNG。",
-        "name": "您的姓名",
-        "phone": "电话号码",
-        "email": "电子邮箱",
-        "code": "患者编号（如知道）",
-        "message": "留言内容",
-        "document": "文件（可选）",
-        "complaint": "这是投诉",
-        "send": "发送",
-        "thanks": "谢谢。我们已收到您的留言，编号为",
-        "need_contact": "请留下电话号码或电子邮箱，以便我们回复您。",
-        "need_message": "请填写留言内容。",
-        "too_long": f"留言超过 {MAX_MESSAGE_CHARS} 个字符。",
-        "refused": "文件未被接受：",
-    },
-    "pl": {
-        "title": "Napisz do szpitala",
-        "intro": "Wyślij wiadomość lub dokument (skierowanie, wynik). Tylko PDF, JPEG lub PNG.",
-        "name": "Imię i nazwisko",
-        "phone": "Numer telefonu",
-        "email": "Adres e-mail",
-        "code": "Kod pacjenta (jeśli go znasz)",
-        "message": "Wiadomość",
-        "document": "Dokument (opcjonalnie)",
-        "complaint": "To jest skarga",
-        "send": "Wyślij",
-        "thanks": "Dziękujemy. Wiadomość została przyjęta; jej numer to",
-        "need_contact": "Podaj numer telefonu lub adres e-mail, abyśmy mogli odpowiedzieć.",
-        "need_message": "Napisz wiadomość.",
-        "too_long": f"Wiadomość jest dłuższa niż {MAX_MESSAGE_CHARS} znaków.",
-        "refused": "Dokument nie został przyjęty:",
-    },
-}
+LIMITS_KEY = "ccctl.contact_limits"
+# a request too large to parse is read this far for the fields typed before the document
+TYPED_FIELDS_BYTES = 256_000
 
 
 @dataclass
@@ -84,15 +44,14 @@ class ContactForm:
     complaint: bool
 
     @classmethod
-    def from_request(cls) -> ContactForm:
-        form = request.form
+    def from_fields(cls, fields: Mapping[str, str]) -> ContactForm:
         return cls(
-            name=form.get("name", "").strip()[:200],
-            phone=form.get("phone", "").strip()[:40],
-            email=form.get("email", "").strip()[:200],
-            patient_code=form.get("patient_code", "").strip()[:32],
-            message=form.get("message", "").strip(),
-            complaint=form.get("complaint") == "yes",
+            name=fields.get("name", "").strip()[:200],
+            phone=fields.get("phone", "").strip()[:40],
+            email=fields.get("email", "").strip()[:200],
+            patient_code=fields.get("patient_code", "").strip()[:32],
+            message=fields.get("message", "").strip(),
+            complaint=fields.get("complaint") == "yes",
         )
 
     def problem(self, text: dict[str, str]) -> str:
@@ -104,6 +63,12 @@ class ContactForm:
             return text["too_long"]
         return ""
 
+    def sender(self) -> str:
+        return self.phone or self.email
+
+    def subject(self) -> str:
+        return "Complaint (web form)" if self.complaint else "Web form"
+
     def body(self) -> str:
         lines = [f"Name: {self.name}", f"Phone: {self.phone}", f"E-mail: {self.email}"]
         if self.patient_code:
@@ -111,12 +76,31 @@ class ContactForm:
         return "\n".join(lines) + "\n\n" + self.message
 
 
-def _text() -> dict[str, str]:
-    return TEXT.get(session.get("lang", "en"), TEXT["en"])
-
-
 def _context():
     return current_app.extensions["ccctl"]
+
+
+def _limits() -> ContactLimits:
+    limits = current_app.extensions.get(LIMITS_KEY)
+    if limits is None:
+        limits = current_app.extensions[LIMITS_KEY] = ContactLimits(_context().settings.contact_form)
+    return limits
+
+
+def _text() -> dict[str, str]:
+    settings = _context().settings
+    megabytes = f"{settings.uploads.max_bytes / 1_000_000:g}"
+    minutes = math.ceil(settings.contact_form.window_seconds / 60)
+    words = contact_text(session.get("lang", "en"))
+    return {key: value.format(megabytes=megabytes, minutes=minutes) for key, value in words.items()}
+
+
+def _refusal(text: dict[str, str], reason: str) -> str:
+    return f"{text['refused']} {text['upload_' + reason]} {text['kept']}"
+
+
+def _again(text: dict[str, str], form: ContactForm, error: str, status: int):
+    return render_template("contact.html", text=text, form=form, error=error), status
 
 
 @blueprint.get("")
@@ -127,42 +111,115 @@ def page():
 @blueprint.post("")
 def send():
     text = _text()
-    form = ContactForm.from_request()
+    form = ContactForm.from_fields(request.form)
     error = form.problem(text)
-    attachments = []
-    upload = request.files.get("document")
-    if not error and upload is not None and upload.filename:
-        settings = _context().settings
-        data = upload.read(settings.uploads.max_bytes + 1)
-        try:
-            attachments.append(store_upload(settings, data, upload.filename))
-        except UploadRefused as exc:
-            log.info("web form document refused: %s", exc.__class__.__name__)
-            error = f"{text['refused']} {exc}"
     if error:
-        return render_template("contact.html", text=text, form=form, error=error), 400
-    reference = _file(form, attachments)
+        return _again(text, form, error, 400)
+    document = _document()
+    if isinstance(document, UploadRefused):
+        log.info("web form document refused (%s)", document.reason)
+        return _again(text, form, _refusal(text, document.reason), 400)
+    address = request.remote_addr or "unknown"
+    if not _limits().take_address(address):
+        log.warning("web form refused from %s: too many messages from this address", address)
+        return _again(text, form, f"{text['too_many']} {text['kept']}", 429)
+    reference = _file(form, document)
+    if reference is None:
+        log.warning("web form refused: too many messages about one patient or from one sender")
+        return _again(text, form, f"{text['too_many']} {text['kept']}", 429)
     return render_template("contact.html", text=text, form=None, error="", reference=reference)
 
 
-def _file(form: ContactForm, attachments: list) -> str:
-    """Inbox item (and a ticket for a complaint) in one transaction; the reference shown to the patient."""
-    from ccctl.tickets.service import open_ticket
+def _document() -> tuple[bytes, str] | UploadRefused | None:
+    """The uploaded file's bytes and name once its content passed the checks (None when none was sent)."""
+    upload = request.files.get("document")
+    if upload is None or not upload.filename:
+        return None
+    max_bytes = _context().settings.uploads.max_bytes
+    data = upload.read(max_bytes + 1)
+    try:
+        check_upload(data, upload.filename, max_bytes)
+    except UploadRefused as exc:
+        return exc
+    return data, upload.filename
 
+
+def _file(form: ContactForm, document: tuple[bytes, str] | None) -> str | None:
+    """File the inbox item (and a complaint's ticket) in one transaction; the reference shown to the patient.
+
+    None, with nothing filed, when the patient it names (or its sender) has had its share already.
+    """
     ctx = _context()
-    message = IncomingMessage(
-        channel="web",
-        sender=form.phone or form.email,
-        subject="Complaint (web form)" if form.complaint else "Web form",
-        body=form.body(),
-        attachments=attachments,
-    )
-    with ctx.transaction() as db:
+    limits = _limits()
+    with limits.filing(), ctx.transaction() as db:
+        candidate = match_patient(db, "web", form.sender(), f"{form.subject()}\n{form.body()}")
+        if not limits.patient_allows(db, candidate, form.sender()):
+            return None
+        attachments = [store_upload(ctx.settings, *document)] if document else []
+        message = IncomingMessage(
+            channel="web",
+            sender=form.sender(),
+            subject=form.subject(),
+            body=form.body(),
+            attachments=attachments,
+            verified=False,
+        )
         item_id = receive(db, message)
         if form.complaint:
-            patient_id = get_item(db, item_id).patient_id
-            open_ticket(
-                db, "web", patient_id, "complaint", form.message, inbox_item_id=item_id, settings=ctx.settings.inbox
-            )
-    log.info("web form filed as inbox item %d (complaint: %s)", item_id, form.complaint)
+            open_ticket(db, "web", None, "complaint", form.message, inbox_item_id=item_id, settings=ctx.settings.inbox)
+    log.info(
+        "web form filed as inbox item %d (complaint: %s, names a patient: %s)",
+        item_id,
+        form.complaint,
+        candidate is not None,
+    )
     return f"W{item_id}"
+
+
+@blueprint.errorhandler(413)
+def too_large(_error):
+    """A request over the console's size limit: the document is refused, what was typed comes back."""
+    text = _text()
+    form = ContactForm.from_fields(typed_fields(request.environ))
+    log.info("web form document refused (request too large)")
+    return _again(text, form, _refusal(text, "too_large"), 413)
+
+
+def typed_fields(environ: dict) -> dict[str, str]:
+    """The form fields a multipart body carries before its first file, read from the start of the body.
+
+    Browsers send the fields in page order, and the page puts the document last: a request too
+    large to parse still gives back the message typed above it.
+    """
+    mimetype, options = parse_options_header(environ.get("CONTENT_TYPE", ""))
+    boundary = options.get("boundary", "")
+    if mimetype != "multipart/form-data" or not boundary:
+        return {}
+    fields: dict[str, str] = {}
+    try:
+        _read_fields(environ["wsgi.input"], boundary, fields)
+    except (ValueError, HTTPException):
+        pass  # a malformed body: keep the fields read so far
+    return fields
+
+
+def _read_fields(stream, boundary: str, fields: dict[str, str]) -> None:
+    decoder = MultipartDecoder(boundary.encode("latin-1"), max_form_memory_size=TYPED_FIELDS_BYTES)
+    name, parts, read = "", [], 0
+    while read < TYPED_FIELDS_BYTES:
+        chunk = stream.read(min(65_536, TYPED_FIELDS_BYTES - read))
+        if not chunk:
+            return
+        read += len(chunk)
+        decoder.receive_data(chunk)
+        event = decoder.next_event()
+        while not isinstance(event, NeedData):
+            if isinstance(event, File | Epilogue):
+                return
+            if isinstance(event, Field):
+                name, parts = event.name, []
+            elif isinstance(event, Data) and name:
+                parts.append(event.data)
+                if not event.more_data:
+                    fields[name] = b"".join(parts).decode("utf-8", "replace")
+            event = decoder.next_event()

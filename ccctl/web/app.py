@@ -107,7 +107,7 @@ def make_web_app(controller: Any, settings: Settings) -> Flask:
         SESSION_COOKIE_NAME="ccctl_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
-        MAX_CONTENT_LENGTH=1_000_000,
+        MAX_CONTENT_LENGTH=settings.uploads.max_bytes + 1_000_000,  # a patient's document and the form around it
     )
     engine = make_engine(settings.database.url)
     app.session_interface = DatabaseSessions(engine, settings.web.session_idle_minutes, settings.web.session_max_hours)
