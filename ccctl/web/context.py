@@ -65,6 +65,7 @@ def web() -> WebContext:
 
 
 def client_address() -> str:
+    """The client: the connection's peer, or the address a proxy in web.trusted_proxies forwarded."""
     return request.remote_addr or "unknown"
 
 

@@ -121,3 +121,12 @@ def test_a_wrong_trusted_proxy_is_one_line_naming_the_setting(sqlite_url):
     settings.database.url = sqlite_url
     with pytest.raises(ConfigError, match=r"^web.trusted_proxies: '10.0.0.0/33' is not an address or a network$"):
         make_web_app(Controller(settings, connect_inbound=False), settings)
+
+
+def test_the_cookie_is_secure_when_the_trusted_proxy_says_the_browser_used_https(site):
+    app, _ = site
+    over_tls = client_from(app, "127.0.0.1")
+    answer = over_tls.get("/login", headers={"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"})
+    assert "; Secure" in answer.headers["Set-Cookie"]
+    plain = client_from(app, "192.0.2.8").get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "; Secure" not in plain.headers["Set-Cookie"]
