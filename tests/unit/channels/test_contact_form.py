@@ -2,6 +2,7 @@
 
 import dataclasses
 import io
+import logging
 
 import pytest
 from click.testing import CliRunner
@@ -11,7 +12,7 @@ from web_site import csrf, seed
 
 from ccctl.channels.web_form import typed_fields
 from ccctl.cli import main
-from ccctl.config import load_settings
+from ccctl.config import ConfigError, load_settings
 from ccctl.records.database import make_engine
 from ccctl.records.models.audit import AuditEntry
 from ccctl.records.models.inbox import InboxAttachment, InboxItem, Ticket, TicketEvent
@@ -172,3 +173,23 @@ def test_the_fields_typed_before_the_document_are_read_from_the_start_of_the_bod
     environ = {"CONTENT_TYPE": "multipart/form-data; boundary=b", "wsgi.input": io.BytesIO(body)}
     assert typed_fields(environ) == {"message": "Zażółć"}
     assert typed_fields({"CONTENT_TYPE": "application/x-www-form-urlencoded", "wsgi.input": io.BytesIO()}) == {}
+
+
+def test_a_contact_form_limit_below_one_is_refused_naming_the_file_and_key(tmp_path):
+    settings = tmp_path / "ccctl.yaml"
+    settings.write_text("contact_form:\n  max_per_patient: 0\n")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(settings, environ={})
+    assert str(refused.value) == f"{settings}: 'contact_form.max_per_patient' must be at least 1, got 0"
+
+
+def test_what_the_patient_typed_reaches_no_log_line_filed_or_refused(db_url, tmp_path, patients, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = contact_site(db_url, tmp_path, max_per_patient=1).test_client()
+    assert send(client, complaint=True).status_code == 200
+    assert send(client, complaint=True, address="192.0.2.7").status_code == 429
+    assert send(client, document=("x.pdf", b"MZ" + b"\x00" * 100), address="192.0.2.8").status_code == 400
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "web form filed as inbox item" in logged and "too many messages about one patient" in logged
+    for typed in (ANNA_PHONE, "600100200", "Anna", "cardiology", "P000001"):
+        assert typed not in logged
