@@ -35,6 +35,7 @@ from ccctl.local_site.demo_traffic import DemoTraffic, sized_traffic, steady_tra
 from ccctl.local_site.site import LocalSite, start_local_site
 from ccctl.records.migrate import upgrade
 from ccctl.serve.controller import Controller, ControllerError, build_flow_registry
+from ccctl.serve.logs import configure_logging
 from ccctl.serve.main import freeze_startup_heap
 from ccctl.sim.callers import hotline_script
 from ccctl.sim.originate import AgentEndpoint
@@ -131,12 +132,7 @@ def _start(settings: Settings, options: DemoOptions) -> tuple[LocalSite, str]:
 def run_demo(settings: Settings, options: DemoOptions) -> bool:
     """Run until `options.calls` calls have ended (0: until Ctrl-C); True when no call failed."""
     Path(DEMO_LOG).parent.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(
-        filename=DEMO_LOG,
-        level=settings.log_level.upper(),
-        force=True,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level, filename=DEMO_LOG)
     settings, agents = _prepare_database(settings, options)
     plan = _traffic_plan(options, agents)
     site, hours = _start(settings, options)

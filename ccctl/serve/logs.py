@@ -25,8 +25,8 @@ class OneLineFormatter(logging.Formatter):
         return super().formatMessage(record)
 
 
-def configure_logging(level: str, stream=None) -> None:
-    """The root logger writes one-line records at `level` to stderr (or `stream`)."""
-    handler = logging.StreamHandler(stream)
+def configure_logging(level: str, stream=None, filename: str = "") -> None:
+    """The root logger writes one-line records at `level` to `filename`, else stderr (or `stream`)."""
+    handler = logging.FileHandler(filename) if filename else logging.StreamHandler(stream)
     handler.setFormatter(OneLineFormatter(LOG_FORMAT))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
