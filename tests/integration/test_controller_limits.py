@@ -10,8 +10,10 @@ from ccctl.serve.client import format_status
 from ccctl.serve.controller import Controller
 
 
-def test_a_call_over_max_calls_is_closed_at_once_and_counted():
+def test_a_call_over_max_calls_is_closed_at_once_and_counted(tmp_path):
     settings = Settings()
+    settings.database.url = f"sqlite:///{tmp_path / 'ccctl.db'}"  # never the checkout's var/
+    settings.web.secret_key = "test-secret"  # else one is written into var/ of the checkout
     settings.esl.outbound_port = settings.web.port = 0
     settings.esl.max_calls = 1
     controller = Controller(settings, record_sink=lambda record: None, connect_inbound=False)

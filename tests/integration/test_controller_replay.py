@@ -10,6 +10,7 @@ from replay_switch import ReplaySwitch
 
 from ccctl.callflow import Execute, Finish
 from ccctl.config import Settings
+from ccctl.records.migrate import upgrade
 from ccctl.serve.client import StatusUnavailable, fetch_status, format_status
 from ccctl.serve.controller import Controller
 
@@ -35,10 +36,13 @@ class BasicTranscriptFlow:
 
 
 @pytest.fixture
-def controller():
+def controller(tmp_path):
     settings = Settings()
     settings.esl.outbound_port = 0
     settings.web.port = 0
+    settings.database.url = f"sqlite:///{tmp_path / 'ccctl.db'}"  # the console keeps its sessions there
+    settings.web.secret_key = "test-secret"  # else one is written into var/ of the checkout
+    upgrade(settings.database.url)
     records = []
     ctl = Controller(
         settings, app_factory=lambda call: BasicTranscriptFlow(), record_sink=records.append, connect_inbound=False
