@@ -30,3 +30,4 @@ def configure_logging(level: str, stream=None, filename: str = "") -> None:
     handler = logging.FileHandler(filename) if filename else logging.StreamHandler(stream)
     handler.setFormatter(OneLineFormatter(LOG_FORMAT))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines say nothing an operator needs

@@ -10,6 +10,7 @@ import gevent
 from gevent.event import Event as Flag
 
 from ccctl.config import Settings
+from ccctl.records.migrate import MigrationError, current_revision, head_revision
 from ccctl.serve.controller import Controller, ControllerError, build_flow_registry
 from ccctl.serve.logs import configure_logging
 
@@ -34,10 +35,23 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+def check_schema(url: str) -> None:
+    """Refuse to start on a database older than this ccctl (its pages and calls would fail one by one)."""
+    try:
+        current, head = current_revision(url), head_revision()
+    except MigrationError as exc:
+        raise ControllerError(str(exc)) from None
+    if current != head:
+        raise ControllerError(
+            f"the database is at schema revision {current or 'none'}, this ccctl needs {head}: run ccctl db upgrade"
+        )
+
+
 def run_serve(settings: Settings) -> None:
     """Run the controller until SIGINT or SIGTERM."""
     configure_logging(settings.log_level)
     try:
+        check_schema(settings.database.url)
         controller = Controller(settings, registry=build_flow_registry(settings))
         controller.start()
     except ControllerError as exc:

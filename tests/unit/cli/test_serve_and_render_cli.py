@@ -49,3 +49,13 @@ def test_render_is_quiet_once_the_passwords_are_changed(ccctl, settings_file, tm
     settings_file.write_text(text)
     result = ccctl("fs", "render", "--out", str(tmp_path / "conf"))
     assert (result.exit_code, result.stderr) == (0, "")
+
+
+def test_serve_refuses_a_database_older_than_itself(ccctl, tmp_path):
+    fresh = tmp_path / "fresh.yaml"
+    fresh.write_text(f"database:\n  url: sqlite:///{tmp_path / 'never-upgraded.db'}\n")
+    result = ccctl("serve", settings=fresh)
+    assert result.exit_code == 1  # SystemExit's text is what the shell shows on stderr
+    assert str(result.exception).startswith("ccctl: the database is at schema revision none, this ccctl needs ")
+    assert str(result.exception).endswith(": run ccctl db upgrade")
+    assert "alembic" not in result.stderr  # the check itself is quiet
