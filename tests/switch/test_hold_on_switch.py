@@ -45,6 +45,8 @@ def console(site: SwitchSite) -> tuple[requests.Session, str]:
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
     reply = browser.post(f"{base}/login", data={"name": "sam", "password": PASSWORD, "csrf_token": token}, timeout=10)
     assert reply.ok, reply.status_code
+    # a login renews the CSRF token: the page it lands on carries the new one, as a browser would read it
+    token = re.search(r'name="csrf-token" content="([^"]+)"', reply.text).group(1)
     return browser, token
 
 
