@@ -11,6 +11,7 @@ stops when the emulator starts the `bridge` application on a caller's channel: r
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import tempfile
 import time
 from pathlib import Path
@@ -109,7 +110,7 @@ def run(callers: int = 50, events: int = 100, warmup: int = 5) -> dict:
             base,
             database=dataclasses.replace(base.database, url=url),
             esl=dataclasses.replace(base.esl, outbound_port=0, inbound_port=0),
-            web=dataclasses.replace(base.web, port=0),
+            web=dataclasses.replace(base.web, port=0, secret_key=secrets.token_hex(16)),  # nothing kept in var/
             flows_dir=str(flows),
             recordings_dir=str(Path(tmp) / "recordings"),
         )

@@ -13,6 +13,7 @@ monkey.patch_all()
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402
 import json  # noqa: E402
+import secrets  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -35,7 +36,7 @@ def main() -> None:
     settings = dataclasses.replace(
         settings,
         esl=dataclasses.replace(settings.esl, outbound_port=args.port),
-        web=dataclasses.replace(settings.web, port=0),
+        web=dataclasses.replace(settings.web, port=0, secret_key=secrets.token_hex(16)),  # nothing kept in var/
     )
     monitor = LoopLagMonitor()
     monitor.start()

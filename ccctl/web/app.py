@@ -37,10 +37,11 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def secret_key(settings: Settings, path: Path = SECRET_FILE) -> str:
+def secret_key(settings: Settings, path: Path | None = None) -> str:
     """web.secret_key, or a random key generated once into var/ (Flask's SECRET_KEY)."""
     if settings.web.secret_key:
         return settings.web.secret_key
+    path = path or SECRET_FILE
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
