@@ -11,7 +11,7 @@ import datetime as dt
 import time
 
 from ccctl.ivr.flow import Flow
-from ccctl.ivr.nodes.branch import BranchNode, Rule
+from ccctl.ivr.nodes.branch import BranchNode
 from ccctl.ivr.registry import FlowRegistry
 
 STEP = dt.timedelta(minutes=15)
@@ -53,23 +53,11 @@ def _hours_branches(flow: Flow) -> list[BranchNode]:
     ]
 
 
-def _rule_holds(rule: Rule, flow: Flow, moment: dt.datetime) -> bool:
-    if rule.when is not None:
-        return False  # it tests the call's variables, which a moment alone does not have
-    if rule.spans and not any(start <= moment.time() < end for start, end in rule.spans):
-        return False
-    if rule.weekdays and moment.weekday() not in rule.weekdays:
-        return False
-    if rule.holiday is not None:
-        on_holiday = bool(flow.calendar and flow.calendar.holiday_on(moment.date()))
-        return on_holiday == rule.holiday
-    return True
-
-
 def _branch_open(node: BranchNode, flow: Flow, moment: dt.datetime) -> bool:
     """Open: the first rule that holds is a time-of-day rule (a holiday rule or the default is closed)."""
     for rule in node.rules:
-        if _rule_holds(rule, flow, moment):
+        # a rule testing the call's variables needs a call, which a moment alone does not have
+        if rule.when is None and rule.holds_at(flow.calendar, moment):
             return bool(rule.spans or rule.weekdays) and rule.holiday is not True
     return False
 

@@ -41,16 +41,19 @@ class Rule:
         return " ".join(parts)
 
     def holds(self, ctx: RunContext, now: dt.datetime) -> bool:
+        return self.holds_at(ctx.flow.calendar, now) and (self.when is None or ctx.is_true(self.when))
+
+    def holds_at(self, calendar, now: dt.datetime) -> bool:
+        """The rule's time, weekday and holiday tests alone (not `when`, which needs a call)."""
         if self.spans and not any(start <= now.time() < end for start, end in self.spans):
             return False
         if self.weekdays and now.weekday() not in self.weekdays:
             return False
         if self.holiday is not None:
-            calendar = ctx.flow.calendar
             on_holiday = bool(calendar and calendar.holiday_on(now.date()))
             if on_holiday != self.holiday:
                 return False
-        return self.when is None or ctx.is_true(self.when)
+        return True
 
 
 def parse_spans(value: object) -> tuple[tuple[dt.time, dt.time], ...] | None:
