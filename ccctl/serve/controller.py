@@ -11,12 +11,10 @@ import datetime as dt
 import importlib
 import logging
 import os
-import shutil
 import socket
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import gevent
 from gevent.pool import Pool
@@ -34,6 +32,7 @@ from ccctl.ivr.welcome import WelcomeFlow
 from ccctl.patients.call_services import DbCallServices
 from ccctl.serve.call_apps import call_app_table
 from ccctl.serve.call_runner import AppFactory, CallHandedOver, CallStats, RecordSink, run_call
+from ccctl.web.alarm_board import disk_free_percent
 from ccctl.web.app import make_web_app
 
 log = logging.getLogger("ccctl.serve")
@@ -326,7 +325,12 @@ class Controller:
             "faxes": self.settings.fax.faxes_dir,
             "attachments": self.settings.inbox.attachments_dir,
         }
-        return {name: {"path": path, "free_percent": free_percent(path)} for name, path in folders.items() if path}
+        storage = {}
+        for name, path in folders.items():
+            if path:
+                free = disk_free_percent(path)
+                storage[name] = {"path": path, "free_percent": None if free is None else round(free, 1)}
+        return storage
 
     def _flows_status(self) -> dict:
         if self.registry is None:
@@ -383,18 +387,6 @@ class Controller:
                 self.settings.esl.max_calls,
                 self.refused_calls,
             )
-
-
-def free_percent(path: str) -> float | None:
-    """Free space of the file system holding `path` (or its nearest existing parent), None if unknown."""
-    folder = Path(path).resolve()
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    try:
-        usage = shutil.disk_usage(folder)
-    except OSError:
-        return None
-    return round(100.0 * usage.free / usage.total, 1) if usage.total else None
 
 
 def _bound(server) -> tuple[str, int]:

@@ -9,6 +9,7 @@ import logging
 import math
 import shutil
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,8 +35,12 @@ class Alarm:
 
 
 def disk_free_percent(path: str) -> float | None:
+    """Free space of the file system holding `path` (or its nearest existing parent), None if unknown."""
+    folder = Path(path).resolve()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
     try:
-        usage = shutil.disk_usage(path)
+        usage = shutil.disk_usage(folder)
     except OSError:
         return None
     return 100.0 * usage.free / usage.total if usage.total else None
