@@ -149,17 +149,6 @@ def list_jobs(session: Session, limit: int = 50) -> list[FaxJob]:
     return list(session.scalars(select(FaxJob).order_by(FaxJob.id.desc()).limit(limit)).all())
 
 
-def format_jobs(jobs: list[FaxJob]) -> str:
-    if not jobs:
-        return "no faxes sent"
-    lines = [f"{'JOB':>5}  {'CREATED':<16}  {'STATUS':<8}  {'PAGES':>5}  {'TRIES':>5}  DOCUMENT"]
-    for job in jobs:
-        created = job.created_at.strftime("%Y-%m-%d %H:%M")
-        line = f"{job.id:>5}  {created:<16}  {job.status:<8}  {job.pages:>5}  {len(job.attempts):>5}  {job.source_name}"
-        lines.append(line)
-    return "\n".join(lines)
-
-
 def format_attempts(job: FaxJob) -> str:
     lines = [f"fax job {job.id}: {job.status}, {job.pages} pages, {job.source_name}"]
     for n, attempt in enumerate(job.attempts, 1):
