@@ -25,6 +25,13 @@ setup(
         "argon2-cffi>=23.1",
         "psutil>=5.9",
         "Flask>=3.0",
+        # hospital systems: HL7 v2 parsing (MLLP framing is ours, on gevent) and FHIR R4 validation
+        "hl7>=0.4.5",
+        "fhir.resources>=8.0",
+        # knowledge-base search: BM25 over jieba-segmented Chinese and Snowball-stemmed Polish/English
+        "bm25s>=0.2",
+        "jieba>=0.42",
+        "PyStemmer>=2.2",
     ],
     extras_require={
         # `ccctl bench calls` runs greenswitch's controller beside ours; nothing else uses it
@@ -37,6 +44,8 @@ setup(
             "playwright>=1.40",
             "moto[server]>=5.0",
             "aiosmtpd>=1.4",
+            # the FHIR API is tested with a real client library
+            "fhirpy>=2.0",
         ],
     },
     entry_points={"console_scripts": ["ccctl=ccctl.cli:main"]},

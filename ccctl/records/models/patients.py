@@ -20,6 +20,8 @@ class Patient(Base):
     family_name: Mapped[str] = mapped_column(String(128), default="")
     is_member: Mapped[bool] = mapped_column(default=False)
     member_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # the hospital's own patient identifier (MRN): HL7 PID-3 and FHIR Patient.identifier match on it
+    hospital_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     pin_hash: Mapped[str | None] = mapped_column(String(256))
     pin_failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
