@@ -99,42 +99,74 @@ def list_text(url: str, filters: InboxFilter, as_json: bool) -> str:
     return in_transaction(url, work)
 
 
-def show_text(url: str, item_id: int, actor: str) -> str:
-    """One item in full with its attachments; reading a patient's item is written to the audit log."""
+def show_data(url: str, item_id: int, actor: str) -> dict:
+    """One item in full with its attachments (what `inbox show --json` prints); reading a patient's item is
+    written to the audit log."""
 
-    def work(session: Session) -> str:
+    def work(session: Session) -> dict:
         item = get_item(session, item_id)
         codes = _codes(session, [item])
-        code = codes.get(item.patient_id, "") if item.patient_id else ""
         for patient_id in (item.patient_id, item.suggested_patient_id):
             if patient_id is not None:
                 record_audit(session, actor, "inbox show", patient_id, SOURCE, f"item {item_id}")
-        if item.suggested_patient_id is not None:
-            suggested = codes.get(item.suggested_patient_id, "")
-            filed = (
-                f"unverified: what the sender typed matches {suggested}; "
-                f"once confirmed: ccctl inbox file {item.id} --patient {suggested}"
-            )
-        else:
-            filed = code or f"unfiled (ccctl inbox file {item.id} --patient CODE)"
-        lines = [
-            f"item {item.id} ({item.channel}, {'received' if item.direction == 'in' else 'sent'} "
-            f"{item.received_at:%Y-%m-%d %H:%M:%S} UTC)",
-            f"patient:   {filed}",
-            f"{'from' if item.direction == 'in' else 'to'}:      {item.sender}",
-            f"subject:   {item.subject}",
-            f"flags:     {_flags(item)}",
-            f"assigned:  {item.assigned_to or '-'}",
-            f"thread:    {item.thread_key or '-'}",
-        ]
-        if item.problem:
-            lines.append(f"problem:   {item.problem}")
-        for a in item.attachments:
-            lines.append(f"attached:  {a.filename} ({a.content_type}, {a.size} bytes, sha256 {a.sha256[:12]}) {a.path}")
-        lines += ["", item.body]
-        return "\n".join(lines)
+        return {
+            "id": item.id,
+            "channel": item.channel,
+            "direction": item.direction,
+            "received_at": item.received_at,
+            "patient": codes.get(item.patient_id, "") if item.patient_id else "",
+            "suggested_patient": codes.get(item.suggested_patient_id, "") if item.suggested_patient_id else "",
+            "sender": item.sender,
+            "subject": item.subject,
+            "flags": _flags(item),
+            "assigned_to": item.assigned_to or "",
+            "thread": item.thread_key or "",
+            "problem": item.problem or "",
+            "attachments": [
+                {
+                    "filename": a.filename,
+                    "content_type": a.content_type,
+                    "size": a.size,
+                    "sha256": a.sha256,
+                    "path": a.path,
+                }
+                for a in item.attachments
+            ],
+            "body": item.body,
+        }
 
     return in_transaction(url, work)
+
+
+def show_text(url: str, item_id: int, actor: str) -> str:
+    item = show_data(url, item_id, actor)
+    if item["suggested_patient"]:
+        suggested = item["suggested_patient"]
+        filed = (
+            f"unverified: what the sender typed matches {suggested}; "
+            f"once confirmed: ccctl inbox file {item['id']} --patient {suggested}"
+        )
+    else:
+        filed = item["patient"] or f"unfiled (ccctl inbox file {item['id']} --patient CODE)"
+    incoming = item["direction"] == "in"
+    lines = [
+        f"item {item['id']} ({item['channel']}, {'received' if incoming else 'sent'} "
+        f"{item['received_at']:%Y-%m-%d %H:%M:%S} UTC)",
+        f"patient:   {filed}",
+        f"{'from' if incoming else 'to'}:      {item['sender']}",
+        f"subject:   {item['subject']}",
+        f"flags:     {item['flags']}",
+        f"assigned:  {item['assigned_to'] or '-'}",
+        f"thread:    {item['thread'] or '-'}",
+    ]
+    if item["problem"]:
+        lines.append(f"problem:   {item['problem']}")
+    for a in item["attachments"]:
+        lines.append(
+            f"attached:  {a['filename']} ({a['content_type']}, {a['size']} bytes, sha256 {a['sha256'][:12]}) {a['path']}"
+        )
+    lines += ["", item["body"]]
+    return "\n".join(lines)
 
 
 def assign_item(url: str, item_id: int, user: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ccctl.cli.common import CliError, at_option, echo_json, patch_gevent, run, settings_of
+from ccctl.cli.common import CliError, at_option, echo_json, json_option, patch_gevent, run, settings_of
 
 
 @click.group()
@@ -47,17 +47,21 @@ def flow_check(ctx: click.Context, targets: tuple[str, ...], flows_dir: str | No
 @click.argument("hotline")
 @click.option("--flows-dir", type=click.Path(file_okay=False), help="Flows directory (default: settings flows_dir).")
 @click.option("--prompts-dir", type=click.Path(file_okay=False), help="Recorded prompts (default: FLOWS_DIR/prompts).")
+@json_option
 @click.pass_context
-def flow_show(ctx: click.Context, hotline: str, flows_dir: str | None, prompts_dir: str | None) -> None:
+def flow_show(ctx: click.Context, hotline: str, flows_dir: str | None, prompts_dir: str | None, as_json: bool) -> None:
     """Print a hotline's flow as a tree of nodes."""
     from ccctl.ivr.errors import FlowCheckFailed
-    from ccctl.ivr.flow_tree import format_flow
+    from ccctl.ivr.flow_tree import flow_data, format_flow
     from ccctl.ivr.registry import FlowRegistry, UnknownHotline
 
     flows_dir, prompts_dir = _flow_dirs(ctx, flows_dir, prompts_dir)
     try:
         registry = FlowRegistry(flows_dir, prompts_dir)
-        click.echo(format_flow(registry.get(hotline)))
+        if as_json:
+            echo_json(flow_data(registry.get(hotline)))
+        else:
+            click.echo(format_flow(registry.get(hotline)))
     except FlowCheckFailed as exc:
         raise _flows_failed(exc.errors) from None
     except UnknownHotline as exc:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from ccctl.cli.common import actor_of, as_option, database_url, run, settings_of
+from ccctl.cli.common import actor_of, as_option, database_url, echo_json, json_option, run, settings_of
 
 
 @click.group()
@@ -41,12 +41,16 @@ def inbox_list(ctx, channel, flag, assigned, unassigned, patient_code, limit, ol
 @inbox.command("show")
 @click.argument("item_id", type=int)
 @as_option
+@json_option
 @click.pass_context
-def inbox_show(ctx, item_id: int, actor) -> None:
+def inbox_show(ctx, item_id: int, actor, as_json) -> None:
     """One item in full, with its attachments (audited when filed under a patient)."""
-    from ccctl.channels.inbox_commands import show_text
+    from ccctl.channels.inbox_commands import show_data, show_text
 
-    click.echo(run(lambda: show_text(database_url(ctx), item_id, actor_of(actor))))
+    if as_json:
+        echo_json(run(lambda: show_data(database_url(ctx), item_id, actor_of(actor))))
+    else:
+        click.echo(run(lambda: show_text(database_url(ctx), item_id, actor_of(actor))))
 
 
 @inbox.command("assign")

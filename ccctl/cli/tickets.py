@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import click
 
-from ccctl.cli.common import actor_of, as_option, database_url, parse_period, period_options, run, settings_of
+from ccctl.cli.common import (
+    actor_of,
+    as_option,
+    database_url,
+    echo_json,
+    json_option,
+    parse_period,
+    period_options,
+    run,
+    settings_of,
+)
 
 
 @click.group()
@@ -36,25 +46,33 @@ def tickets_add(ctx, category, description, patient_code, source, item_id, actor
 @click.option("--owner")
 @click.option("--patient", "patient_code")
 @click.option("--limit", type=int, default=100, show_default=True)
+@json_option
 @click.pass_context
-def tickets_list(ctx, state, category, department, owner, patient_code, limit) -> None:
+def tickets_list(ctx, state, category, department, owner, patient_code, limit, as_json) -> None:
     """Tickets, soonest due first."""
-    from ccctl.tickets.commands import list_text
+    from ccctl.tickets.commands import list_rows, list_text
     from ccctl.tickets.service import TicketFilter
 
     filters = TicketFilter(state, category, department, owner, patient_code, None, limit)
-    click.echo(run(lambda: list_text(database_url(ctx), filters)))
+    if as_json:
+        echo_json(run(lambda: list_rows(database_url(ctx), filters)))
+    else:
+        click.echo(run(lambda: list_text(database_url(ctx), filters)))
 
 
 @tickets.command("show")
 @click.argument("ticket_id", type=int)
 @as_option
+@json_option
 @click.pass_context
-def tickets_show(ctx, ticket_id: int, actor) -> None:
-    """A ticket with its whole history."""
-    from ccctl.tickets.commands import show_text
+def tickets_show(ctx, ticket_id: int, actor, as_json) -> None:
+    """A ticket with its whole history (audited when it is a patient's)."""
+    from ccctl.tickets.commands import show_data, show_text
 
-    click.echo(run(lambda: show_text(database_url(ctx), ticket_id, actor_of(actor))))
+    if as_json:
+        echo_json(run(lambda: show_data(database_url(ctx), ticket_id, actor_of(actor))))
+    else:
+        click.echo(run(lambda: show_text(database_url(ctx), ticket_id, actor_of(actor))))
 
 
 @tickets.command("assign")

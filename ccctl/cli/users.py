@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from ccctl.cli.common import database_url, run
+from ccctl.cli.common import database_url, echo_json, json_option, run
 
 
 def _password(from_stdin: bool) -> str:
@@ -108,13 +108,20 @@ def users_logout(ctx, name: str) -> None:
 
 
 @users.command("list")
+@json_option
 @click.pass_context
-def users_list(ctx) -> None:
+def users_list(ctx, as_json) -> None:
     """List the console's users."""
+    from dataclasses import asdict
+
     from ccctl.web import user_commands
 
     url = database_url(ctx)
-    click.echo(user_commands.format_users(run(lambda: user_commands.listing(url))))
+    found = run(lambda: user_commands.listing(url))
+    if as_json:
+        echo_json([{k: v for k, v in asdict(u).items() if k != "id"} for u in found])
+    else:
+        click.echo(user_commands.format_users(found))
 
 
 COMMANDS = (users,)

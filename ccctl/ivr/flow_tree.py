@@ -11,21 +11,51 @@ from ccctl.ivr.nodes.control import SubflowNode
 
 def format_flow(flow: Flow) -> str:
     """The flow and every sub-flow it calls, as text."""
-    lines = _header(flow)
-    _walk(flow, lines)
-    shown = {flow.name}
-    todo = _subflows(flow)
+    lines: list[str] = []
+    for one in _flows(flow):
+        if lines:
+            lines.append("")
+        lines.extend(_header(one))
+        _walk(one, lines)
+    return "\n".join(lines)
+
+
+def flow_data(flow: Flow) -> list[dict]:
+    """The flow and every sub-flow it calls, as data (`ccctl flow show --json`): each flow's nodes in the
+    order a caller meets them, each with its ways out."""
+    return [
+        {
+            "name": one.name,
+            "sub_flow": one.is_subflow,
+            "source": str(one.source),
+            "version": one.version,
+            "language": one.language,
+            "nodes": [
+                {
+                    "name": name,
+                    "type": one.nodes[name].type_name,
+                    "describe": one.nodes[name].describe(),
+                    "exits": {key: target for key, target, _ in one.nodes[name].edges()},
+                    "may_end": one.nodes[name].can_end(),
+                }
+                for name in _order(one)
+            ],
+        }
+        for one in _flows(flow)
+    ]
+
+
+def _flows(flow: Flow) -> list[Flow]:
+    """The flow, then every sub-flow it calls, each once."""
+    found, shown, todo = [flow], {flow.name}, _subflows(flow)
     while todo:
         name = todo.pop(0)
         if name in shown or flow.catalog is None or name not in flow.catalog.flows:
             continue
         shown.add(name)
-        sub = flow.catalog.flows[name]
-        lines.append("")
-        lines.extend(_header(sub))
-        _walk(sub, lines)
-        todo.extend(_subflows(sub))
-    return "\n".join(lines)
+        found.append(flow.catalog.flows[name])
+        todo.extend(_subflows(found[-1]))
+    return found
 
 
 def _header(flow: Flow) -> list[str]:
@@ -40,14 +70,20 @@ def _header(flow: Flow) -> list[str]:
     return head
 
 
-def _walk(flow: Flow, lines: list[str]) -> None:
-    """Nodes in the order a caller meets them (breadth first from start), each with its ways out."""
+def _order(flow: Flow) -> list[str]:
+    """Node names in the order a caller meets them (breadth first from start)."""
     order, todo = [flow.start], [flow.start]
     while todo:
         for _, target, _ in flow.nodes[todo.pop(0)].edges():
             if target in flow.nodes and target not in order:
                 order.append(target)
                 todo.append(target)
+    return order
+
+
+def _walk(flow: Flow, lines: list[str]) -> None:
+    """Nodes in the order a caller meets them, each with its ways out."""
+    order = _order(flow)
     width = max(len(name) for name in order)
     for name in order:
         node = flow.nodes[name]

@@ -91,51 +91,106 @@ def _when(value: datetime | None) -> str:
     return f"{value:%Y-%m-%d %H:%M}" if value else "-"
 
 
-def list_text(url: str, filters: TicketFilter) -> str:
-    def work(session: Session) -> str:
-        tickets = list_tickets(session, filters)
-        if not tickets:
-            return "no tickets"
+def list_rows(url: str, filters: TicketFilter) -> list[dict]:
+    """Tickets as rows (what `tickets list --json` prints): id, state, category, department, owner, patient
+    code, due time and whether it is overdue."""
+
+    def work(session: Session) -> list[dict]:
         now = utc_now()
-        lines = [f"{'id':>5} {'state':<20} {'category':<14} {'department':<18} {'owner':<10} {'patient':<9} due (UTC)"]
-        for t in tickets:
-            late = " OVERDUE" if t.state not in ("resolved", "closed") and t.due_at < now else ""
-            lines.append(
-                f"{t.id:>5} {t.state:<20} {t.category:<14} {t.department or '-':<18} {t.owner or '-':<10} "
-                f"{_code(session, t.patient_id) or '-':<9} {_when(t.due_at)}{late}"
-            )
-        return "\n".join(lines)
+        return [
+            {
+                "id": t.id,
+                "state": t.state,
+                "category": t.category,
+                "department": t.department or "",
+                "owner": t.owner or "",
+                "patient": _code(session, t.patient_id),
+                "due_at": t.due_at,
+                "overdue": t.state not in ("resolved", "closed") and t.due_at < now,
+            }
+            for t in list_tickets(session, filters)
+        ]
+
+    return in_transaction(url, work)
+
+
+def list_text(url: str, filters: TicketFilter) -> str:
+    rows = list_rows(url, filters)
+    if not rows:
+        return "no tickets"
+    lines = [f"{'id':>5} {'state':<20} {'category':<14} {'department':<18} {'owner':<10} {'patient':<9} due (UTC)"]
+    for r in rows:
+        lines.append(
+            f"{r['id']:>5} {r['state']:<20} {r['category']:<14} {r['department'] or '-':<18} "
+            f"{r['owner'] or '-':<10} {r['patient'] or '-':<9} {_when(r['due_at'])}"
+            + (" OVERDUE" if r["overdue"] else "")
+        )
+    return "\n".join(lines)
+
+
+def show_data(url: str, ticket_id: int, actor: str) -> dict:
+    """A ticket, its description and its whole history (what `tickets show --json` prints); reading a
+    patient's ticket is audited."""
+
+    def work(session: Session) -> dict:
+        t: Ticket = get_ticket(session, ticket_id)
+        if t.patient_id is not None:
+            record_audit(session, actor, "ticket show", t.patient_id, SOURCE, f"ticket {ticket_id}")
+        history = [
+            {
+                "at": e.at,
+                "actor": e.actor,
+                "action": e.action,
+                "from_state": e.from_state or "",
+                "to_state": e.to_state,
+                "detail": e.detail,
+            }
+            for e in ticket_history(session, ticket_id)
+        ]
+        return {
+            "id": t.id,
+            "category": t.category,
+            "state": t.state,
+            "patient": _code(session, t.patient_id),
+            "source": t.source,
+            "inbox_item": t.inbox_item_id,
+            "department": t.department or "",
+            "owner": t.owner or "",
+            "created_at": t.created_at,
+            "due_at": t.due_at,
+            "escalated_at": t.escalated_at,
+            "description": t.description,
+            "outcome": t.outcome or "",
+            "history": history,
+        }
 
     return in_transaction(url, work)
 
 
 def show_text(url: str, ticket_id: int, actor: str) -> str:
-    """A ticket, its description and its whole history; reading a patient's ticket is audited."""
-
-    def work(session: Session) -> str:
-        t: Ticket = get_ticket(session, ticket_id)
-        if t.patient_id is not None:
-            record_audit(session, actor, "ticket show", t.patient_id, SOURCE, f"ticket {ticket_id}")
-        lines = [
-            f"ticket {t.id}: {t.category}, {t.state}",
-            f"patient:    {_code(session, t.patient_id) or '-'}",
-            f"source:     {t.source}" + (f" (inbox item {t.inbox_item_id})" if t.inbox_item_id else ""),
-            f"department: {t.department or '-'}",
-            f"owner:      {t.owner or '-'}",
-            f"opened:     {_when(t.created_at)} UTC, due {_when(t.due_at)} UTC"
-            + (f", escalated {_when(t.escalated_at)}" if t.escalated_at else ""),
-            "",
-            t.description,
-        ]
-        if t.outcome:
-            lines += ["", f"outcome: {t.outcome}"]
-        lines += ["", "history:"]
-        for e in ticket_history(session, ticket_id):
-            move = f"{e.from_state} -> {e.to_state}" if e.from_state and e.from_state != e.to_state else e.to_state
-            lines.append(f"  {_when(e.at)} {e.actor:<12} {e.action:<10} {move:<30} {e.detail}".rstrip())
-        return "\n".join(lines)
-
-    return in_transaction(url, work)
+    t = show_data(url, ticket_id, actor)
+    lines = [
+        f"ticket {t['id']}: {t['category']}, {t['state']}",
+        f"patient:    {t['patient'] or '-'}",
+        f"source:     {t['source']}" + (f" (inbox item {t['inbox_item']})" if t["inbox_item"] else ""),
+        f"department: {t['department'] or '-'}",
+        f"owner:      {t['owner'] or '-'}",
+        f"opened:     {_when(t['created_at'])} UTC, due {_when(t['due_at'])} UTC"
+        + (f", escalated {_when(t['escalated_at'])}" if t["escalated_at"] else ""),
+        "",
+        t["description"],
+    ]
+    if t["outcome"]:
+        lines += ["", f"outcome: {t['outcome']}"]
+    lines += ["", "history:"]
+    for e in t["history"]:
+        move = (
+            f"{e['from_state']} -> {e['to_state']}"
+            if e["from_state"] and e["from_state"] != e["to_state"]
+            else e["to_state"]
+        )
+        lines.append(f"  {_when(e['at'])} {e['actor']:<12} {e['action']:<10} {move:<30} {e['detail']}".rstrip())
+    return "\n".join(lines)
 
 
 def assign(url: str, ticket_id: int, owner: str, actor: str) -> None:
