@@ -122,6 +122,8 @@ class FreeswitchSettings:
     sip_ip: str = ""
     trunk_acl: list[str] = field(default_factory=lambda: ["127.0.0.1/32"])
     agent_extensions: str = "1000-1099"
+    # the UDP ports FreeSWITCH draws media from; two switches on one machine need ranges that do not overlap
+    rtp_ports: str = "16384-32768"
     agents_password: str = "change-me"
     sounds_dir: str = "/usr/share/freeswitch/sounds"
     tts_engine: str = "flite"

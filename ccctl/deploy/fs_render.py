@@ -47,6 +47,8 @@ SAY_MODULES = ("mod_say_en",)
 # mod_flite.c flite_speech_open accepts exactly these voice names.
 FLITE_VOICES = ("awb", "kal", "kal16", "rms", "slt")
 MAX_AGENTS = 10000
+# each call takes an even RTP port and the odd RTCP port above it; fewer than this is a configuration slip
+MIN_RTP_PORTS = 20
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _DID = re.compile(r"\+?[0-9]+")
@@ -94,6 +96,7 @@ class RenderModel:
     esl_acl: str
     esl_acl_cidrs: list[str]
     sip_ip: str  # what the profiles bind: an address, or FreeSWITCH's detected one
+    rtp_ports: tuple[int, int]  # switch.conf's rtp-start-port, rtp-end-port
 
 
 FEATURE_CODES = (("*21", "agent_login"), ("*22", "agent_logout"), ("*23", "agent_break"))
@@ -186,6 +189,7 @@ def build_model(settings: Settings) -> RenderModel:
         esl_acl=_esl_acl_name(settings),
         esl_acl_cidrs=_esl_acl_cidrs(settings),
         sip_ip=_sip_ip(settings),
+        rtp_ports=_rtp_ports(settings),
     )
 
 
@@ -210,6 +214,21 @@ def _check_ports(settings: Settings) -> None:
         if ports[key] in seen:
             raise _error(settings, key, f"{ports[key]} is already used by '{seen[ports[key]]}'")
         seen[ports[key]] = key
+
+
+def _rtp_ports(settings: Settings) -> tuple[int, int]:
+    text = settings.freeswitch.rtp_ports.strip()
+    match = re.fullmatch(r"([0-9]+)\s*-\s*([0-9]+)", text)
+    if not match:
+        raise _error(settings, "freeswitch.rtp_ports", f"must be a range like 16384-32768, got {text!r}")
+    start, end = int(match[1]), int(match[2])
+    if not 1024 <= start < end <= 65535:
+        raise _error(
+            settings, "freeswitch.rtp_ports", f"must lie within 1024-65535 and start before it ends, got {text!r}"
+        )
+    if end - start + 1 < MIN_RTP_PORTS:
+        raise _error(settings, "freeswitch.rtp_ports", f"has fewer than {MIN_RTP_PORTS} ports, got {text!r}")
+    return start, end
 
 
 def _check_name(settings: Settings, key: str, value: str, pattern: re.Pattern) -> None:

@@ -31,8 +31,14 @@ START_SECONDS = 30.0
 AGENTS_PASSWORD = "agents-secret"
 ESL_PASSWORD = "esl-secret"
 DOMAIN = "cc.test"
-# above the switch's RTP range (fs_conf/autoload_configs/switch.conf.xml: 16384-32768)
+# above the switch's RTP range (freeswitch.rtp_ports: 16384-32768)
 SIPP_MEDIA_PORTS_FROM = 40000
+# pytest-xdist runs the tier in workers gw0, gw1...; each worker's switches draw RTP from their own slice of
+# 16384-32768, and its SIPp media ports from their own residue mod SIPP_PORT_STEP, so parallel sites never collide
+XDIST_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+XDIST_WORKERS = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+RTP_SLICE = (32768 - 16384) // XDIST_WORKERS
+SIPP_PORT_STEP = 40 * XDIST_WORKERS
 # the hotline most switch tests use: a greeting, then the cardio queue
 QUEUE_FLOW = """\
 flow: main
@@ -153,7 +159,8 @@ class SwitchSite:
         # SIPp binds its -mp port and the next but one; FreeSWITCH takes RTP ports at random from
         # switch.conf's rtp-start-port..rtp-end-port without trying them first (switch_core_port_allocator.c:
         # no SPF_ROBUST_UDP), so a SIPp port inside that range fails the call that draws it ("Bind Error")
-        self.media_ports = iter(range(free_port() // 2 * 2 % 10000 + SIPP_MEDIA_PORTS_FROM, 65000, 40))
+        first = SIPP_MEDIA_PORTS_FROM + free_port() % 250 * SIPP_PORT_STEP + 40 * XDIST_WORKER
+        self.media_ports = iter(range(first, 65000, SIPP_PORT_STEP))
         for name in (
             "conf",
             "log",
@@ -221,6 +228,7 @@ class SwitchSite:
                 "agent_extensions": "1000-1019",
                 "agents_password": AGENTS_PASSWORD,
                 "sounds_dir": str(self.root / "sounds"),
+                "rtp_ports": f"{16384 + XDIST_WORKER * RTP_SLICE}-{16384 + (XDIST_WORKER + 1) * RTP_SLICE - 1}",
             },
             "hotlines": [{"name": "main", "did": "7000", "flow": "main", "language": "en"}],
             "fax": {"dids": ["7900"], "faxes_dir": str(self.root / "faxes")},

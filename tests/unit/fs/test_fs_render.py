@@ -202,3 +202,13 @@ def test_both_profiles_bind_the_configured_sip_ip_or_the_detected_address(render
     wanted = rendered.settings.freeswitch.sip_ip or "192.0.2.10"
     for name, profile in _profiles(rendered).items():
         assert (profile["sip-ip"], profile["rtp-ip"]) == (wanted, wanted), name
+
+
+def test_media_ports_are_the_configured_range_so_two_switches_on_one_machine_do_not_collide(tmp_path):
+    settings = example_settings()
+    settings.freeswitch.rtp_ports = "24000-27999"
+    render_all(settings, tmp_path / "conf")
+    core = params(
+        configuration(assemble(tmp_path / "conf" / "freeswitch.xml").document(), "switch.conf").find("./settings")
+    )
+    assert (core["rtp-start-port"], core["rtp-end-port"]) == ("24000", "27999")

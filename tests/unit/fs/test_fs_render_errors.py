@@ -36,6 +36,11 @@ def _settings(**changes) -> Settings:
             {"freeswitch__agent_extensions": "agents"},
             "'freeswitch.agent_extensions' must be a range like 1000-1099, got 'agents'",
         ),
+        (
+            {"freeswitch__rtp_ports": "30000-20000"},
+            "'freeswitch.rtp_ports' must lie within 1024-65535 and start before it ends, got '30000-20000'",
+        ),
+        ({"freeswitch__rtp_ports": "20000-20009"}, "'freeswitch.rtp_ports' has fewer than 20 ports, got '20000-20009'"),
         ({"freeswitch__agents_sip_port": 0}, "'freeswitch.agents_sip_port' must be a port number (1-65535), got 0"),
         (
             {"freeswitch__trunk_sip_port": 70000},
