@@ -12,6 +12,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -278,6 +279,18 @@ class ArchiveSettings:
 
 
 @dataclass
+class AppointmentsSettings:
+    """Booking visits (section `appointments`): the site's time zone, how far ahead slots are offered, confirmations."""
+
+    # slots are stored in UTC and read, spoken and imported in this zone (an IANA name: "Europe/Warsaw")
+    timezone: str = "UTC"
+    # free slots are offered this many days ahead
+    lookahead_days: int = 14
+    # how a patient is told of a change, tried in order (the first the patient can receive): sms, email; [] = not told
+    confirm_by: list[str] = field(default_factory=lambda: ["sms", "email"])
+
+
+@dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     esl: EslSettings = field(default_factory=EslSettings)
@@ -295,6 +308,7 @@ class Settings:
     fax: FaxSettings = field(default_factory=FaxSettings)
     uploads: UploadSettings = field(default_factory=UploadSettings)
     contact_form: ContactFormSettings = field(default_factory=ContactFormSettings)
+    appointments: AppointmentsSettings = field(default_factory=AppointmentsSettings)
     acd: AcdSettings = field(default_factory=AcdSettings)
     flows_dir: str = "ivr_flows"
     # recorded prompt files (<prompts_dir>/<language>/<key>.wav); empty: <flows_dir>/prompts
@@ -455,6 +469,7 @@ def _validate(s: Settings) -> None:
     _validate_inbox(s)
     _validate_pins(s)
     _validate_contact_form(s)
+    _validate_appointments(s)
 
 
 def _validate_pins(s: Settings) -> None:
@@ -476,6 +491,23 @@ def _validate_inbox(s: Settings) -> None:
         names.add(rule.name)
     if s.inbox.default_sla_hours <= 0:
         raise ConfigError(f"{s.source}: 'inbox.default_sla_hours' must be more than 0, got {s.inbox.default_sla_hours}")
+
+
+def _validate_appointments(s: Settings) -> None:
+    try:
+        ZoneInfo(s.appointments.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{s.source}: 'appointments.timezone' must be a time zone name like Europe/Warsaw, "
+            f"got {s.appointments.timezone!r}"
+        ) from None
+    if s.appointments.lookahead_days < 1:
+        raise ConfigError(
+            f"{s.source}: 'appointments.lookahead_days' must be at least 1, got {s.appointments.lookahead_days}"
+        )
+    for channel in s.appointments.confirm_by:
+        if channel not in ("sms", "email"):
+            raise ConfigError(f"{s.source}: 'appointments.confirm_by' takes sms and email, got {channel!r}")
 
 
 def _validate_contact_form(s: Settings) -> None:
