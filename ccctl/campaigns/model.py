@@ -1,0 +1,98 @@
+"""The types the campaign parts pass each other: a campaign as its YAML says, calling hours, caps, a due target.
+
+Plain frozen dataclasses: the pacer decides on these alone, the store builds them from rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+KINDS = ("reminder", "notification", "survey")
+OUTCOMES = ("busy", "no_answer", "machine", "failed")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MINUTES_PER_DAY = 24 * 60
+
+
+@dataclass(frozen=True)
+class Window:
+    """Calls may start on these weekdays (0 = Monday) from start_minute to end_minute (local, end excluded)."""
+
+    days: frozenset[int]
+    start_minute: int
+    end_minute: int
+
+    def holds(self, local: datetime) -> bool:
+        minute = local.hour * 60 + local.minute
+        return local.weekday() in self.days and self.start_minute <= minute < self.end_minute
+
+
+@dataclass(frozen=True)
+class CallingHours:
+    """When a patient may be called, in their own zone: inside a window and outside every quiet period."""
+
+    windows: tuple[Window, ...]
+    quiet: tuple[tuple[int, int], ...] = ()
+
+    def allows(self, local: datetime) -> bool:
+        minute = local.hour * 60 + local.minute
+        if any(_in_period(minute, start, end) for start, end in self.quiet):
+            return False
+        return any(window.holds(local) for window in self.windows)
+
+
+def _in_period(minute: int, start: int, end: int) -> bool:
+    # a quiet period may run over midnight (21:00-08:00)
+    return start <= minute < end if start <= end else minute >= start or minute < end
+
+
+@dataclass(frozen=True)
+class Caps:
+    """At most `daily` voice attempts a day (0: no limit), `concurrent` calls at once, `per_second` new calls."""
+
+    daily: int = 0
+    concurrent: int = 1
+    per_second: float = 1.0
+
+
+@dataclass(frozen=True)
+class TargetList:
+    """Who is called: patients by specialty and fields, a CSV of patient codes, or the visits of a date range."""
+
+    specialty: str = ""
+    fields: dict = field(default_factory=dict)
+    csv_path: str = ""
+    appointments_from: date | None = None
+    appointments_to: date | None = None
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    """One ivr_flows/campaigns/<name>.yaml, checked."""
+
+    name: str
+    kind: str
+    flow: str
+    targets: TargetList
+    hours: CallingHours
+    time_zone: str  # "" = the site's (campaigns.time_zone)
+    voice_attempts: int = 3
+    retry_minutes: dict = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 60))
+    sms_text: str = ""  # after the last voice attempt; "" = no SMS
+    email_subject: str = ""
+    email_text: str = ""  # after the SMS (or instead when there is no SMS); "" = no e-mail
+    caps: Caps = field(default_factory=Caps)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class DueTarget:
+    """A patient whose next attempt is due, with what the pacer needs to decide about calling them now."""
+
+    id: int
+    patient_id: int
+    attempts: int
+    number: str  # "" when the patient has no phone
+    zone: ZoneInfo
+    voice_opted_out: bool = False

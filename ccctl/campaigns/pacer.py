@@ -1,0 +1,52 @@
+"""The pacer: which due targets to call now, within the campaign's caps and each patient's calling hours.
+
+A plain object (no sockets, no database): given the clock, the targets due, the calls in progress and the
+attempts placed today it returns the calls to place. The dialer then claims each target with a
+compare-and-set UPDATE before dialling, so what the pacer chose is never dialled twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ccctl.campaigns.model import CallingHours, Caps, DueTarget
+
+
+class Pacer:
+    """Holds the rate cap as a token bucket: per_second new calls, at most one second's worth at once."""
+
+    def __init__(self, caps: Caps, hours: CallingHours) -> None:
+        self.caps = caps
+        self.hours = hours
+        self._tokens = max(1.0, caps.per_second)  # a full bucket: the first second may place its share at once
+        self._last: datetime | None = None
+
+    def _refill(self, now: datetime) -> None:
+        if self._last is not None and now > self._last:
+            elapsed = (now - self._last).total_seconds()
+            self._tokens = min(max(1.0, self.caps.per_second), self._tokens + elapsed * self.caps.per_second)
+        self._last = now if self._last is None or now > self._last else self._last
+
+    def may_call(self, target: DueTarget, now: datetime) -> bool:
+        """A voice call to this patient is allowed now: a number, no opt-out, inside their hours."""
+        if not target.number or target.voice_opted_out:
+            return False
+        return self.hours.allows(now.astimezone(target.zone))
+
+    def calls_to_place(
+        self, now: datetime, due: list[DueTarget], in_progress: int, placed_today: int
+    ) -> list[DueTarget]:
+        """The targets to dial now, in the order given (soonest due first)."""
+        self._refill(now)
+        room = self.caps.concurrent - in_progress
+        if self.caps.daily:
+            room = min(room, self.caps.daily - placed_today)
+        room = min(room, int(self._tokens))
+        chosen: list[DueTarget] = []
+        for target in due:
+            if len(chosen) >= room:
+                break
+            if self.may_call(target, now):
+                chosen.append(target)
+        self._tokens -= len(chosen)
+        return chosen
