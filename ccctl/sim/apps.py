@@ -213,6 +213,7 @@ def _build() -> dict[str, AppSpec]:
     from ccctl.sim.eavesdrop import eavesdrop, three_way
     from ccctl.sim.fax_apps import rxfax, txfax
     from ccctl.sim.outbound_leg import socket_app
+    from ccctl.sim.say_app import say
     from ccctl.sim.session_recording import record_session, stop_record_session
 
     specs = [
@@ -227,6 +228,7 @@ def _build() -> dict[str, AppSpec]:
         AppSpec("sleep", sleep),
         AppSpec("playback", playback, media=True),
         AppSpec("speak", speak, media=True),
+        AppSpec("say", say, media=True),
         AppSpec("play_and_get_digits", play_and_get_digits, media=True),
         AppSpec("read", read_app, media=True),
         AppSpec("record", record, media=True),
