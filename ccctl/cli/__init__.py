@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "tickets",
     "channels",  # sms, fax
     "users",
+    "api_clients",  # api-clients add / list / revoke (the FHIR API's tokens)
 )
 
 
