@@ -21,6 +21,7 @@ from ccctl.web.workstation import workstation
 OTHER_FEATURES: list[str] = [
     "ccctl.channels.sms_web:blueprint",
     "ccctl.channels.web_form:blueprint",
+    "ccctl.patients.fhir.web:blueprint",
     # "ccctl.tickets.web:blueprint",
 ]
 
