@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ccctl.ivr.nodes.appointment import BookNode, VisitsNode
 from ccctl.ivr.nodes.authenticate import AuthenticateNode
 from ccctl.ivr.nodes.base import Node
 from ccctl.ivr.nodes.branch import BranchNode
@@ -30,5 +31,7 @@ NODE_TYPES: dict[str, type[Node]] = {
         QueueNode,
         TransferNode,
         HangupNode,
+        VisitsNode,
+        BookNode,
     )
 }

@@ -6,9 +6,10 @@ lives in ccctl.patients.call_services and unit tests use a small in-memory one.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
-from collections.abc import Generator
-from dataclasses import dataclass
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ccctl.callflow import AppResult, CallInfo, Command
@@ -52,12 +53,58 @@ class Queueing(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SlotOffer:
+    """A bookable time as a flow speaks it: the department in every language it has, the doctor, the start."""
+
+    id: int
+    department_code: str
+    department_name: str
+    doctor_name: str
+    starts_at: dt.datetime  # aware, UTC
+    department_names: Mapping[str, str] = field(default_factory=dict)  # {"zh": "心内科"}
+
+    def department_in(self, language: str) -> str:
+        return self.department_names.get(language) or self.department_name
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One of the caller's booked or confirmed appointments."""
+
+    id: int
+    status: str  # booked, confirmed
+    slot: SlotOffer
+
+
+class Appointments(Protocol):
+    """What appointment nodes ask of the booking system (implemented in ccctl.appointments.call_services).
+
+    book, confirm and cancel return None when done, else a reason the caller is told about: "taken"
+    (another booking won the slot), "not_bookable" or "not_found"."""
+
+    # the site's time zone name (Europe/Warsaw): the switch says visit times in it
+    timezone: str
+
+    def upcoming_visits(self, patient_id: int, now: dt.datetime, limit: int) -> list[Visit]: ...
+
+    def free_slots(self, department_code: str, now: dt.datetime, limit: int) -> list[SlotOffer]: ...
+
+    def book(self, patient_id: int, slot_id: int, call_uuid: str) -> str | None: ...
+
+    def confirm(self, patient_id: int, appointment_id: int, call_uuid: str) -> str | None: ...
+
+    def cancel(self, patient_id: int, appointment_id: int, call_uuid: str) -> str | None: ...
+
+
 class CallServices(Protocol):
     """Everything a flow needs beyond the call itself. Methods may block (gevent-friendly)."""
 
     # the ACD, when the serve process runs one: queue nodes hand callers to it; None: they bridge
     # to handoff_target's dial string
     queueing: Queueing | None
+    # the booking system, when the database has one: appointment nodes take their failure branch without it
+    appointments: Appointments | None
 
     def find_patient_by_phone(self, phone: str) -> PatientView | None: ...
 

@@ -31,6 +31,7 @@ class MemoryServices:
     messages: list[tuple[str, int | None, str, str]] = field(default_factory=list)
     http_calls: list[tuple[str, dict[str, str], float]] = field(default_factory=list)
     queueing: None = None  # no ACD: queue nodes bridge to `agents`
+    appointments: Any = None  # a booking system (tests/unit/ivr/memory_appointments.py) or none
 
     def find_patient_by_phone(self, phone: str) -> PatientView | None:
         member = next((m for m in self.members if m.phone == phone), None)

@@ -23,8 +23,8 @@ def errors_of(name: str) -> list[str]:
     [
         (
             "unknown_node_type.yaml",
-            "unknown_node_type.yaml:8: node 'goodbye': unknown node type 'hangupp' (known: authenticate, branch, "
-            "collect, goto, hangup, info, lookup, menu, play, queue, record, set, subflow, transfer)",
+            "unknown_node_type.yaml:8: node 'goodbye': unknown node type 'hangupp' (known: authenticate, book, "
+            "branch, collect, goto, hangup, info, lookup, menu, play, queue, record, set, subflow, transfer, visits)",
         ),
         (
             "missing_required_field.yaml",
