@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "calls",  # calls list
     "flow",  # flow check / show / reload / simulate
     "patients",
+    "appointments",  # schedule import / list; appointments list / book / cancel / move / confirm
     "acd",  # agents, queues, transfer, monitor
     "report",
     "recordings",
