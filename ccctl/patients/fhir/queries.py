@@ -128,10 +128,9 @@ def find_doctors(session: Session, args: MultiDict, limit: int) -> list[Doctor]:
 
 def schedule_pairs(session: Session, args: MultiDict, limit: int) -> list[tuple[Doctor, Department]]:
     """Every (doctor, department) that has slots or is the doctor's own department."""
-    pairs = set(session.execute(select(Slot.doctor_id, Slot.department_id).distinct()).tuples())
-    pairs |= set(
-        session.execute(select(Doctor.id, Doctor.department_id).where(Doctor.department_id.is_not(None))).tuples()
-    )
+    with_slots = select(Slot.doctor_id, Slot.department_id).distinct()
+    own = select(Doctor.id, Doctor.department_id).where(Doctor.department_id.is_not(None))
+    pairs = {(row[0], row[1]) for query in (with_slots, own) for row in session.execute(query)}
     if args.get("actor"):
         doctor_id = reference_id("actor", args["actor"], "Practitioner")
         pairs = {pair for pair in pairs if pair[0] == doctor_id}
