@@ -21,8 +21,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ccctl.appointments.call_services import DbAppointments
 from ccctl.config import Settings
-from ccctl.ivr.services import AuthOutcome, LookupFailed, PatientView, Queueing
+from ccctl.ivr.services import Appointments, AuthOutcome, LookupFailed, PatientView, Queueing
 from ccctl.patients.pins import PinHasher, PinPolicy, pin_state, record_attempt, settle_pin_check
 from ccctl.patients.repository import find_by_code, find_by_member_number, find_by_phone, patient_record
 from ccctl.records.audit import record_audit
@@ -87,6 +88,8 @@ class DbCallServices:
         # the ACD the Controller attaches (ccctl.acd.engine.AcdEngine); queue nodes hand calls to it
         self.queueing: Queueing | None = None
         self._db_pool = ThreadPool(1)
+        # appointment nodes book through the same database thread, one short transaction per step
+        self.appointments: Appointments | None = DbAppointments(self._in_transaction, settings)
 
     def close(self) -> None:
         self._db_pool.kill()
