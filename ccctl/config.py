@@ -258,6 +258,22 @@ class AcdSettings:
 
 
 @dataclass
+class CampaignSettings:
+    """Outbound care campaigns (ccctl.campaigns); each campaign itself is a YAML file beside the flows."""
+
+    # the zone calling windows are read in for a patient without a `time_zone` custom field
+    time_zone: str = "UTC"
+    # how a campaign call reaches the patient; {number} is their number (digits and +)
+    dial: str = "sofia/gateway/trunk/{number}"
+    # how often the dialer looks for due patients (seconds)
+    tick_seconds: float = 1.0
+    # how long a patient's phone rings before the attempt counts as no_answer
+    ring_seconds: int = 45
+    # a call a dead process left dialing or talking this long is retried later, never at once
+    stale_minutes: float = 10.0
+
+
+@dataclass
 class ArchiveSettings:
     """Recordings archive to S3 (section `archive`); empty bucket: recordings stay local."""
 
@@ -310,6 +326,7 @@ class Settings:
     contact_form: ContactFormSettings = field(default_factory=ContactFormSettings)
     appointments: AppointmentsSettings = field(default_factory=AppointmentsSettings)
     acd: AcdSettings = field(default_factory=AcdSettings)
+    campaigns: CampaignSettings = field(default_factory=CampaignSettings)
     flows_dir: str = "ivr_flows"
     # recorded prompt files (<prompts_dir>/<language>/<key>.wav); empty: <flows_dir>/prompts
     prompts_dir: str = ""

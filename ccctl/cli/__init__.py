@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "inbox",
     "tickets",
     "channels",  # sms, fax
+    "campaigns",  # campaigns add / list / show / start / pause / stop / report
     "users",
     "api_clients",  # api-clients add / list / revoke (the FHIR API's tokens)
 )

@@ -27,6 +27,7 @@ class BackgroundJobs:
         self.archive_state: dict = {"failing": 0, "last_error": ""}
         self._greenlets: list[gevent.Greenlet] = []
         self._inbox = None
+        self._campaigns = None
 
     def start(self) -> BackgroundJobs:
         from ccctl.recordings.archive import archive_forever
@@ -43,12 +44,23 @@ class BackgroundJobs:
             from ccctl.channels.fax_receive import watch_received_faxes
 
             watch_received_faxes(self.controller.inbound, self.settings)
+            self._start_campaigns()
         return self
+
+    def _start_campaigns(self) -> None:
+        from ccctl.campaigns.jobs import CampaignDialer
+
+        controller = self.controller
+        self._campaigns = CampaignDialer(self.settings, controller.inbound, lambda: controller.outbound_address_text)
+        self._campaigns.attach_events(controller.inbound)
+        self._campaigns.start()
 
     def stop(self) -> None:
         gevent.killall(self._greenlets, timeout=2)
         if self._inbox is not None:
             self._inbox.stop()
+        if self._campaigns is not None:
+            self._campaigns.stop()
 
     def _watch_archive(self) -> None:
         from ccctl.recordings.archive import archive_failures

@@ -1,0 +1,123 @@
+"""The work behind `ccctl campaigns ...`: check, add, list, show, start/pause/stop, report, opt-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from ccctl.campaigns import store
+from ccctl.campaigns.flows import flow_key, load_campaign_flows
+from ccctl.campaigns.model import CampaignSpec
+from ccctl.campaigns.spec import CampaignFileError, flow_path, load_spec
+from ccctl.campaigns.store import CampaignError
+from ccctl.config import Settings
+from ccctl.records.audit import record_audit
+from ccctl.records.database import in_transaction
+from ccctl.records.models.campaigns import Campaign, CampaignTarget
+from ccctl.records.models.patients import Patient
+
+CHANNELS = ("voice", "sms", "email")
+
+
+def check(settings: Settings, path: str) -> CampaignSpec:
+    """The campaign in path, its flow loaded with the hotlines' checker; CampaignFileError lists every problem."""
+    spec = load_spec(path)
+    catalog, errors = load_campaign_flows(settings)
+    if catalog is None:
+        raise CampaignFileError(errors)
+    if flow_key(spec.flow) not in catalog.flows:
+        raise CampaignFileError([f"{path}: flow '{spec.flow}': no file {flow_path(settings.flows_dir, spec)}"])
+    return spec
+
+
+def add(settings: Settings, path: str, by: str) -> tuple[str, int]:
+    """Add a checked campaign as a draft with its patients listed now; (name, how many patients)."""
+    spec = check(settings, path)
+    text = Path(path).read_text(encoding="utf-8")
+    zone = ZoneInfo(spec.time_zone or settings.campaigns.time_zone)
+    now = dt.datetime.now(dt.UTC)
+
+    def work(session) -> tuple[str, int]:
+        campaign = store.add_campaign(session, spec, str(Path(path).resolve()), text, by, zone, now)
+        count = session.scalar(select(func.count()).where(CampaignTarget.campaign_id == campaign.id))
+        return campaign.name, int(count or 0)
+
+    return in_transaction(settings.database.url, CampaignError, work)
+
+
+def set_state(settings: Settings, name: str, state: str) -> str:
+    return in_transaction(settings.database.url, CampaignError, lambda s: store.set_state(s, name, state).state)
+
+
+def _counts(session, campaign_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(CampaignTarget.state, func.count())
+        .where(CampaignTarget.campaign_id == campaign_id)
+        .group_by(CampaignTarget.state)
+    ).all()
+    return {state: count for state, count in rows}
+
+
+def list_rows(settings: Settings) -> list[dict]:
+    def work(session) -> list[dict]:
+        rows = []
+        for campaign in session.scalars(select(Campaign).order_by(Campaign.id)):
+            counts = _counts(session, campaign.id)
+            rows.append(
+                {
+                    "name": campaign.name,
+                    "kind": campaign.kind,
+                    "state": campaign.state,
+                    "patients": sum(counts.values()),
+                    "done": counts.get("done", 0),
+                    "created_at": campaign.created_at,
+                }
+            )
+        return rows
+
+    return in_transaction(settings.database.url, CampaignError, work)
+
+
+def show(settings: Settings, name: str) -> dict:
+    def work(session) -> dict:
+        campaign = store.get_campaign(session, name)
+        spec = load_spec(campaign.source_path, campaign.source_text)
+        return {
+            "name": campaign.name,
+            "kind": campaign.kind,
+            "state": campaign.state,
+            "file": campaign.source_path,
+            "flow": spec.flow,
+            "time_zone": spec.time_zone or settings.campaigns.time_zone,
+            "voice_attempts": spec.voice_attempts,
+            "sms": bool(spec.sms_text),
+            "email": bool(spec.email_text),
+            "caps": {"daily": spec.caps.daily, "concurrent": spec.caps.concurrent, "per_second": spec.caps.per_second},
+            "targets": _counts(session, campaign.id),
+            "created_by": campaign.created_by,
+            "created_at": campaign.created_at,
+        }
+
+    return in_transaction(settings.database.url, CampaignError, work)
+
+
+def report(settings: Settings, name: str) -> dict:
+    return in_transaction(settings.database.url, CampaignError, lambda s: store.report(s, store.get_campaign(s, name)))
+
+
+def opt_out(settings: Settings, patient_code: str, channel: str, by: str) -> None:
+    """Record that a patient is never to be contacted on this channel again (audited)."""
+    if channel not in CHANNELS:
+        raise CampaignError(f"channel must be one of {', '.join(CHANNELS)}")
+
+    def work(session) -> None:
+        patient_id = session.scalars(select(Patient.id).where(Patient.patient_code == patient_code)).first()
+        if patient_id is None:
+            raise CampaignError(f"no patient with code {patient_code}")
+        store.opt_out(session, patient_id, channel, f"staff:{by}")
+        record_audit(session, by, "contact_opt_out", patient_id, "cli", detail=channel)
+
+    in_transaction(settings.database.url, CampaignError, work)

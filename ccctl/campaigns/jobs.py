@@ -1,0 +1,210 @@
+"""The campaign dialer: a periodic greenlet of `ccctl serve` placing the calls the pacer chooses.
+
+Each tick, per running campaign: targets left in progress by a dead process are released for later, the
+due ones go through the pacer, each chosen one is claimed (compare-and-set) and originated through the
+inbound ESL connection with `&socket(...)` back to this controller, where serve/call_apps.py hands the
+answered call to ccctl.campaigns.call. A failed originate's cause becomes the attempt's outcome; after the
+last voice attempt the patient gets the campaign's SMS, then its e-mail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+import gevent
+from sqlalchemy.orm import Session
+
+from ccctl.campaigns import store
+from ccctl.campaigns.model import CampaignSpec
+from ccctl.campaigns.pacer import Pacer
+from ccctl.campaigns.spec import load_spec
+from ccctl.channels.email import send_email
+from ccctl.channels.sms_records import send_and_record
+from ccctl.config import Settings
+from ccctl.records.database import make_engine
+from ccctl.records.models.campaigns import Campaign, CampaignTarget
+from ccctl.records.models.channels import SmsMessage
+
+log = logging.getLogger("ccctl.campaigns")
+
+# FreeSWITCH hangup causes -> the attempt's outcome (its retry spacing is the campaign's for that outcome)
+CAUSE_OUTCOMES = {
+    "USER_BUSY": "busy",
+    "NO_ANSWER": "no_answer",
+    "NO_USER_RESPONSE": "no_answer",
+    "ORIGINATOR_CANCEL": "no_answer",
+    "ALLOTTED_TIMEOUT": "no_answer",
+    "RECOVERY_ON_TIMER_EXPIRE": "no_answer",
+    "CALL_REJECTED": "busy",
+}
+EXTRA_DUE_ROWS = 50  # due targets read per tick beyond the free room: opted-out ones are skipped in between
+
+
+class SwitchApi(Protocol):
+    """What the dialer needs of the inbound ESL client (ccctl.esl.inbound.InboundClient)."""
+
+    def api(self, command: str, timeout: float | None = None) -> str: ...
+
+
+def outcome_of(cause: str) -> str:
+    return CAUSE_OUTCOMES.get(cause.strip().upper(), "failed")
+
+
+def originate_command(settings: Settings, number: str, campaign_id: int, target_id: int, socket_address: str) -> str:
+    """The api command for one campaign call; the target travels as a channel variable to the socket call."""
+    digits = "".join(c for c in number if c.isdigit() or c == "+")
+    target = settings.campaigns.dial.format(number=digits)
+    ring = int(settings.campaigns.ring_seconds)
+    # sensitive_dtmf: the patient's keys stay out of FreeSWITCH's log, as on the hotline's dialplan
+    variables = f"{{cc_campaign={campaign_id},cc_target={target_id},originate_timeout={ring},sensitive_dtmf=true}}"
+    return f"originate {variables}{target} '&socket({socket_address} async full)'"
+
+
+class CampaignDialer:
+    """`CampaignDialer(settings, inbound, socket_address).start()`; `tick()` does one round (tests call it)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        switch: SwitchApi | None,
+        socket_address: Callable[[], str],
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.settings = settings
+        self.switch = switch
+        self.socket_address = socket_address
+        self.clock = clock
+        self.zone = ZoneInfo(settings.campaigns.time_zone)
+        self.engine = make_engine(settings.database.url)
+        self._pacers: dict[int, tuple[str, Pacer, CampaignSpec]] = {}
+        self._greenlet: gevent.Greenlet | None = None
+        self._calls: set[gevent.Greenlet] = set()
+
+    def start(self) -> CampaignDialer:
+        self._greenlet = gevent.spawn(self._forever)
+        return self
+
+    def stop(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.kill(timeout=2)
+        gevent.joinall(list(self._calls), timeout=2)
+        self.engine.dispose()
+
+    def attach_events(self, inbound) -> None:
+        """A campaign call that ends while its flow still runs (the patient hung up) leaves its target done."""
+        inbound.subscribe(["CHANNEL_HANGUP_COMPLETE"])
+        inbound.on("CHANNEL_HANGUP_COMPLETE", self._hangup)
+
+    def _hangup(self, event) -> None:
+        target = event.get("variable_cc_target") or ""
+        if target.isdigit():
+            gevent.spawn(self._ended, int(target), event.uuid)
+
+    def _ended(self, target_id: int, call_uuid: str) -> None:
+        with Session(self.engine) as session:
+            target = session.get(CampaignTarget, target_id)
+            if target is not None and target.state == "talking":
+                store.call_outcome(session, target_id, call_uuid, "answered", self.clock())
+                session.commit()
+
+    def _forever(self) -> None:
+        while True:
+            try:
+                self.tick()
+            except Exception:  # a busy database: the next tick tries again
+                log.exception("campaign dialer tick failed")
+            gevent.sleep(self.settings.campaigns.tick_seconds)
+
+    def _pacer(self, campaign: Campaign) -> tuple[Pacer, CampaignSpec]:
+        cached = self._pacers.get(campaign.id)
+        if cached is None or cached[0] != campaign.source_text:
+            spec = load_spec(campaign.source_path, campaign.source_text)
+            cached = (campaign.source_text, Pacer(spec.caps, spec.hours), spec)
+            self._pacers[campaign.id] = cached
+        return cached[1], cached[2]
+
+    def tick(self) -> int:
+        """One round over the running campaigns; how many calls were placed."""
+        now = self.clock()
+        placed = 0
+        with Session(self.engine) as session:
+            campaigns = store.running_campaigns(session)
+            session.expunge_all()
+        for campaign in campaigns:
+            pacer, spec = self._pacer(campaign)
+            placed += self._dial_due(campaign, spec, pacer, now)
+            self._next_channels(campaign, spec)
+        return placed
+
+    def _dial_due(self, campaign: Campaign, spec: CampaignSpec, pacer: Pacer, now: dt.datetime) -> int:
+        zone = ZoneInfo(spec.time_zone) if spec.time_zone else self.zone
+        stale = timedelta(minutes=self.settings.campaigns.stale_minutes)
+        with Session(self.engine) as session:
+            store.release_stale(session, campaign.id, now, stale)
+            due = store.due_targets(session, campaign.id, now, spec.caps.concurrent + EXTRA_DUE_ROWS, zone)
+            store.skip_unreachable(session, campaign.id, due)
+            in_progress, placed_today = store.load(session, campaign.id, store.day_start(now, zone))
+            session.commit()
+        chosen = pacer.calls_to_place(now, due, in_progress, placed_today)
+        placed = 0
+        for target in chosen:
+            with Session(self.engine) as session:
+                attempt_id = store.claim(session, target, campaign.id, now, spec.voice_attempts)
+                session.commit()
+            if attempt_id is None:
+                continue  # another process claimed it: it is theirs to dial
+            placed += 1
+            call = gevent.spawn(self._dial, campaign.id, spec, target.id, target.number, attempt_id)
+            self._calls.add(call)
+            call.link(self._calls.discard)
+        return placed
+
+    def _dial(self, campaign_id: int, spec: CampaignSpec, target_id: int, number: str, attempt_id: int) -> None:
+        address = self.socket_address()
+        if self.switch is None or not address:
+            reply = "-ERR no inbound ESL connection to place the call"
+        else:
+            command = originate_command(self.settings, number, campaign_id, target_id, address)
+            try:
+                reply = self.switch.api(command, timeout=self.settings.campaigns.ring_seconds + 30)
+            except Exception as exc:  # the switch is unreachable: a failed attempt, retried later
+                reply = f"-ERR {type(exc).__name__}"
+        with Session(self.engine) as session:
+            if reply.startswith("+OK"):
+                store.call_placed(session, attempt_id, reply[3:].strip())
+            else:
+                cause = reply.removeprefix("-ERR").strip()
+                store.call_failed(session, spec, target_id, attempt_id, outcome_of(cause), cause, self.clock())
+            session.commit()
+
+    def _next_channels(self, campaign: Campaign, spec: CampaignSpec) -> None:
+        """SMS (then e-mail) for the patients the calls did not reach."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            for target in store.next_channel_targets(session, campaign.id):
+                if target.channel == "sms":
+                    message = store.queue_sms(session, campaign, spec, target)
+                    session.commit()
+                    if message is not None and message.status == "queued" and self.settings.sms.sendsms_url:
+                        gevent.spawn(self._send_sms, message.id)
+                else:
+                    address = store.email_step(session, campaign, spec, target)
+                    session.commit()
+                    if address:
+                        gevent.spawn(self._send_email, address, spec)
+
+    def _send_sms(self, message_id: int) -> None:
+        with Session(self.engine) as session:
+            message = session.get(SmsMessage, message_id)
+            if message is not None and message.status == "queued":
+                send_and_record(session, self.settings, message)
+
+    def _send_email(self, address: str, spec: CampaignSpec) -> None:
+        try:
+            send_email(self.settings.email, address, spec.email_subject or spec.name, spec.email_text)
+        except Exception as exc:  # the SMTP server refused: logged without the address
+            log.warning("campaign %s: e-mail not sent: %s", spec.name, type(exc).__name__)
