@@ -258,22 +258,6 @@ class AcdSettings:
 
 
 @dataclass
-class CampaignSettings:
-    """Outbound care campaigns (ccctl.campaigns); each campaign itself is a YAML file beside the flows."""
-
-    # the zone calling windows are read in for a patient without a `time_zone` custom field
-    time_zone: str = "UTC"
-    # how a campaign call reaches the patient; {number} is their number (digits and +)
-    dial: str = "sofia/gateway/trunk/{number}"
-    # how often the dialer looks for due patients (seconds)
-    tick_seconds: float = 1.0
-    # how long a patient's phone rings before the attempt counts as no_answer
-    ring_seconds: int = 45
-    # a call a dead process left dialing or talking this long is retried later, never at once
-    stale_minutes: float = 10.0
-
-
-@dataclass
 class ArchiveSettings:
     """Recordings archive to S3 (section `archive`); empty bucket: recordings stay local."""
 
@@ -292,6 +276,29 @@ class ArchiveSettings:
     backoff_seconds: float = 2.0
     # how often `ccctl serve` runs the job (0: never; run `ccctl recordings archive` from cron)
     every_seconds: float = 900.0
+
+
+@dataclass
+class Hl7Settings:
+    """HL7 v2 over MLLP with the hospital's systems (section `hl7`); both directions off by default."""
+
+    # ccctl serve takes ADT and SIU messages here when listen is true
+    listen: bool = False
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 2575
+    # bookings made by phone or by an agent go to the HIS as SIU; empty host: nothing is queued or sent
+    outbound_host: str = ""
+    outbound_port: int = 2575
+    # MSH-3/4 of our ACKs and messages, MSH-5/6 of the messages we send
+    sending_application: str = "CCCTL"
+    sending_facility: str = "CONTACT-CENTER"
+    receiving_application: str = "HIS"
+    receiving_facility: str = "HOSPITAL"
+    max_message_bytes: int = 1_048_576
+    # an outbound message not acknowledged is tried again after retry_seconds, doubling up to retry_max_seconds
+    retry_seconds: float = 10.0
+    retry_max_seconds: float = 900.0
+    send_timeout_seconds: float = 10.0
 
 
 @dataclass
@@ -326,7 +333,7 @@ class Settings:
     contact_form: ContactFormSettings = field(default_factory=ContactFormSettings)
     appointments: AppointmentsSettings = field(default_factory=AppointmentsSettings)
     acd: AcdSettings = field(default_factory=AcdSettings)
-    campaigns: CampaignSettings = field(default_factory=CampaignSettings)
+    hl7: Hl7Settings = field(default_factory=Hl7Settings)
     flows_dir: str = "ivr_flows"
     # recorded prompt files (<prompts_dir>/<language>/<key>.wav); empty: <flows_dir>/prompts
     prompts_dir: str = ""
@@ -470,6 +477,8 @@ def _validate(s: Settings) -> None:
         ("web.port", s.web.port),
         ("email.smtp_port", s.email.smtp_port),
         ("email.imap_port", s.email.imap_port),
+        ("hl7.listen_port", s.hl7.listen_port),
+        ("hl7.outbound_port", s.hl7.outbound_port),
     ):
         if not 0 <= port <= 65535:
             raise ConfigError(f"{s.source}: '{key}' must be a TCP port (0-65535), got {port}")

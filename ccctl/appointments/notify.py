@@ -20,6 +20,7 @@ from ccctl.channels.inbox import patient_email
 from ccctl.channels.sms import normalize_number
 from ccctl.channels.sms_records import is_opted_out, send_and_record
 from ccctl.config import Settings
+from ccctl.patients.hl7_outbound import queue_change
 from ccctl.records.models.channels import SmsMessage
 from ccctl.records.models.inbox import InboxItem
 from ccctl.records.models.patients import Patient, PatientPhone
@@ -92,6 +93,7 @@ def notify_change(
     if change not in CHANGES:
         raise ValueError(f"unknown appointment change {change!r}")
     settings = settings or Settings()
+    queue_change(session, appointment, change, settings.hl7)  # the hospital's copy (SIU) when hl7.outbound_host is set
     patient = session.get(Patient, appointment.patient_id)
     if patient is None:
         return Notice("", reason="no_contact")

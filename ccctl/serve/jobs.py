@@ -1,4 +1,4 @@
-"""The background jobs of a running `ccctl serve`: inbox and tickets, recordings archive, faxes, alarms.
+"""The background jobs of a running `ccctl serve`: inbox and tickets, recordings archive, faxes, alarms, HL7 out.
 
 Tests start bare Controllers; `ccctl serve` and `ccctl demo` add these with BackgroundJobs(controller).start().
 """
@@ -40,6 +40,10 @@ class BackgroundJobs:
         if self.settings.archive.bucket:
             self._greenlets.append(gevent.spawn(archive_forever, self.settings))
             self._greenlets.append(gevent.spawn(self._watch_archive))
+        if self.settings.hl7.outbound_host:
+            from ccctl.patients.hl7_outbound import send_forever
+
+            self._greenlets.append(gevent.spawn(send_forever, self.settings))
         if self.controller.inbound is not None:
             from ccctl.channels.fax_receive import watch_received_faxes
 

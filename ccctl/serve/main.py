@@ -10,6 +10,8 @@ import gevent
 from gevent.event import Event as Flag
 
 from ccctl.config import Settings
+from ccctl.patients.hl7_inbound import start_listener
+from ccctl.patients.hl7_listener import MllpError
 from ccctl.records.migrate import MigrationError, current_revision, head_revision
 from ccctl.serve.controller import Controller, ControllerError, build_flow_registry
 from ccctl.serve.logs import configure_logging
@@ -56,6 +58,11 @@ def run_serve(settings: Settings) -> None:
         controller.start()
     except ControllerError as exc:
         raise SystemExit(f"ccctl: {exc}") from None
+    try:
+        hl7_listener = start_listener(settings)  # None unless hl7.listen
+    except MllpError as exc:
+        controller.stop()
+        raise SystemExit(f"ccctl: {exc}") from None
     controller.start_jobs()
     freeze_startup_heap()
     stop = Flag()
@@ -64,4 +71,6 @@ def run_serve(settings: Settings) -> None:
     gevent.signal_handler(signal.SIGHUP, lambda: gevent.spawn(_reload_and_log, controller))
     stop.wait()
     log.info("stopping: %d call(s) still active", controller.stats.active)
+    if hl7_listener is not None:
+        hl7_listener.stop()
     controller.stop()
