@@ -258,6 +258,22 @@ class AcdSettings:
 
 
 @dataclass
+class CampaignSettings:
+    """Outbound care campaigns (ccctl.campaigns); each campaign itself is a YAML file beside the flows."""
+
+    # the zone calling windows are read in for a patient without a `time_zone` custom field
+    time_zone: str = "UTC"
+    # how a campaign call reaches the patient; {number} is their number (digits and +)
+    dial: str = "sofia/gateway/trunk/{number}"
+    # how often the dialer looks for due patients (seconds)
+    tick_seconds: float = 1.0
+    # how long a patient's phone rings before the attempt counts as no_answer
+    ring_seconds: int = 45
+    # a call a dead process left dialing or talking this long is retried later, never at once
+    stale_minutes: float = 10.0
+
+
+@dataclass
 class ArchiveSettings:
     """Recordings archive to S3 (section `archive`); empty bucket: recordings stay local."""
 
@@ -279,29 +295,6 @@ class ArchiveSettings:
 
 
 @dataclass
-class Hl7Settings:
-    """HL7 v2 over MLLP with the hospital's systems (section `hl7`); both directions off by default."""
-
-    # ccctl serve takes ADT and SIU messages here when listen is true
-    listen: bool = False
-    listen_host: str = "127.0.0.1"
-    listen_port: int = 2575
-    # bookings made by phone or by an agent go to the HIS as SIU; empty host: nothing is queued or sent
-    outbound_host: str = ""
-    outbound_port: int = 2575
-    # MSH-3/4 of our ACKs and messages, MSH-5/6 of the messages we send
-    sending_application: str = "CCCTL"
-    sending_facility: str = "CONTACT-CENTER"
-    receiving_application: str = "HIS"
-    receiving_facility: str = "HOSPITAL"
-    max_message_bytes: int = 1_048_576
-    # an outbound message not acknowledged is tried again after retry_seconds, doubling up to retry_max_seconds
-    retry_seconds: float = 10.0
-    retry_max_seconds: float = 900.0
-    send_timeout_seconds: float = 10.0
-
-
-@dataclass
 class AppointmentsSettings:
     """Booking visits (section `appointments`): the site's time zone, how far ahead slots are offered, confirmations."""
 
@@ -311,6 +304,30 @@ class AppointmentsSettings:
     lookahead_days: int = 14
     # how a patient is told of a change, tried in order (the first the patient can receive): sms, email; [] = not told
     confirm_by: list[str] = field(default_factory=lambda: ["sms", "email"])
+
+
+@dataclass
+class SwitchNode:
+    """One FreeSWITCH of several: its name and the address of its trunk profile (host:port)."""
+
+    name: str = ""
+    address: str = ""
+
+
+@dataclass
+class SipFrontSettings:
+    """Kamailio in front of several switches (section `sip_front`, rendered by `ccctl fs render --kamailio`)."""
+
+    # where patients' calls (from the carrier) and agents' phones reach Kamailio
+    listen: str = "127.0.0.1:5060"
+    # the carrier's addresses Kamailio admits for hotline and fax calls
+    trunk_acl: list[str] = field(default_factory=lambda: ["127.0.0.1/32"])
+    nodes: list[SwitchNode] = field(default_factory=list)
+    # OPTIONS to every node this often; one unanswered probe takes a node out, one answer brings it back
+    probe_seconds: int = 5
+    # how long a node may stay silent on an INVITE before the call is tried on the next node
+    failover_seconds: int = 2
+    modules_dir: str = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
 
 
 @dataclass
@@ -333,7 +350,10 @@ class Settings:
     contact_form: ContactFormSettings = field(default_factory=ContactFormSettings)
     appointments: AppointmentsSettings = field(default_factory=AppointmentsSettings)
     acd: AcdSettings = field(default_factory=AcdSettings)
+    campaigns: CampaignSettings = field(default_factory=CampaignSettings)
     hl7: Hl7Settings = field(default_factory=Hl7Settings)
+    sip_front: SipFrontSettings = field(default_factory=SipFrontSettings)
+    kb: KbSettings = field(default_factory=KbSettings)
     flows_dir: str = "ivr_flows"
     # recorded prompt files (<prompts_dir>/<language>/<key>.wav); empty: <flows_dir>/prompts
     prompts_dir: str = ""
@@ -477,8 +497,6 @@ def _validate(s: Settings) -> None:
         ("web.port", s.web.port),
         ("email.smtp_port", s.email.smtp_port),
         ("email.imap_port", s.email.imap_port),
-        ("hl7.listen_port", s.hl7.listen_port),
-        ("hl7.outbound_port", s.hl7.outbound_port),
     ):
         if not 0 <= port <= 65535:
             raise ConfigError(f"{s.source}: '{key}' must be a TCP port (0-65535), got {port}")

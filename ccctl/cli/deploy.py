@@ -14,16 +14,23 @@ def fs() -> None:
 
 @fs.command("render")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Target directory.")
+@click.option(
+    "--kamailio",
+    is_flag=True,
+    help="Render the SIP front instead: kamailio.cfg and dispatcher.list for Kamailio before the switches "
+    "in sip_front.nodes (docs/scale-out.md).",
+)
 @click.pass_context
-def fs_render(ctx: click.Context, out_dir: str) -> None:
+def fs_render(ctx: click.Context, out_dir: str, kamailio: bool) -> None:
     """Render fs_conf/ and dialplan/ templates into a FreeSWITCH conf directory.
 
     Warns on stderr about passwords still at their shipped defaults (esl.password, freeswitch.agents_password).
     """
     from ccctl.deploy.fs_render import default_secret_warnings, render_all
+    from ccctl.deploy.kamailio_render import render_kamailio
 
     settings = settings_of(ctx)
-    written = run(lambda: render_all(settings, out_dir))
+    written = run(lambda: (render_kamailio if kamailio else render_all)(settings, out_dir))
     for path in written:
         click.echo(path)
     for warning in default_secret_warnings(settings):

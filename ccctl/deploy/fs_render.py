@@ -111,7 +111,7 @@ def render_all(settings: Settings, out_dir: str | os.PathLike) -> list[str]:
     for relative, text in rendered.items():
         target = out / relative
         try:
-            _write_atomic(target, text)
+            write_atomic(target, text)
         except OSError as exc:
             raise RenderError(f"{target}: cannot write ({exc.strerror or exc})") from None
         written.append(str(target))
@@ -404,7 +404,7 @@ def _esl_acl_cidrs(settings: Settings) -> list[str]:
     return [str(ipaddress.ip_network(client)), "127.0.0.0/8", "::1/128"]
 
 
-def _write_atomic(target: Path, text: str) -> None:
+def write_atomic(target: Path, text: str) -> None:
     """Write via a temporary file in the same folder and rename, keeping an existing file's mode and owner."""
     target.parent.mkdir(parents=True, exist_ok=True)
     previous = target.stat() if target.exists() else None

@@ -179,6 +179,7 @@ _REPLY = """  <send{retrans}><![CDATA[
       [last_To:]{tag}
       [last_Call-ID:]
       [last_CSeq:]
+      [last_Record-Route:]
       Contact: <sip:[extension]@[local_ip]:[local_port]>
       {body}
     ]]></send>
@@ -263,6 +264,6 @@ _AGENT_BYE = (
     '  <send retrans="500"><![CDATA[\n      BYE [next_url] SIP/2.0\n'
     "      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n"
     "      From: [$local_to];tag=[pid]SIPpTag01[call_number]\n      To: [$remote_from]\n"
-    "      [last_Call-ID:]\n      CSeq: 2 BYE\n      Max-Forwards: 70\n      Content-Length: 0\n    ]]></send>\n"
+    "      [last_Call-ID:]\n      CSeq: 2 BYE\n      [routes]\n      Max-Forwards: 70\n      Content-Length: 0\n    ]]></send>\n"
     '  <recv response="200" next="end"/>\n'
 )

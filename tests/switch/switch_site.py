@@ -444,13 +444,14 @@ class SwitchSite:
         calls: int = 1,
         rate: float = 0,
         extra: list[str] | None = None,
+        address: str = "",
     ) -> SippRun:
-        """A patient (or `calls` of them at `rate` per second) calling `did` on the trunk profile."""
+        """A patient (or `calls` of them at `rate` per second) calling `did` on the trunk profile (or `address`)."""
         scenario = sipp.patient_scenario(
             steps, telephone_event=telephone_event, voice=self.voice(voice_hz) if voice_hz else ""
         )
         args = [
-            f"127.0.0.1:{self.ports['trunk_sip']}",
+            address or f"127.0.0.1:{self.ports['trunk_sip']}",
             "-s",
             did,
             "-m",
