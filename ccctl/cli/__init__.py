@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "patients",
     "appointments",  # schedule import / list; appointments list / book / cancel / move / confirm
     "acd",  # agents, queues, transfer, monitor
+    "callbacks",
     "report",
     "recordings",
     "inbox",
@@ -28,7 +29,6 @@ COMMAND_MODULES = (
     "campaigns",  # campaigns add / list / show / start / pause / stop / report
     "users",
     "api_clients",  # api-clients add / list / revoke (the FHIR API's tokens)
-    "hl7",  # hl7 list / show / retry / send
 )
 
 

@@ -122,6 +122,14 @@ ENGLISH = {
     "aht": "Avg. handling (s)",
     "all_queues": "All queues",
     "done": "Done.",
+    "callbacks": "Callbacks",
+    "asked": "Asked",
+    "number": "Number",
+    "attempts": "Attempts",
+    "mark_done": "Called back",
+    "no_callbacks": "No callbacks waiting in your queues.",
+    "callback_marked_done": "Callback marked done.",
+    "callback_note_needed": "Write a note on what came of the call.",
 }
 
 CHINESE = {
@@ -239,6 +247,14 @@ CHINESE = {
     "aht": "平均处理(秒)",
     "all_queues": "全部队列",
     "done": "完成。",
+    "callbacks": "回拨",
+    "asked": "请求时间",
+    "number": "号码",
+    "attempts": "尝试次数",
+    "mark_done": "已回拨",
+    "no_callbacks": "您的队列中没有待回拨的来电。",
+    "callback_marked_done": "回拨已标记为完成。",
+    "callback_note_needed": "请填写通话结果的备注。",
 }
 
 POLISH = {
@@ -356,6 +372,14 @@ POLISH = {
     "aht": "Śr. czas obsługi (s)",
     "all_queues": "Wszystkie kolejki",
     "done": "Gotowe.",
+    "callbacks": "Oddzwonienia",
+    "asked": "Zgłoszono",
+    "number": "Numer",
+    "attempts": "Próby",
+    "mark_done": "Oddzwoniono",
+    "no_callbacks": "Brak oczekujących oddzwonień w Twoich kolejkach.",
+    "callback_marked_done": "Oddzwonienie oznaczone jako wykonane.",
+    "callback_note_needed": "Wpisz notatkę, jak zakończyła się rozmowa.",
 }
 
 WORDS = {"en": ENGLISH, "zh": CHINESE, "pl": POLISH}

@@ -1,6 +1,8 @@
-"""The agent workstation: status (available, break with reason, logged out), screen pops, wrap-up.
+"""The agent workstation: status (available, break with reason, logged out), screen pops, wrap-up, and the
+callbacks waiting in the agent's queues.
 
-Screen pops reach only the agent they are for (their own SSE stream); wrap-ups are kept per call.
+Screen pops reach only the agent they are for (their own SSE stream); wrap-ups are kept per call. The
+callbacks list shows the numbers to dial, so each view of it is audited.
 """
 
 from __future__ import annotations
@@ -8,12 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, g, jsonify, render_template, request
+from flask import Blueprint, Response, flash, g, jsonify, redirect, render_template, request, url_for
 from gevent.queue import Empty
 
 from ccctl.acd.agents import set_status as set_agent_status
+from ccctl.acd.callbacks import CallbackError, CallbackRow, close_in, pending_in, queues_of
+from ccctl.records.audit import record_audit
 from ccctl.records.models.web import CallWrapUp
-from ccctl.web.context import require_role, web
+from ccctl.web.context import audit_source, require_role, web
 from ccctl.web.wallboard import sse
 
 log = logging.getLogger("ccctl.web")
@@ -33,7 +37,38 @@ def page():
         current=ctx.screen_pops.current(g.user.agent),
         codes=ctx.settings.web.wrapup_codes,
         statuses=AGENT_STATUSES,
+        callbacks=_callbacks_shown(),
     )
+
+
+def _callbacks_shown() -> list[CallbackRow]:
+    """The open callbacks of the agent's queues, numbers in full; one audit row names those shown."""
+    with web().transaction() as db:
+        rows = pending_in(db, queues_of(db, g.user.agent), full=True)
+        if rows:
+            patients = sorted({r.patient for r in rows if r.patient})
+            detail = f"callbacks {', '.join(str(r.id) for r in rows)}" + (
+                f": patients {', '.join(patients)}" if patients else ""
+            )
+            record_audit(db, g.user.name, "callbacks view", None, audit_source(), detail=detail)
+    return rows
+
+
+@workstation.post("/workstation/callbacks/<int:callback_id>/done")
+@require_role("agent")
+def callback_done(callback_id: int):
+    note = request.form.get("note", "").strip()
+    if not note:
+        flash(("error", "callback_note_needed"))
+        return redirect(url_for("workstation.page"))
+    try:
+        with web().transaction() as db:
+            queues = queues_of(db, g.user.agent)
+            close_in(db, callback_id, "done", note, g.user.name, audit_source(), queues=queues)
+        flash(("ok", "callback_marked_done"))
+    except CallbackError as exc:  # names the callback, never the caller
+        flash(("error", str(exc)))
+    return redirect(url_for("workstation.page"))
 
 
 @workstation.get("/api/v1/agent/current")
