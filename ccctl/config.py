@@ -295,6 +295,29 @@ class ArchiveSettings:
 
 
 @dataclass
+class Hl7Settings:
+    """HL7 v2 over MLLP with the hospital's systems (section `hl7`); both directions off by default."""
+
+    # ccctl serve takes ADT and SIU messages here when listen is true
+    listen: bool = False
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 2575
+    # bookings made by phone or by an agent go to the HIS as SIU; empty host: nothing is queued or sent
+    outbound_host: str = ""
+    outbound_port: int = 2575
+    # MSH-3/4 of our ACKs and messages, MSH-5/6 of the messages we send
+    sending_application: str = "CCCTL"
+    sending_facility: str = "CONTACT-CENTER"
+    receiving_application: str = "HIS"
+    receiving_facility: str = "HOSPITAL"
+    max_message_bytes: int = 1_048_576
+    # an outbound message not acknowledged is tried again after retry_seconds, doubling up to retry_max_seconds
+    retry_seconds: float = 10.0
+    retry_max_seconds: float = 900.0
+    send_timeout_seconds: float = 10.0
+
+
+@dataclass
 class AppointmentsSettings:
     """Booking visits (section `appointments`): the site's time zone, how far ahead slots are offered, confirmations."""
 
@@ -497,6 +520,8 @@ def _validate(s: Settings) -> None:
         ("web.port", s.web.port),
         ("email.smtp_port", s.email.smtp_port),
         ("email.imap_port", s.email.imap_port),
+        ("hl7.listen_port", s.hl7.listen_port),
+        ("hl7.outbound_port", s.hl7.outbound_port),
     ):
         if not 0 <= port <= 65535:
             raise ConfigError(f"{s.source}: '{key}' must be a TCP port (0-65535), got {port}")

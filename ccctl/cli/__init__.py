@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "campaigns",  # campaigns add / list / show / start / pause / stop / report
     "users",
     "api_clients",  # api-clients add / list / revoke (the FHIR API's tokens)
+    "hl7",  # hl7 list / show / retry / send
 )
 
 
