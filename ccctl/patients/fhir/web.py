@@ -16,6 +16,7 @@ from fhir.resources.R4B.patient import Patient as FhirPatient
 from flask import Blueprint, Response, g, request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
 from ccctl.appointments import store as appointments
 from ccctl.appointments.errors import AppointmentError, SlotTaken
@@ -89,11 +90,17 @@ def _authenticate() -> Response | None:
     if client is None:
         log.warning("refused FHIR %s from %s: unknown or revoked token", request.method, client_address())
         return refuse(FhirError(401, "login", "the bearer token is unknown or revoked"))
-    scope = "read" if request.method in ("GET", "HEAD") else "write"
+    reading = request.method in ("GET", "HEAD") or request.endpoint == "fhir.search_by_post"
+    scope = "read" if reading else "write"
     if not client.allows(scope):
         return refuse(FhirError(403, "forbidden", f"API client '{client.name}' has no {scope} scope"))
     g.api_client = client
     return None
+
+
+def parameters() -> MultiDict:
+    """The search's parameters: the query string, or the form of a POST to <type>/_search (values out of URLs)."""
+    return request.form if request.method == "POST" else request.args
 
 
 def actor() -> str:
@@ -149,10 +156,11 @@ def patient_read(resource_id: str) -> Response:
 
 @blueprint.get("/Patient")
 def patient_search() -> Response:
-    queries.check_parameters("Patient", request.args, ("identifier", "phone"))
+    args = parameters()
+    queries.check_parameters("Patient", args, ("identifier", "phone"))
     with web().transaction() as db:
-        found = queries.find_patients(db, request.args, queries.count_of(request.args))
-        searched = " and ".join(name for name in ("identifier", "phone") if request.args.get(name))
+        found = queries.find_patients(db, args, queries.count_of(args))
+        searched = " and ".join(name for name in ("identifier", "phone") if args.get(name))
         for patient in found:
             audit(db, "fhir_search", patient.id, f"Patient search by {searched}")
         return searchset("Patient", [patient_resource(patient) for patient in found])
@@ -192,9 +200,10 @@ def practitioner_read(resource_id: str) -> Response:
 
 @blueprint.get("/Practitioner")
 def practitioner_search() -> Response:
-    queries.check_parameters("Practitioner", request.args, ("identifier",))
+    args = parameters()
+    queries.check_parameters("Practitioner", args, ("identifier",))
     with web().transaction() as db:
-        found = queries.find_doctors(db, request.args, queries.count_of(request.args))
+        found = queries.find_doctors(db, args, queries.count_of(args))
         return searchset("Practitioner", [practitioner_resource(doctor) for doctor in found])
 
 
@@ -209,9 +218,10 @@ def schedule_read(resource_id: str) -> Response:
 
 @blueprint.get("/Schedule")
 def schedule_search() -> Response:
-    queries.check_parameters("Schedule", request.args, ("actor", "service-type"))
+    args = parameters()
+    queries.check_parameters("Schedule", args, ("actor", "service-type"))
     with web().transaction() as db:
-        found = queries.schedule_pairs(db, request.args, queries.count_of(request.args))
+        found = queries.schedule_pairs(db, args, queries.count_of(args))
         return searchset("Schedule", [schedule_resource(*pair) for pair in found])
 
 
@@ -226,9 +236,10 @@ def slot_read(resource_id: str) -> Response:
 
 @blueprint.get("/Slot")
 def slot_search() -> Response:
-    queries.check_parameters("Slot", request.args, ("schedule", "start", "status", "service-type"))
+    args = parameters()
+    queries.check_parameters("Slot", args, ("schedule", "start", "status", "service-type"))
     with web().transaction() as db:
-        found = queries.find_slots(db, request.args, queries.count_of(request.args))
+        found = queries.find_slots(db, args, queries.count_of(args))
         held = queries.held_slot_ids(db, [slot.id for slot in found])
         return searchset("Slot", [slot_resource(slot, slot.id in held) for slot in found])
 
@@ -250,9 +261,10 @@ def appointment_read(resource_id: str) -> Response:
 
 @blueprint.get("/Appointment")
 def appointment_search() -> Response:
-    queries.check_parameters("Appointment", request.args, ("patient", "date", "status", "identifier"))
+    args = parameters()
+    queries.check_parameters("Appointment", args, ("patient", "date", "status", "identifier"))
     with web().transaction() as db:
-        found = queries.find_appointments(db, request.args, queries.count_of(request.args))
+        found = queries.find_appointments(db, args, queries.count_of(args))
         for appointment in found:
             audit(db, "fhir_search", appointment.patient_id, f"Appointment/{appointment.id}")
         return searchset("Appointment", [appointment_resource(appointment) for appointment in found])
@@ -346,14 +358,34 @@ def communication_read(resource_id: str) -> Response:
 
 @blueprint.get("/Communication")
 def communication_search() -> Response:
-    queries.check_parameters("Communication", request.args, ("patient", "subject", "category"))
+    args = parameters()
+    queries.check_parameters("Communication", args, ("patient", "subject", "category"))
     with web().transaction() as db:
-        found = queries.find_communications(db, request.args, queries.count_of(request.args))
+        found = queries.find_communications(db, args, queries.count_of(args))
         resources = [_communication_of(row) for _, row in found]
         patient_ids = sorted({row.patient_id for _, row in found})
         for patient_id in patient_ids:
             audit(db, "fhir_search", patient_id, f"Communication search ({len(resources)} shown)")
         return searchset("Communication", resources)
+
+
+SEARCHES = {
+    "Patient": patient_search,
+    "Practitioner": practitioner_search,
+    "Schedule": schedule_search,
+    "Slot": slot_search,
+    "Appointment": appointment_search,
+    "Communication": communication_search,
+}
+
+
+@blueprint.post("/<resource_type>/_search")
+def search_by_post(resource_type: str) -> Response:
+    """FHIR's search by POST: the same search, its parameters in a form body (read scope)."""
+    search = SEARCHES.get(resource_type)
+    if search is None:
+        raise FhirError(404, "not-supported", "search: unknown resource type")
+    return search()
 
 
 @blueprint.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

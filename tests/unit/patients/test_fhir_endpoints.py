@@ -146,3 +146,13 @@ def test_a_patient_update_changes_what_it_carries_and_keeps_the_membership(site,
         actions = [(row.actor, row.action, row.detail) for row in audit_trail(db, ids["anna"])]
     engine.dispose()
     assert ("api:his", "fhir_update", "changed family_name, hospital_id") in actions
+
+
+def test_a_search_by_post_keeps_the_phone_out_of_the_url_and_needs_only_read(site, sqlite_url):
+    app, ids, _ = site
+    reader = {"Authorization": f"Bearer {clients.add(sqlite_url, 'portal', 'read')}"}
+    client = app.test_client()
+    answer = client.post("/fhir/r4/Patient/_search", data={"phone": "+48 600 100 200"}, headers=reader)
+    assert answer.status_code == 200
+    assert [e["resource"]["id"] for e in answer.get_json()["entry"]] == [str(ids["anna"])]
+    assert client.post("/fhir/r4/Patient", json={"resourceType": "Patient"}, headers=reader).status_code == 403
