@@ -85,9 +85,17 @@ def test_adt_then_siu_from_the_his_register_update_book_and_cancel_with_acks(his
         assert len(patients) == 1
         patient = patients[0]
         assert (patient.given_name, patient.family_name, patient.language) == ("Anna", "Nowak-Lis", "pl")
-        assert sorted((p.number, p.kind) for p in patient.phones) == [("+48225556677", "work"), ("+48600100200", "mobile")]
+        assert sorted((p.number, p.kind) for p in patient.phones) == [
+            ("+48225556677", "work"),
+            ("+48600100200", "mobile"),
+        ]
         visit = session.scalars(select(Appointment).where(Appointment.external_id == "F-9001")).one()
-        assert (visit.patient_id, visit.status, visit.source, visit.held_slot_id) == (patient.id, "cancelled", "hl7", None)
+        assert (visit.patient_id, visit.status, visit.source, visit.held_slot_id) == (
+            patient.id,
+            "cancelled",
+            "hl7",
+            None,
+        )
         assert visit.slot.starts_at == VISIT and visit.slot.minutes == 20
         assert session.scalars(select(Department.name).where(Department.code == "CARD")).one() == "Cardiology"
         assert session.scalars(select(Doctor.name).where(Doctor.code == "D-77")).one() == "Jan Kowalski"
