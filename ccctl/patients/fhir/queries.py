@@ -32,7 +32,8 @@ MAX_COUNT = 200
 # parameters every search takes; fhirpy's first() sends _count
 COMMON_PARAMETERS = ("_count", "_format")
 DATE_PREFIX = re.compile(r"(eq|ne|ge|gt|le|lt|sa|eb)?(\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?)")
-NUMERIC_ID = re.compile(r"[0-9]{1,18}")
+# a database id: nine digits at most stay inside PostgreSQL's integer
+NUMERIC_ID = re.compile(r"[0-9]{1,9}")
 
 
 def check_parameters(resource_type: str, args: MultiDict, allowed: tuple[str, ...]) -> None:
@@ -50,6 +51,11 @@ def count_of(args: MultiDict) -> int:
     if not text.isdigit():
         raise FhirError(400, "invalid", "_count: must be a whole number", "_count")
     return min(int(text), MAX_COUNT)
+
+
+def database_id(text: str) -> int | None:
+    """The id in a URL or reference, or None when it cannot be one of ours."""
+    return int(text) if NUMERIC_ID.fullmatch(text) else None
 
 
 def reference_id(parameter: str, value: str, resource_type: str) -> int:
@@ -84,7 +90,7 @@ def date_condition(parameter: str, column, value: str):
         else:
             low = datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
             high = low + timedelta(days=1)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise FhirError(400, "invalid", f"{parameter}: not a valid date or time", parameter) from None
     conditions = {
         "eq": and_(column >= low, column < high),

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, g, request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 
 from ccctl.appointments import store as appointments
 from ccctl.appointments.errors import AppointmentError, SlotTaken
@@ -48,6 +49,7 @@ log = logging.getLogger("ccctl.web")
 FHIR_JSON = "application/fhir+json"
 JSON_TYPES = (FHIR_JSON, "application/json")
 SOURCE = "fhir"
+EXTERNAL_ID_CHARS = 64  # appointments.external_id
 
 blueprint = Blueprint("fhir", __name__, url_prefix="/fhir/r4")
 
@@ -69,6 +71,8 @@ def _fhir_error(error: FhirError) -> Response:
 
 @blueprint.errorhandler(Exception)
 def _unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):  # a body too large, a form that cannot be read
+        return respond(operation_outcome("invalid", f"the request was refused: {error.name}"), error.code or 400)
     # the exception's text may quote a row: its type is enough to find the traceback's cause
     log.error("FHIR %s %s failed: %s", request.method, request.url_rule or "?", type(error).__name__)
     return respond(operation_outcome("exception", "the server failed; nothing was changed"), 500)
@@ -147,7 +151,7 @@ def metadata() -> Response:
 @blueprint.get("/Patient/<resource_id>")
 def patient_read(resource_id: str) -> Response:
     with web().transaction() as db:
-        patient = db.get(Patient, int(resource_id)) if resource_id.isdigit() else None
+        patient = db.get(Patient, queries.database_id(resource_id) or 0)
         if patient is None:
             raise not_found("Patient", resource_id)
         audit(db, "fhir_read", patient.id, f"Patient/{patient.id}")
@@ -181,7 +185,7 @@ def patient_update(resource_id: str) -> Response:
     resource = body_of("Patient", FhirPatient)
     same_id("Patient", resource, resource_id)
     with web().transaction() as db:
-        patient = db.get(Patient, int(resource_id)) if resource_id.isdigit() else None
+        patient = db.get(Patient, queries.database_id(resource_id) or 0)
         if patient is None:
             raise not_found("Patient", resource_id)
         changed = update_patient_resource(db, patient, resource)
@@ -192,7 +196,7 @@ def patient_update(resource_id: str) -> Response:
 @blueprint.get("/Practitioner/<resource_id>")
 def practitioner_read(resource_id: str) -> Response:
     with web().transaction() as db:
-        doctor = db.get(Doctor, int(resource_id)) if resource_id.isdigit() else None
+        doctor = db.get(Doctor, queries.database_id(resource_id) or 0)
         if doctor is None:
             raise not_found("Practitioner", resource_id)
         return respond(practitioner_resource(doctor))
@@ -228,7 +232,7 @@ def schedule_search() -> Response:
 @blueprint.get("/Slot/<resource_id>")
 def slot_read(resource_id: str) -> Response:
     with web().transaction() as db:
-        slot = db.get(Slot, int(resource_id)) if resource_id.isdigit() else None
+        slot = db.get(Slot, queries.database_id(resource_id) or 0)
         if slot is None:
             raise not_found("Slot", resource_id)
         return respond(slot_resource(slot, bool(queries.held_slot_ids(db, [slot.id]))))
@@ -245,7 +249,7 @@ def slot_search() -> Response:
 
 
 def _appointment(db: Session, resource_id: str) -> Appointment:
-    appointment = db.get(Appointment, int(resource_id)) if resource_id.isdigit() else None
+    appointment = db.get(Appointment, queries.database_id(resource_id) or 0)
     if appointment is None:
         raise not_found("Appointment", resource_id)
     return appointment
@@ -292,6 +296,9 @@ def appointment_create() -> Response:
     resource = body_of("Appointment", FhirAppointment)
     slot_id, patient_id = _booking_of(resource)
     external_id = next((i.value for i in resource.identifier or [] if i.value), None)
+    if external_id is not None and len(external_id) > EXTERNAL_ID_CHARS:
+        expression = "Appointment.identifier"
+        raise FhirError(400, "invalid", f"{expression}: longer than {EXTERNAL_ID_CHARS} characters", expression)
     with web().transaction() as db:
         if db.get(Patient, patient_id) is None:
             expression = "Appointment.participant.actor"

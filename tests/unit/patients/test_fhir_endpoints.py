@@ -21,11 +21,11 @@ from ccctl.records.models.channels import SmsMessage
 
 
 @pytest.fixture
-def site(sqlite_url):
+def site(db_url):
     """The console, its seeded users and patients (anna, wei), cardiology's slots, a booking of anna's, a call
     and an SMS of hers, and a read-write token."""
-    ids = seed(sqlite_url)
-    engine = make_engine(sqlite_url)
+    ids = seed(db_url)
+    engine = make_engine(db_url)
     start = (utc_now() + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
     with Session(engine) as db, db.begin():
         cardiology = Department(code="cardio", name="Cardiology")
@@ -41,8 +41,8 @@ def site(sqlite_url):
         db.add(SmsMessage(patient_id=ids["anna"], recipient="+48600100200", body="see you", status="delivered"))
         ids |= {"doctor": doctor.id, "department": cardiology.id, "slots": [slot.id for slot in slots]}
     engine.dispose()
-    app, _ = console(sqlite_url)
-    token = clients.add(sqlite_url, "his", "read,write")
+    app, _ = console(db_url)
+    token = clients.add(db_url, "his", "read,write")
     return app, ids, {"Authorization": f"Bearer {token}"}
 
 
@@ -81,7 +81,7 @@ def test_every_search_answers_a_valid_bundle(site):
     assert "see you" not in str(talks)
 
 
-def test_a_console_cookie_opens_nothing_and_a_revoked_token_is_refused(site, sqlite_url):
+def test_a_console_cookie_opens_nothing_and_a_revoked_token_is_refused(site, db_url):
     app, ids, auth = site
     client = app.test_client()
     log_in(client, "admin")
@@ -89,7 +89,7 @@ def test_a_console_cookie_opens_nothing_and_a_revoked_token_is_refused(site, sql
     assert answer.status_code == 401 and answer.get_json()["issue"][0]["code"] == "login"
     assert answer.headers["WWW-Authenticate"].startswith("Bearer")
     assert client.get(f"/fhir/r4/Patient/{ids['anna']}", headers=auth).status_code == 200
-    clients.revoke(sqlite_url, "his")
+    clients.revoke(db_url, "his")
     assert client.get(f"/fhir/r4/Patient/{ids['anna']}", headers=auth).status_code == 401
 
 
@@ -101,6 +101,9 @@ def test_refusals_name_the_parameter_or_element_and_never_the_value(site):
         ("get", "/fhir/r4/Patient?name=Kowalska", None, 400, "parameter 'name' unknown"),
         ("get", "/fhir/r4/Slot?start=tomorrow", None, 400, "start: a date or time"),
         ("get", "/fhir/r4/Patient/999", None, 404, "Patient/999: no such resource"),
+        ("get", "/fhir/r4/Patient/99999999999", None, 404, "no such resource"),
+        ("get", "/fhir/r4/Slot/%C2%B2", None, 404, "no such resource"),
+        ("get", "/fhir/r4/Slot?start=ge9999-12-31", None, 400, "start: not a valid date"),
         ("delete", f"/fhir/r4/Patient/{ids['anna']}", None, 405, "DELETE Patient: not supported"),
         ("post", "/fhir/r4/Patient", {"resourceType": "Patient", "telecom": [{"value": "x"}]}, 400, "Patient.name"),
         ("post", "/fhir/r4/Patient", {"resourceType": "Patient", "colour": "blue"}, 400, "Patient.colour: not an"),
@@ -120,7 +123,7 @@ def test_refusals_name_the_parameter_or_element_and_never_the_value(site):
         assert "Kowalska" not in answer.get_data(as_text=True) and "blue" not in answer.get_data(as_text=True)
 
 
-def test_a_patient_update_changes_what_it_carries_and_keeps_the_membership(site, sqlite_url):
+def test_a_patient_update_changes_what_it_carries_and_keeps_the_membership(site, db_url):
     app, ids, auth = site
     client = app.test_client()
     resource = client.get(f"/fhir/r4/Patient/{ids['anna']}", headers=auth).get_json()
@@ -141,16 +144,16 @@ def test_a_patient_update_changes_what_it_carries_and_keeps_the_membership(site,
     taken = dict(update, id=str(ids["wei"]))
     refused = client.put(f"/fhir/r4/Patient/{ids['wei']}", json=taken, headers=auth)
     assert refused.status_code == 409 and refused.get_json()["issue"][0]["expression"] == ["Patient.identifier"]
-    engine = make_engine(sqlite_url)
+    engine = make_engine(db_url)
     with Session(engine) as db:
         actions = [(row.actor, row.action, row.detail) for row in audit_trail(db, ids["anna"])]
     engine.dispose()
     assert ("api:his", "fhir_update", "changed family_name, hospital_id") in actions
 
 
-def test_a_search_by_post_keeps_the_phone_out_of_the_url_and_needs_only_read(site, sqlite_url):
+def test_a_search_by_post_keeps_the_phone_out_of_the_url_and_needs_only_read(site, db_url):
     app, ids, _ = site
-    reader = {"Authorization": f"Bearer {clients.add(sqlite_url, 'portal', 'read')}"}
+    reader = {"Authorization": f"Bearer {clients.add(db_url, 'portal', 'read')}"}
     client = app.test_client()
     answer = client.post("/fhir/r4/Patient/_search", data={"phone": "+48 600 100 200"}, headers=reader)
     assert answer.status_code == 200
