@@ -22,6 +22,7 @@ OTHER_FEATURES: list[str] = [
     "ccctl.channels.sms_web:blueprint",
     "ccctl.channels.web_form:blueprint",
     "ccctl.patients.fhir.web:blueprint",
+    "ccctl.appointments.web:blueprint",
     # "ccctl.tickets.web:blueprint",
 ]
 

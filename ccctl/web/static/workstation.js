@@ -50,7 +50,11 @@ async function pop(offer) {
   for (const button of document.querySelectorAll("button.control, button.xfer")) button.disabled = false;
   show("wrapup-result", "");
   document.getElementById("pop-patient").hidden = true;
-  if (offer.patient_id === null || offer.patient_id === undefined) return;
+  const appointments = document.getElementById("pop-appointments");
+  appointments.hidden = offer.patient_id === null || offer.patient_id === undefined;
+  if (appointments.hidden) return;
+  // the booking panel: the patient's visits and free slots, book / move / cancel
+  appointments.href = "/patients/" + encodeURIComponent(offer.patient_id) + "/appointments";
   const response = await fetch("/api/v1/patients/" + offer.patient_id, { credentials: "same-origin" });
   if (response.ok) showPatient(await response.json());
 }
