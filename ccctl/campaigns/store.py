@@ -353,7 +353,10 @@ def queue_sms(session: Session, campaign: Campaign, spec: CampaignSpec, target: 
     """The SMS after the last unanswered call (once per campaign and patient); None when it may not be sent."""
     patient = session.get(Patient, target.patient_id)
     number = phone_of(patient, kinds=("mobile",)) if patient is not None else ""
-    reason = f"not reached after {target.voice_attempts} calls"
+    if target.voice_attempts:
+        reason = f"not reached after {target.voice_attempts} calls"
+    else:
+        reason = f"instead of a call ({target.last_outcome.replace('_', ' ')})"
     outcome = ""
     if not spec.sms_text:
         outcome = "no_sms"

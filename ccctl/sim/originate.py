@@ -25,6 +25,8 @@ class AgentEndpoint:
     reject_cause: str | None = None  # e.g. USER_BUSY, CALL_REJECTED: refuses after answer_after
     registered: bool = True  # False: USER_NOT_REGISTERED at once
     talk_seconds: float | None = None  # hangs up this long after answering (None: waits for the other side)
+    keys: str = ""  # digits pressed keys_after seconds after answering (a patient answering a campaign's menu)
+    keys_after: float = 3.0
 
 
 def parse_dial_string(url: str) -> tuple[dict[str, str], str]:
@@ -113,8 +115,8 @@ def dial(
             return None, "SUBSCRIBER_ABSENT"
         leg_name = f"sofia/internal/{rest if '@' in rest else rest + '@' + switch.domain}"
     elif kind in ("sofia", "verto", "freetdm"):
-        endpoint = switch.default_remote
         ext = rest.rsplit("/", 1)[-1].split("@")[0]
+        endpoint = switch.remotes.get(ext, switch.default_remote)
         leg_name = target
     else:
         return None, "CHAN_NOT_IMPLEMENTED"
@@ -150,6 +152,8 @@ def _ring(switch: Switch, leg: Channel, endpoint: AgentEndpoint, caller: Channel
         leg.answer()
         if endpoint.talk_seconds is not None:
             leg.set_deadline(switch.clock.now() + endpoint.talk_seconds, by="agent")
+        if endpoint.keys:
+            leg.queue_dtmf(endpoint.keys, due=switch.clock.now() + endpoint.keys_after)
         return None
     _discard(switch, leg, cause)
     return cause

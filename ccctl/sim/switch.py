@@ -153,6 +153,8 @@ class Switch:
         self.agents: dict[str, AgentEndpoint] = dict(agents or {})
         self.default_agent: AgentEndpoint | None = None if agents else AgentEndpoint()
         self.default_remote = AgentEndpoint(answer_after=4.0)
+        # numbers dialled through a gateway that behave otherwise than default_remote (by number)
+        self.remotes: dict[str, AgentEndpoint] = {}
         self.password = password
         self.domain = "127.0.0.1"
         # hold_music as vars.xml sets it (fs_conf/vars.xml): what switch_ivr_hold and hold-bleg play
