@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ccctl.appointments import store as appointments
-from ccctl.appointments.errors import AppointmentError, SlotTaken
+from ccctl.appointments.errors import AppointmentError, SlotNotBookable, SlotTaken
 from ccctl.config import Settings
 from ccctl.patients.hl7_listener import Hl7Listener
 from ccctl.patients.hl7_message import (
@@ -146,6 +146,8 @@ def as_reject(exc: Exception) -> Hl7Reject:
         return exc
     if isinstance(exc, PatientError):
         return Hl7Reject("PID", 0, DATA_TYPE_ERROR, str(exc))
+    if isinstance(exc, SlotNotBookable):
+        return Hl7Reject("SCH", 11, APPLICATION_INTERNAL_ERROR, str(exc))
     if isinstance(exc, SlotTaken):
         return Hl7Reject("SCH", 11, APPLICATION_INTERNAL_ERROR, f"{exc} (the slot is held by another appointment)")
     return Hl7Reject("SCH", 2, APPLICATION_INTERNAL_ERROR, str(exc))
