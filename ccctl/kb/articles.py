@@ -25,6 +25,13 @@ KNOWN_KEYS = REQUIRED_KEYS + OPTIONAL_KEYS
 MAX_SHORT_CHARS = 400
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text: a date that does not exist is a problem at its line, not a crash."""
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
 @dataclass(frozen=True)
 class Article:
     """One article in one language."""
@@ -144,8 +151,8 @@ def read_article(path: Path, display: str | None = None) -> tuple[Article | None
 def _front_matter(header: str, display: str, problems: list[ArticleProblem]) -> tuple[dict | None, dict[str, int]]:
     """The front matter as a mapping and the file line of each key (the opening fence is line 1)."""
     try:
-        node = yaml.compose(header, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(header)
+        node = yaml.compose(header, Loader=_FrontMatterLoader)
+        data = yaml.load(header, Loader=_FrontMatterLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else None
