@@ -318,6 +318,15 @@ class Hl7Settings:
 
 
 @dataclass
+class KbSettings:
+    """The knowledge base (section `kb`): articles in <dir>/<lang>/<slug>.md, and how sure a search must be."""
+
+    dir: str = "kb"
+    # a search whose best article scores below this (0..1) answers "no answer"
+    min_score: float = 0.2
+
+
+@dataclass
 class AppointmentsSettings:
     """Booking visits (section `appointments`): the site's time zone, how far ahead slots are offered, confirmations."""
 
@@ -539,6 +548,8 @@ def _validate(s: Settings) -> None:
     _validate_pins(s)
     _validate_contact_form(s)
     _validate_appointments(s)
+    if not 0 <= s.kb.min_score <= 1:
+        raise ConfigError(f"{s.source}: 'kb.min_score' must be between 0 and 1, got {s.kb.min_score}")
 
 
 def _validate_pins(s: Settings) -> None:

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "inbox",
     "tickets",
     "channels",  # sms, fax
+    "kb",  # knowledge base: check / list / show / search / import
     "campaigns",  # campaigns add / list / show / start / pause / stop / report
     "users",
     "api_clients",  # api-clients add / list / revoke (the FHIR API's tokens)
