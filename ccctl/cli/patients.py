@@ -1,4 +1,4 @@
-"""`ccctl patients add|show|set-pin|unlock|list|import`: patient records and member PINs."""
+"""`ccctl patients add|show|set-pin|unlock|erase|list|import`: patient records and member PINs."""
 
 from __future__ import annotations
 
@@ -100,6 +100,24 @@ def patients_unlock(ctx, code: str, actor) -> None:
     url = database_url(ctx)
     was_locked = run(lambda: patient_commands.unlock(url, code, actor_of(actor)))
     click.echo(f"unlocked {code}" if was_locked else f"{code} was not locked; wrong PINs reset")
+
+
+@patients.command("erase")
+@click.argument("code")
+@click.option("--confirm", "confirm", required=True, help="The patient code again: nothing is erased without it.")
+@click.option("--reason", required=True, help="Why (the request and its date; kept in the audit log).")
+@as_option
+@click.pass_context
+def patients_erase(ctx, code: str, confirm: str, reason: str, actor) -> None:
+    """Remove a patient's personal data on request: name, phones, e-mails, PIN, fields, recordings, voice
+    messages and message bodies. Calls and KPIs stay, anonymised; the audit log keeps who erased whom and why."""
+    from ccctl.patients.erase import erase
+
+    url = database_url(ctx)
+    erasure = run(lambda: erase(url, code, confirm, reason, actor_of(actor), "cli"))
+    click.echo(erasure.summary())
+    if erasure.files_left:
+        raise CliError(f"{erasure.files_left} file(s) of {code} could not be deleted: check the permissions")
 
 
 @patients.command("list")
