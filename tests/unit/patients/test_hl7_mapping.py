@@ -18,6 +18,7 @@ from ccctl.appointments.model import AppointmentView, SlotView
 from ccctl.cli import main
 from ccctl.config import Settings
 from ccctl.patients.hl7_inbound import read_patient, receive
+from ccctl.patients.hl7_listener import FrameReader
 from ccctl.patients.hl7_message import Hl7Reject, build_ack, crude_header, parse, parse_timestamp, read_header
 from ccctl.patients.hl7_outbound import queue_change
 from ccctl.records.database import make_engine
@@ -191,3 +192,12 @@ def test_a_cancellation_that_came_before_its_booking_is_applied_by_retry_and_sho
         patient_id = session.scalars(select(Patient.id).where(Patient.hospital_id == "MRN-1")).one()
         shows = session.scalars(select(AuditEntry).where(AuditEntry.action == "hl7 show")).all()
         assert [(a.actor, a.patient_id) for a in shows] == [("alice", patient_id)]
+
+
+def test_mllp_frames_are_cut_from_a_stream_in_pieces_and_an_oversized_one_is_refused():
+    reader = FrameReader(max_message_bytes=20)
+    assert reader.feed(b"noise\x0bMSH|one") == []
+    assert reader.feed(b"\x1c\r\x0bMSH|two\x1c\r\x0bMSH|thr") == [b"MSH|one", b"MSH|two"]
+    assert reader.feed(b"ee\x1c\r") == [b"MSH|three"]
+    with pytest.raises(ValueError):
+        reader.feed(b"\x0b" + b"x" * 30)
