@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "campaigns",  # campaigns add / list / show / start / pause / stop / report
     "users",
     "api_clients",  # api-clients add / list / revoke (the FHIR API's tokens)
+    "fhir",  # fhir pull (the day's appointments from the hospital's FHIR server)
     "hl7",  # hl7 list / show / retry / send
 )
 
