@@ -228,6 +228,15 @@ def free_slots_ahead(
     return [slot for slot in found if slot.starts_at < until]
 
 
+def free_slots_listing(
+    settings: Settings, department_code: str, doctor_code: str | None = None, limit: int = 50
+) -> list[SlotView]:
+    return _in_transaction(
+        settings.database.url,
+        lambda session: free_slots_ahead(session, settings, department_code, doctor_code, limit=limit),
+    )
+
+
 def schedule(settings: Settings, department_code: str | None = None) -> Schedule:
     zone = zone_of(settings)
 

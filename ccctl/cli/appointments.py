@@ -79,6 +79,31 @@ def schedule_list(ctx, department: str | None, as_json: bool) -> None:
     )
 
 
+@schedule.command("slots")
+@click.option("--department", required=True, help="Department code.")
+@click.option("--doctor", help="Only this doctor's code.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@json_option
+@click.pass_context
+def schedule_slots(ctx, department: str, doctor: str | None, limit: int, as_json: bool) -> None:
+    """The next free slots of a department (and doctor) with their ids, for `appointments book --slot ID`."""
+    from dataclasses import asdict
+
+    from ccctl.appointments import commands
+
+    settings = settings_of(ctx)
+    found = run(lambda: commands.free_slots_listing(settings, department, doctor, limit))
+    if as_json:
+        echo_json([asdict(slot) for slot in found])
+        return
+    zone = commands.zone_of(settings)
+    echo_table(
+        ["slot", "time", "minutes", "doctor"],
+        [(s.id, f"{s.starts_at.astimezone(zone):%Y-%m-%d %H:%M}", s.minutes, s.doctor_name) for s in found],
+        empty=f"no free slots in {department} in the next {settings.appointments.lookahead_days} days",
+    )
+
+
 @click.group()
 def appointments() -> None:
     """Patients' visits: list, book, cancel, move, confirm; each change is audited and the patient told."""

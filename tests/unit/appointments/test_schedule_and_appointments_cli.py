@@ -84,6 +84,8 @@ def test_import_makes_departments_doctors_and_slots_in_site_time_and_again_adds_
     assert f"{DAY}  CARD        D1               3  09:00" in listing.stdout
     assert f"{DAY}  CARD        D2               2  14:00" in listing.stdout
     assert str(HOLIDAY) not in listing.stdout
+    slots_of_d2 = ccctl("schedule", "slots", "--department", "CARD", "--doctor", "D2").stdout.splitlines()
+    assert [line.split()[2:4] for line in slots_of_d2[1:]] == [["14:00", "15"], ["14:15", "15"]]
 
 
 def test_bad_rows_are_reported_by_line_and_column_and_nothing_is_stored(ccctl, sqlite_url, tmp_path):
