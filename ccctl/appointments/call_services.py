@@ -2,7 +2,8 @@
 
 Each step is one short transaction run by the call services' database thread; a change is audited
 under the call's UUID, booked by "ivr:<call uuid>", and the patient's SMS or e-mail, prepared in the
-change's transaction, is sent once it is committed (a failed send leaves the booking as it is).
+change's transaction, is sent once it is committed, on a thread of its own: a slow gateway never holds
+up the database work of the calls (a failed send leaves the change made and the message's status kept).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
+import gevent
+from gevent.threadpool import ThreadPool
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ccctl.appointments import store
@@ -26,6 +30,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 InTransaction = Callable[[Callable[[Session], T]], T]
 SOURCE = "ivr"
+SEND_GRACE_SECONDS = 5.0
 
 
 def offer_of(slot: SlotView) -> SlotOffer:
@@ -50,10 +55,18 @@ def booked_by(call_uuid: str) -> str:
 class DbAppointments:
     """Implements ccctl.ivr.services.Appointments; `in_transaction` runs work in one committed session."""
 
-    def __init__(self, in_transaction: InTransaction, settings: Settings | None = None) -> None:
+    def __init__(self, in_transaction: InTransaction, engine: Engine, settings: Settings | None = None) -> None:
         self._in_transaction = in_transaction
+        self.engine = engine
         self.settings = settings or Settings()
         self.timezone = self.settings.appointments.timezone
+        self._sender = ThreadPool(1)
+
+    def close(self) -> None:
+        """Let the messages on their way go out (for a while), then stop; one not sent stays in its table."""
+        with gevent.Timeout(SEND_GRACE_SECONDS, False):
+            self._sender.join()
+        self._sender.kill()
 
     def upcoming_visits(self, patient_id: int, now: datetime, limit: int) -> list[Visit]:
         def work(session: Session) -> list[Visit]:
@@ -107,11 +120,17 @@ class DbAppointments:
         return notify_change(session, appointment, change, self.settings)
 
     def _send(self, outcome: Notice | str) -> str | None:
-        """A refusal's reason as it is; a committed change's message sent (None: the change is made)."""
+        """A refusal's reason as it is; a committed change's message on its way (None: the change is made)."""
         if isinstance(outcome, str):
             return outcome
-        try:
-            self._in_transaction(lambda session: deliver(session, self.settings, outcome))
-        except Exception as exc:  # the change stands; the message stays queued with its status for staff
-            log.warning("appointment message %s not sent: %s", outcome.channel, type(exc).__name__)
+        if outcome.channel:
+            self._sender.spawn(self._deliver, outcome)
         return None
+
+    def _deliver(self, notice: Notice) -> None:
+        try:
+            # deliver commits as it goes (the row is "sending" before the gateway is asked)
+            with Session(self.engine, expire_on_commit=False) as session:
+                deliver(session, self.settings, notice)
+        except Exception as exc:  # the change stands; the message keeps the status it reached
+            log.warning("appointment message by %s not sent: %s", notice.channel, type(exc).__name__)

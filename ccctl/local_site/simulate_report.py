@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 
 TTS_PREFIX = "say:"
 TONE_PREFIX = "tone_stream:"
+SAY_APP_PREFIX = "say_app:"  # a date, time or number said by the switch's `say` (ccctl.sim.say_app)
 
 
 @dataclass(frozen=True)
 class Prompt:
     """One prompt the caller heard: TTS text, or a file the switch played."""
 
-    kind: str  # "tts" | "file" | "tone"
+    kind: str  # "tts" | "file" | "tone" | "say"
     text: str
 
     @classmethod
@@ -25,6 +26,8 @@ class Prompt:
             return cls("tts", target[len(TTS_PREFIX) :])
         if target.startswith(TONE_PREFIX):
             return cls("tone", target)
+        if target.startswith(SAY_APP_PREFIX):
+            return cls("say", target[len(SAY_APP_PREFIX) :])
         return cls("file", target)
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ccctl.appointments.call_services import DbAppointments
 from ccctl.config import Settings
-from ccctl.ivr.services import Appointments, AuthOutcome, LookupFailed, PatientView, Queueing
+from ccctl.ivr.services import AuthOutcome, LookupFailed, PatientView, Queueing
 from ccctl.patients.pins import PinHasher, PinPolicy, pin_state, record_attempt, settle_pin_check
 from ccctl.patients.repository import find_by_code, find_by_member_number, find_by_phone, patient_record
 from ccctl.records.audit import record_audit
@@ -89,9 +89,11 @@ class DbCallServices:
         self.queueing: Queueing | None = None
         self._db_pool = ThreadPool(1)
         # appointment nodes book through the same database thread, one short transaction per step
-        self.appointments: Appointments | None = DbAppointments(self._in_transaction, settings)
+        self.appointments: DbAppointments | None = DbAppointments(self._in_transaction, self.engine, settings)
 
     def close(self) -> None:
+        if self.appointments is not None:
+            self.appointments.close()
         self._db_pool.kill()
         if self._owns_engine:
             self.engine.dispose()
