@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ccctl.errors import UserError
 from ccctl.ivr.holidays import HolidayCalendar
+from ccctl.patients.csv_import import ImportFailed, ImportProblem
 from ccctl.records.models.appointments import Department, Doctor, Slot
 
 REQUIRED_COLUMNS = (
@@ -37,26 +37,6 @@ MAX_CODE_CHARS = 32
 MAX_NAME_CHARS = 128
 TRUE_WORDS = ("yes", "true", "1", "y")
 FALSE_WORDS = ("no", "false", "0", "n", "")
-
-
-@dataclass(frozen=True)
-class ImportProblem:
-    file: str
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.reason}"
-
-
-class ScheduleImportFailed(UserError):
-    """Nothing was imported; `problems` lists every bad row (str() is a one-line summary)."""
-
-    def __init__(self, file: str, problems: list[ImportProblem]) -> None:
-        self.file = file
-        self.problems = problems
-        count = len(problems)
-        super().__init__(f"{file}: {count} {'problem' if count == 1 else 'problems'}, nothing imported")
 
 
 @dataclass
@@ -97,10 +77,10 @@ def _read_records(path: Path) -> list[tuple[int, list[str]]]:
                 next_line = reader.line_num + 1
             return records
     except OSError as exc:
-        raise ScheduleImportFailed(file, [ImportProblem(file, 0, f"cannot read ({exc.strerror})")]) from None
+        raise ImportFailed(file, [ImportProblem(file, 0, f"cannot read ({exc.strerror})")]) from None
     except (csv.Error, UnicodeDecodeError) as exc:
         reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else f"not valid CSV ({exc})"
-        raise ScheduleImportFailed(file, [ImportProblem(file, 0, reason)]) from None
+        raise ImportFailed(file, [ImportProblem(file, 0, reason)]) from None
 
 
 def _check_header(file: str, header: list[str]) -> list[ImportProblem]:
@@ -278,8 +258,8 @@ def store_rows(session: Session, file: str, rows: list[SessionRow], calendar: Ho
 def import_schedule(
     session: Session, path: str | Path, zone: ZoneInfo, calendar: HolidayCalendar | None
 ) -> ImportSummary:
-    """Check the whole file, then store it in the caller's transaction; ScheduleImportFailed: nothing stored."""
+    """Check the whole file, then store it in the caller's transaction; ImportFailed: nothing stored."""
     rows, problems = check_file(path, zone, session)
     if problems:
-        raise ScheduleImportFailed(str(path), problems)
+        raise ImportFailed(str(path), problems)
     return store_rows(session, str(path), rows, calendar)

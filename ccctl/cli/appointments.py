@@ -23,14 +23,14 @@ def schedule() -> None:
 def schedule_import(ctx, file: str, holidays: str | None) -> None:
     """Import a schedule CSV (times in appointments.timezone): all rows or none; again adds nothing."""
     from ccctl.appointments import commands
-    from ccctl.appointments.schedule_import import ScheduleImportFailed
+    from ccctl.patients.csv_import import ImportFailed
 
     settings = settings_of(ctx)
 
     def work():
         try:
             return commands.import_csv(settings, file, holidays)
-        except ScheduleImportFailed as exc:  # every bad row first, then the one-line summary
+        except ImportFailed as exc:  # every bad row first, then the one-line summary
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
             raise
