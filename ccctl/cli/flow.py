@@ -18,6 +18,13 @@ def _flow_dirs(ctx: click.Context, flows_dir: str | None, prompts_dir: str | Non
     return settings_of(ctx).flows_dir, prompts_dir
 
 
+def _knowledge(ctx: click.Context):
+    """The knowledge base kb nodes are checked against (settings kb.dir)."""
+    from ccctl.kb.knowledge import KnowledgeBase
+
+    return KnowledgeBase.from_settings(settings_of(ctx))
+
+
 def _flows_failed(errors) -> CliError:
     """Each flow error on its own line, then one summary; nothing was loaded or reloaded."""
     from ccctl.ivr.registry import count_errors
@@ -37,7 +44,7 @@ def flow_check(ctx: click.Context, targets: tuple[str, ...], flows_dir: str | No
     from ccctl.ivr.registry import check_flows
 
     flows_dir, prompts_dir = _flow_dirs(ctx, flows_dir, prompts_dir)
-    report = check_flows(flows_dir, prompts_dir, targets)
+    report = check_flows(flows_dir, prompts_dir, targets, kb=_knowledge(ctx))
     if report.errors:
         raise _flows_failed(report.errors)
     click.echo(f"{report.flow_count} {'flow' if report.flow_count == 1 else 'flows'} OK")
@@ -57,7 +64,7 @@ def flow_show(ctx: click.Context, hotline: str, flows_dir: str | None, prompts_d
 
     flows_dir, prompts_dir = _flow_dirs(ctx, flows_dir, prompts_dir)
     try:
-        registry = FlowRegistry(flows_dir, prompts_dir)
+        registry = FlowRegistry(flows_dir, prompts_dir, kb=_knowledge(ctx))
         if as_json:
             echo_json(flow_data(registry.get(hotline)))
         else:

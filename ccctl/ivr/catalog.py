@@ -17,6 +17,7 @@ from ccctl.ivr.holidays import HolidayCalendar, load_calendar
 from ccctl.ivr.loader import FlowFile, flow_name, read_flow_file
 from ccctl.ivr.nodes.base import CheckEnv
 from ccctl.ivr.prompts import PromptSet, load_prompt_sets
+from ccctl.ivr.services import KbAnswers
 
 
 @dataclass
@@ -38,9 +39,13 @@ def flow_files(flows_dir: Path) -> list[Path]:
 
 
 def load_catalog(
-    flows_dir: Path, prompts_dir: Path, generation: int = 0, extra_files: list[Path] | tuple[Path, ...] = ()
+    flows_dir: Path,
+    prompts_dir: Path,
+    generation: int = 0,
+    extra_files: list[Path] | tuple[Path, ...] = (),
+    kb: KbAnswers | None = None,
 ) -> CatalogLoad:
-    """Read and check every flow (extra_files replace or add flows of the same name)."""
+    """Read and check every flow (extra_files replace or add flows of the same name); kb: for kb nodes."""
     sets, errors = load_prompt_sets(flows_dir, prompts_dir)
     files: dict[str, FlowFile] = {}
     for path in [*flow_files(flows_dir), *extra_files]:
@@ -56,13 +61,14 @@ def load_catalog(
             languages=_languages(flow, sets),
             flow_names=frozenset(files),
             has_calendar=calendar is not None,
+            kb=kb,
         )
         check_references(flow, env)
         errors.extend(flow.errors)
     if errors:
         errors.sort(key=lambda e: (e.file, e.line or 0))
         return CatalogLoad(None, errors, list(files))
-    catalog = _build(files, sets, prompts_dir, generation, calendars)
+    catalog = _build(files, sets, prompts_dir, generation, calendars, kb)
     return CatalogLoad(catalog, [], list(files))
 
 
@@ -103,6 +109,7 @@ def _build(
     prompts_dir: Path,
     generation: int,
     calendars: dict[str, HolidayCalendar | None],
+    kb: KbAnswers | None = None,
 ) -> FlowCatalog:
     flows: dict[str, Flow] = {}
     catalog = FlowCatalog(
@@ -110,6 +117,7 @@ def _build(
         prompt_sets=MappingProxyType(dict(sets)),
         prompts_dir=prompts_dir.resolve(),
         generation=generation,
+        kb=kb,
     )
     for name, file in files.items():
         holidays = file.top("holidays")

@@ -13,6 +13,7 @@ from pathlib import Path
 from ccctl.ivr.holidays import HolidayCalendar
 from ccctl.ivr.nodes.base import Node
 from ccctl.ivr.prompts import PromptSet
+from ccctl.ivr.services import KbAnswers
 
 SHARED_DIR = "shared"
 
@@ -25,6 +26,7 @@ class FlowCatalog:
     prompt_sets: Mapping[str, PromptSet]
     prompts_dir: Path
     generation: int = 0
+    kb: KbAnswers | None = None  # the knowledge base the kb nodes were checked against and speak from
 
     def hotlines(self) -> list[str]:
         return sorted(name for name in self.flows if "/" not in name)

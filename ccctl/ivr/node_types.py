@@ -9,6 +9,7 @@ from ccctl.ivr.nodes.branch import BranchNode
 from ccctl.ivr.nodes.collect import CollectNode
 from ccctl.ivr.nodes.control import GotoNode, HangupNode, SetNode, SubflowNode
 from ccctl.ivr.nodes.handoff import QueueNode, TransferNode
+from ccctl.ivr.nodes.kb import KbNode
 from ccctl.ivr.nodes.lookup import LookupNode
 from ccctl.ivr.nodes.menu import MenuNode
 from ccctl.ivr.nodes.record import RecordNode
@@ -19,6 +20,7 @@ NODE_TYPES: dict[str, type[Node]] = {
     for cls in (
         PlayNode,
         InfoNode,
+        KbNode,
         MenuNode,
         CollectNode,
         AuthenticateNode,

@@ -19,7 +19,7 @@ from ccctl.ivr.catalog import flow_files, load_catalog
 from ccctl.ivr.errors import FlowCheckFailed, FlowError
 from ccctl.ivr.flow import Flow, FlowCatalog
 from ccctl.ivr.interpreter import FlowRun
-from ccctl.ivr.services import CallServices
+from ccctl.ivr.services import CallServices, KbAnswers
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class FlowRegistry:
         clock: Callable[[], dt.datetime] = dt.datetime.now,
         recordings_dir: str | Path = "recordings",
         hotline_flows: Mapping[str, str] | None = None,
+        kb: KbAnswers | None = None,
     ) -> None:
         self.flows_dir = Path(flows_dir)
         self.prompts_dir = Path(prompts_dir) if prompts_dir else self.flows_dir / "prompts"
@@ -47,6 +48,7 @@ class FlowRegistry:
         self.clock = clock
         self.recordings_dir = Path(recordings_dir)
         self.hotline_flows = dict(hotline_flows or {})  # hotline name -> flow name, when they differ
+        self.kb = kb  # what kb nodes speak from (ccctl.kb.knowledge.KnowledgeBase)
         self._generation = 0
         self._catalog: FlowCatalog | None = None
         errors = self._load()
@@ -68,7 +70,7 @@ class FlowRegistry:
     def _load(self) -> list[FlowError]:
         if not self.flows_dir.is_dir():
             return [FlowError(str(self.flows_dir), None, None, "flows directory not found (check flows_dir)")]
-        loaded = load_catalog(self.flows_dir, self.prompts_dir, generation=self._generation + 1)
+        loaded = load_catalog(self.flows_dir, self.prompts_dir, generation=self._generation + 1, kb=self.kb)
         if loaded.catalog is not None:
             missing = self._hotlines_without_flow(loaded.catalog)
             if missing:
@@ -113,7 +115,10 @@ class CheckReport:
 
 
 def check_flows(
-    flows_dir: str | Path, prompts_dir: str | Path | None = None, targets: tuple[str, ...] | list[str] = ()
+    flows_dir: str | Path,
+    prompts_dir: str | Path | None = None,
+    targets: tuple[str, ...] | list[str] = (),
+    kb: KbAnswers | None = None,
 ) -> CheckReport:
     """Check flows_dir, or only the named files / hotlines (in the context of flows_dir)."""
     flows_dir = Path(flows_dir)
@@ -121,7 +126,7 @@ def check_flows(
         return CheckReport([FlowError(str(flows_dir), None, None, "flows directory not found (check flows_dir)")], 0)
     prompts = Path(prompts_dir) if prompts_dir else flows_dir / "prompts"
     extra = [_target_path(flows_dir, target) for target in targets]
-    loaded = load_catalog(flows_dir, prompts, extra_files=extra)
+    loaded = load_catalog(flows_dir, prompts, extra_files=extra, kb=kb)
     if not targets:
         if not loaded.flow_names and not loaded.errors:  # "0 flows OK" would pass a wrong directory
             return CheckReport([FlowError(str(flows_dir), None, None, "no flows here (*.yaml files)")], 0)

@@ -97,6 +97,18 @@ class Appointments(Protocol):
     def cancel(self, patient_id: int, appointment_id: int, call_uuid: str) -> str | None: ...
 
 
+class KbAnswers(Protocol):
+    """What a kb node asks of the knowledge base (implemented by ccctl.kb.knowledge.KnowledgeBase)."""
+
+    def missing_article(self, slug: str, language: str) -> str | None:
+        """Why the article cannot be spoken in this language (absent, past valid_until), or None."""
+        ...
+
+    def short_answer(self, slug: str, language: str) -> str | None:
+        """The article's answer for the phone; None when it is absent or withheld."""
+        ...
+
+
 class CallServices(Protocol):
     """Everything a flow needs beyond the call itself. Methods may block (gevent-friendly)."""
 

@@ -24,6 +24,7 @@ from ccctl.errors import UserError
 from ccctl.ivr.interpreter import FlowRun
 from ccctl.ivr.nodes.authenticate import PIN_VAR
 from ccctl.ivr.registry import FlowRegistry
+from ccctl.kb.knowledge import KnowledgeBase
 from ccctl.local_site.simulate_report import Handoff, Prompt, SimulationResult, format_simulation
 from ccctl.sim.callers import CallerScript
 from ccctl.sim.switch import CallOutcome
@@ -79,7 +80,10 @@ def simulate_call(settings: Settings, request: SimulationRequest) -> SimulationR
         raise SimulationError(f"no hotline '{request.hotline}' in {settings.source} (hotlines: {names})")
     # every flow error, as `flow check` lists them (FlowCheckFailed.errors), before a site is started
     FlowRegistry(
-        settings.flows_dir, settings.prompts_dir or None, hotline_flows={h.name: h.flow for h in settings.hotlines}
+        settings.flows_dir,
+        settings.prompts_dir or None,
+        hotline_flows={h.name: h.flow for h in settings.hotlines},
+        kb=KnowledgeBase.from_settings(settings),
     )
     with _call_database(settings, request.scratch) as settings:
         runs, records, outcome = _run_call(settings, request, hotline.did, keys)

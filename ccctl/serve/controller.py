@@ -29,6 +29,7 @@ from ccctl.esl.outbound import OutboundSession
 from ccctl.ivr.errors import FlowCheckFailed
 from ccctl.ivr.registry import FlowRegistry
 from ccctl.ivr.welcome import WelcomeFlow
+from ccctl.kb.knowledge import KnowledgeBase
 from ccctl.patients.call_services import DbCallServices
 from ccctl.serve.call_apps import call_app_table
 from ccctl.serve.call_runner import AppFactory, CallHandedOver, CallStats, RecordSink, run_call
@@ -64,6 +65,7 @@ def build_flow_registry(settings: Settings, clock: Callable[[], dt.datetime] | N
             recordings_dir=settings.recordings_dir,
             hotline_flows={h.name: h.flow for h in settings.hotlines},
             clock=clock or dt.datetime.now,
+            kb=KnowledgeBase.from_settings(settings),
         )
     except FlowCheckFailed as exc:
         first = exc.errors[0] if exc.errors else "unknown problem"
@@ -97,6 +99,10 @@ class CallStoreSink:
 
     def __call__(self, record: CallRecord) -> None:
         self._store.save(record)
+
+    def start(self, record: CallRecord) -> None:
+        """The in-progress row of a call that just arrived (completed by its end record)."""
+        self._store.save_start(record)
 
     def close(self, timeout: float) -> None:
         try:
@@ -367,7 +373,8 @@ class Controller:
         session = OutboundSession(sock, self.settings, self.clock, self.stats.round_trips)
         self._sessions[gevent.getcurrent()] = session
         try:
-            run_call(session, self.app_factory, self.record_sink, self.clock, self.stats)
+            start_sink = self._owned_sink.start if self._owned_sink is not None else None
+            run_call(session, self.app_factory, self.record_sink, self.clock, self.stats, start_sink)
         except Exception:
             log.exception("call %s: runner failed", session.uuid or "(unknown)")
             session.close()

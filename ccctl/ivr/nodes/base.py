@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ccctl.callflow import AppResult, Command
 from ccctl.ivr.flow_yaml import LineDict
 from ccctl.ivr.prompts import PromptSet, prompt_reference_error, prompt_syntax_error
+from ccctl.ivr.services import KbAnswers
 from ccctl.ivr.templates import expression_error, template_error
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class CheckEnv:
     languages: list[str]
     flow_names: frozenset[str]
     has_calendar: bool
+    kb: KbAnswers | None = None  # the knowledge base kb nodes speak from; None: none was given
 
 
 def _is_number(value: Any) -> bool:
