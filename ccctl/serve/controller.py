@@ -100,10 +100,6 @@ class CallStoreSink:
     def __call__(self, record: CallRecord) -> None:
         self._store.save(record)
 
-    def start(self, record: CallRecord) -> None:
-        """The in-progress row of a call that just arrived (completed by its end record)."""
-        self._store.save_start(record)
-
     def close(self, timeout: float) -> None:
         try:
             self._store.close(timeout=timeout)
@@ -373,8 +369,7 @@ class Controller:
         session = OutboundSession(sock, self.settings, self.clock, self.stats.round_trips)
         self._sessions[gevent.getcurrent()] = session
         try:
-            start_sink = self._owned_sink.start if self._owned_sink is not None else None
-            run_call(session, self.app_factory, self.record_sink, self.clock, self.stats, start_sink)
+            run_call(session, self.app_factory, self.record_sink, self.clock, self.stats)
         except Exception:
             log.exception("call %s: runner failed", session.uuid or "(unknown)")
             session.close()
