@@ -295,6 +295,19 @@ class ArchiveSettings:
 
 
 @dataclass
+class RetentionSettings:
+    """How long things are kept (section `retention`, docs/security.md); 0 days: forever."""
+
+    recordings_days: float = 0.0
+    voice_messages_days: float = 0.0
+    # inbox items' bodies and attachments, SMS bodies, faxes sent: blanked or deleted, the rows kept
+    message_bodies_days: float = 0.0
+    audit_days: float = 0.0
+    # how often `ccctl serve` runs it (0: never; run `ccctl retention run` from cron)
+    every_seconds: float = 86400.0
+
+
+@dataclass
 class Hl7Settings:
     """HL7 v2 over MLLP with the hospital's systems (section `hl7`); both directions off by default."""
 
@@ -376,6 +389,7 @@ class Settings:
     email: EmailSettings = field(default_factory=EmailSettings)
     inbox: InboxSettings = field(default_factory=InboxSettings)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     sms: SmsSettings = field(default_factory=SmsSettings)
     fax: FaxSettings = field(default_factory=FaxSettings)
     uploads: UploadSettings = field(default_factory=UploadSettings)
@@ -548,6 +562,9 @@ def _validate(s: Settings) -> None:
     _validate_pins(s)
     _validate_contact_form(s)
     _validate_appointments(s)
+    for key, value in vars(s.retention).items():
+        if value < 0:
+            raise ConfigError(f"{s.source}: 'retention.{key}' must be 0 or more, got {value}")
     if not 0 <= s.kb.min_score <= 1:
         raise ConfigError(f"{s.source}: 'kb.min_score' must be between 0 and 1, got {s.kb.min_score}")
 

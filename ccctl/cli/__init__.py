@@ -20,7 +20,8 @@ COMMAND_MODULES = (
     "patients",
     "appointments",  # schedule import / list; appointments list / book / cancel / move / confirm
     "acd",  # agents, queues, transfer, monitor
-    "callbacks",
+    "callbacks",  # callbacks list / show / done / cancel
+    "retention",  # retention run
     "report",
     "recordings",
     "inbox",

@@ -1,4 +1,5 @@
-"""The background jobs of a running `ccctl serve`: inbox and tickets, recordings archive, faxes, alarms, HL7 out.
+"""The background jobs of a running `ccctl serve`: inbox and tickets, recordings archive, faxes, alarms, HL7 out,
+retention.
 
 Tests start bare Controllers; `ccctl serve` and `ccctl demo` add these with BackgroundJobs(controller).start().
 """
@@ -40,6 +41,10 @@ class BackgroundJobs:
         if self.settings.archive.bucket:
             self._greenlets.append(gevent.spawn(archive_forever, self.settings))
             self._greenlets.append(gevent.spawn(self._watch_archive))
+        if self.settings.retention.every_seconds > 0:
+            from ccctl.records.retention import retention_forever
+
+            self._greenlets.append(gevent.spawn(retention_forever, self.settings))
         if self.settings.hl7.outbound_host:
             from ccctl.patients.hl7_outbound import send_forever
 
