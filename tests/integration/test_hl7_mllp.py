@@ -5,19 +5,24 @@ is kept for review with nothing of it applied, a repeated control id is applied 
 
 from __future__ import annotations
 
+import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 
 import hl7
 import pytest
+import yaml
 from click.testing import CliRunner
 from hl7.client import MLLPClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from test_flow_cli import CCCTL, answers, free_port, write_config
 
 from ccctl.cli import main
-from ccctl.config import Settings
+from ccctl.config import Settings, load_settings
 from ccctl.patients.hl7_inbound import listener_for
 from ccctl.records.database import make_engine
+from ccctl.records.migrate import upgrade
 from ccctl.records.models.appointments import Appointment, Department, Doctor, Hl7Message
 from ccctl.records.models.audit import AuditEntry
 from ccctl.records.models.patients import Patient
@@ -139,3 +144,33 @@ def test_a_repeated_control_id_is_acked_again_and_applied_once(his):
         assert patient.family_name == "Nowak" and [p.number for p in patient.phones] == ["+48600100200"]
         statuses = session.scalars(select(Hl7Message.status).order_by(Hl7Message.id)).all()
         assert statuses == ["applied", "duplicate"]
+
+
+def test_ccctl_serve_listens_when_hl7_listen_is_set_and_hl7_send_gets_the_ack(tmp_path):
+    config = write_config(tmp_path)
+    settings = yaml.safe_load(config.read_text())
+    port = free_port()
+    settings["hl7"].update(listen=True, listen_host="127.0.0.1", listen_port=port)
+    config.write_text(yaml.safe_dump(settings))
+    upgrade(f"sqlite:///{tmp_path / 'ccctl.db'}")
+    message = tmp_path / "a04.hl7"
+    message.write_text(adt("A04", "C-30", "Nowak", "+48600100200").replace("\r", "\n"))
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen([CCCTL, "--config", str(config), "serve"], cwd=tmp_path, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while not answers(load_settings(config)):
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, "ccctl serve did not answer its status API within 30 s"
+            time.sleep(0.05)
+        sent = CliRunner().invoke(
+            main, ["--config", str(config), "hl7", "send", str(message), "--to", f"127.0.0.1:{port}"]
+        )
+        listed = CliRunner().invoke(main, ["--config", str(config), "hl7", "list"])
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+    assert (sent.exit_code, sent.output) == (0, "acknowledged: AA\n")
+    assert "ADT^A04  C-30        applied" in listed.output
+    assert "HL7 (MLLP) listening on 127.0.0.1" in (tmp_path / "serve.log").read_text()
