@@ -116,8 +116,8 @@ def receive(engine: Engine, raw: str, peer: str, settings: Settings) -> Receipt:
         log.error(
             "HL7 %s %s not applied: database error %s", header.message_type, header.control_id, type(exc).__name__
         )
-        reject = Hl7Reject("MSH", 0, APPLICATION_INTERNAL_ERROR, "database unavailable, send again later")
-        return Receipt(None, "AR", build_ack(header, "AR", ours, reject), str(reject))
+        reject = Hl7Reject("MSH", 0, APPLICATION_INTERNAL_ERROR, "database error, send again later")
+        return _reject(engine, raw, peer, header, reject, ours, code="AR")
 
 
 def listener_for(settings: Settings) -> Hl7Listener:
@@ -153,7 +153,9 @@ def as_reject(exc: Exception) -> Hl7Reject:
     return Hl7Reject("SCH", 2, APPLICATION_INTERNAL_ERROR, str(exc))
 
 
-def _reject(engine: Engine, raw: str, peer: str, header: Header, reject: Hl7Reject, ours: tuple[str, str]) -> Receipt:
+def _reject(
+    engine: Engine, raw: str, peer: str, header: Header, reject: Hl7Reject, ours: tuple[str, str], code: str = "AE"
+) -> Receipt:
     log.warning("HL7 %s %s rejected: %s", header.message_type or "message", header.control_id or "-", reject)
     try:
         with Session(engine) as session, session.begin():
@@ -161,7 +163,7 @@ def _reject(engine: Engine, raw: str, peer: str, header: Header, reject: Hl7Reje
     except SQLAlchemyError as exc:
         log.error("HL7 rejected message not kept: database error %s", type(exc).__name__)
         row_id = None
-    return Receipt(row_id, "AE", build_ack(header, "AE", ours, reject), str(reject))
+    return Receipt(row_id, code, build_ack(header, code, ours, reject), str(reject))
 
 
 def _applied_id(session: Session, control_id: str) -> int | None:

@@ -201,3 +201,9 @@ def test_mllp_frames_are_cut_from_a_stream_in_pieces_and_an_oversized_one_is_ref
     assert reader.feed(b"ee\x1c\r") == [b"MSH|three"]
     with pytest.raises(ValueError):
         reader.feed(b"\x0b" + b"x" * 30)
+
+
+def test_a_database_that_cannot_take_the_message_answers_ar_so_the_sender_sends_again(empty_sqlite_url):
+    receipt = receive(make_engine(empty_sqlite_url), msh("ADT^A04", "1") + "\rPID|1||M1||Lis^Jan", "t", Settings())
+    assert (receipt.code, receipt.message_id, receipt.error) == ("AR", None, "MSH: database error, send again later")
+    assert str(hl7.parse(receipt.ack).segment("MSA")(1)) == "AR"
