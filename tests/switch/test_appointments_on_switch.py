@@ -1,0 +1,81 @@
+"""Booking by keypad on the real switch: a Chinese caller on file books cardiology's next slot.
+
+The schedule and the patient come in through the operator's commands (`ccctl schedule import`,
+`ccctl patients add`); the caller presses 1 while the choose prompt's play_and_get_digits runs,
+and the booking is in the database, held by the slot, made by this call.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sipp
+from switch_site import SwitchSite
+
+CALLER = "0612345678"  # the number SwitchSite's patients call from
+
+BOOK_FLOW = """\
+flow: main
+description: book the next cardiology slot in Chinese
+language: zh
+start: who
+nodes:
+  who:
+    type: lookup
+    by: caller_number
+    found: book
+    not_found: bye
+  book:
+    type: book
+    department: CARD
+    slot_prompt: "tone_stream://%(100,0,440)"
+    choose_prompt: "say:Choose"
+    booked_prompt: "say:Booked"
+    limit: 2
+    timeout: 8
+    tries: 1
+    on_booked: bye
+    on_none: bye
+    on_failure: bye
+  bye:
+    type: hangup
+    prompt: "say:Goodbye"
+"""
+
+
+def import_cardiology(site: SwitchSite) -> datetime:
+    """Cardiology with one doctor, 09:00-10:00 the day after tomorrow in 30-minute slots; the first slot's time."""
+    day = (date.today() + timedelta(days=2)).isoformat()
+    schedule = site.root / "schedule.csv"
+    schedule.write_text(
+        "department_code,department_name,department_name_zh,doctor_code,doctor_name,date,start,end,slot_minutes\n"
+        f"CARD,Cardiology,心内科,D7,Dr Wang,{day},09:00,10:00,30\n"
+    )
+    site.ccctl("schedule", "import", str(schedule))
+    return datetime.combine(date.fromisoformat(day), time(9, 0), ZoneInfo("Asia/Shanghai"))
+
+
+def test_a_chinese_caller_books_the_next_cardiology_slot_by_keypad(tmp_path):
+    settings = {"appointments": {"timezone": "Asia/Shanghai", "confirm_by": []}}
+    with SwitchSite(tmp_path, {"main.yaml": BOOK_FLOW}, settings=settings) as site:
+        first_slot = import_cardiology(site)
+        site.ccctl("patients", "add", "--given", "Lei", "--family", "Li", "--phone", CALLER, "--language", "zh")
+        patient = site.patient([sipp.wait(3000), *sipp.press("1"), sipp.until_switch_hangs_up()], caller=CALLER)
+        assert patient.wait(60) == 0, patient.errors()
+        [call] = site.wait_for_calls(1)
+        assert call["disposition"] == "completed", call
+        assert call["path"][-2:] == ["book:booked", "bye"], call
+        with sqlite3.connect(site.root / "cc.db") as db:
+            booked = db.execute(
+                "SELECT s.starts_at, a.status, a.source, a.booked_by, a.held_slot_id = a.slot_id "
+                "FROM appointments a JOIN slots s ON s.id = a.slot_id"
+            ).fetchall()
+            first = db.execute("SELECT min(starts_at) FROM slots").fetchone()[0]
+        [(starts_at, status, source, booked_by, held)] = booked
+        assert (starts_at, status, source, held) == (first, "booked", "ivr", 1)
+        assert booked_by == f"ivr:{call['uuid']}"
+        # the switch was asked to say the slot's time in Chinese, in the site's zone
+        assert "timezone=Asia/Shanghai" in site.freeswitch_log()
+        assert f"say(zh CURRENT_DATE_TIME PRONOUNCED {int(first_slot.timestamp())})" in site.freeswitch_log()
