@@ -94,6 +94,18 @@ def bench_acd(
     click.echo(json.dumps(result, indent=2) if as_json else result["text"])
 
 
+@bench.command("kb")
+@click.option("--articles", type=int, default=5000, show_default=True, help="Generated articles per language.")
+@click.option("--rounds", type=int, default=3, show_default=True, help="Times each test question is searched.")
+@click.option("--json", "as_json", is_flag=True)
+def bench_kb(articles: int, rounds: int, as_json: bool) -> None:
+    """Knowledge-base search latency (p50/p99 per language) on generated articles."""
+    from ccctl.local_site.bench import run_kb_bench
+
+    result = run_kb_bench(articles, rounds)
+    click.echo(json.dumps(result, indent=2) if as_json else result["text"])
+
+
 COMMANDS = (
     demo,
     bench,

@@ -86,10 +86,11 @@ class LanguageIndex:
         count = len(documents)
         self.idf = {t: math.log(1 + (count - df + 0.5) / (df + 0.5)) for t, df in frequency.items()}
         self.rare_idf = math.log(1 + (count + 0.5) / 1.5) if count else 1.0
-        self._by_initial: dict[str, list[str]] = {}
+        # typo candidates by first letter and length: a mended term shares its first letter, give or take two letters
+        self._by_shape: dict[tuple[str, int], list[str]] = {}
         for term in self.idf:
             if not term.endswith(AUXILIARY):
-                self._by_initial.setdefault(term[:1], []).append(term)
+                self._by_shape.setdefault((term[:1], len(term)), []).append(term)
 
     def _known(self, query_terms: Iterable[str]) -> tuple[list[str], list[str], float]:
         """The query's terms the index knows (typos mended; main, auxiliary) and the most they could score."""
@@ -99,8 +100,7 @@ class LanguageIndex:
         for term in dict.fromkeys(query_terms):
             helper = term.endswith(AUXILIARY)
             if term not in self.idf and len(term) >= 4 and not helper:
-                close = difflib.get_close_matches(term, self._by_initial.get(term[:1], []), n=1, cutoff=TYPO_RATIO)
-                term = close[0] if close else term
+                term = self._mended(term)
             found = auxiliary if helper else main
             if term in self.idf:
                 if term not in found:
@@ -109,6 +109,14 @@ class LanguageIndex:
             elif not helper:
                 ceiling += self.rare_idf * UNKNOWN_TERM_WEIGHT
         return main, auxiliary, ceiling
+
+    def _mended(self, term: str) -> str:
+        """The closest known term of about the same length and the same first letter, or term itself."""
+        candidates = [
+            known for size in range(len(term) - 2, len(term) + 3) for known in self._by_shape.get((term[:1], size), ())
+        ]
+        close = difflib.get_close_matches(term, candidates, n=1, cutoff=TYPO_RATIO)
+        return close[0] if close else term
 
     def search(self, text: str, limit: int = DEFAULT_LIMIT) -> list[Hit]:
         if not self.articles:

@@ -134,6 +134,11 @@ def run_acd_bench(
     return result
 
 
+def run_kb_bench(articles: int = 5000, rounds: int = 3) -> dict:
+    """Knowledge-base search latency on generated articles (bench/bench_kb.py); "text" is the table."""
+    return _bench_module("bench_kb").run(articles=articles, rounds=rounds)
+
+
 def run_bench(
     name: str, rate: float = 250.0, seconds: float = 20.0, concurrent: int = 1000, emulators: int = 2
 ) -> dict:
