@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import KB_DIR, article, dedent
+from kb_files import KB_DIR, article, dedent
 
 from ccctl.kb.articles import load_articles
 from ccctl.kb.knowledge import KnowledgeBase

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import KB_DIR
+from kb_files import KB_DIR
 
 from ccctl.kb.knowledge import KnowledgeBase
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import KB_DIR, article
+from kb_files import KB_DIR, article
 
 import ccctl.kb.knowledge
 from ccctl.kb.knowledge import KnowledgeBase
