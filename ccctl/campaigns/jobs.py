@@ -42,13 +42,15 @@ CAUSE_OUTCOMES = {
     "RECOVERY_ON_TIMER_EXPIRE": "no_answer",
     "CALL_REJECTED": "busy",
 }
-EXTRA_DUE_ROWS = 50  # due targets read per tick beyond the free room: opted-out ones are skipped in between
+EXTRA_DUE_ROWS = 20  # due targets read per tick beyond the free room: opted-out ones are skipped in between
 
 
 class SwitchApi(Protocol):
-    """What the dialer needs of the inbound ESL client (ccctl.esl.inbound.InboundClient)."""
+    """What the dialer needs of the inbound ESL client (ccctl.esl.inbound.InboundClient): originate in the background."""
 
-    def api(self, command: str, timeout: float | None = None) -> str: ...
+    def bgapi(self, command: str, timeout: float | None = None) -> str: ...
+
+    def wait_job(self, job_uuid: str, timeout: float | None = None) -> str: ...
 
 
 def outcome_of(cause: str) -> str:
@@ -146,9 +148,10 @@ class CampaignDialer:
         stale = timedelta(minutes=self.settings.campaigns.stale_minutes)
         with Session(self.engine) as session:
             store.release_stale(session, campaign.id, now, stale)
-            due = store.due_targets(session, campaign.id, now, spec.caps.concurrent + EXTRA_DUE_ROWS, zone)
-            store.skip_unreachable(session, campaign.id, due)
             in_progress, placed_today = store.load(session, campaign.id, store.day_start(now, zone))
+            room = min(spec.caps.concurrent - in_progress, pacer.room(now))
+            due = store.due_targets(session, campaign.id, now, max(0, room) + EXTRA_DUE_ROWS, zone) if room > 0 else []
+            store.skip_unreachable(session, campaign.id, due)
             session.commit()
         chosen = pacer.calls_to_place(now, due, in_progress, placed_today)
         placed = 0
@@ -170,8 +173,10 @@ class CampaignDialer:
             reply = "-ERR no inbound ESL connection to place the call"
         else:
             command = originate_command(self.settings, number, campaign_id, target_id, address)
+            # bgapi: an `api originate` would hold the inbound connection until the patient answers
             try:
-                reply = self.switch.api(command, timeout=self.settings.campaigns.ring_seconds + 30)
+                job = self.switch.bgapi(command)
+                reply = self.switch.wait_job(job, timeout=self.settings.campaigns.ring_seconds + 30)
             except Exception as exc:  # the switch is unreachable: a failed attempt, retried later
                 reply = f"-ERR {type(exc).__name__}"
         with Session(self.engine) as session:

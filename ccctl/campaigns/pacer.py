@@ -27,6 +27,11 @@ class Pacer:
             self._tokens = min(max(1.0, self.caps.per_second), self._tokens + elapsed * self.caps.per_second)
         self._last = now if self._last is None or now > self._last else self._last
 
+    def room(self, now: datetime) -> int:
+        """How many new calls the rate cap allows now (the dialer reads no more due targets than this)."""
+        self._refill(now)
+        return int(self._tokens)
+
     def may_call(self, target: DueTarget, now: datetime) -> bool:
         """A voice call to this patient is allowed now: a number, no opt-out, inside their hours."""
         if not target.number or target.voice_opted_out:

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ccctl.campaigns.model import CampaignSpec, DueTarget
 from ccctl.errors import UserError
@@ -172,6 +172,7 @@ def due_targets(session: Session, campaign_id: int, now: datetime, limit: int, z
         )
         .order_by(CampaignTarget.next_attempt_at, CampaignTarget.id)
         .limit(limit)
+        .options(selectinload(Patient.phones))  # one query for every phone, not one per patient
     ).all()
     opted_out = voice_opted_out(session, [patient.id for _, patient in rows])
     return [

@@ -94,6 +94,21 @@ def bench_acd(
     click.echo(json.dumps(result, indent=2) if as_json else result["text"])
 
 
+@bench.command("campaigns")
+@click.option("--patients", type=int, default=1000, show_default=True)
+@click.option("--rate", type=float, default=20.0, show_default=True, help="The campaign's calls per second.")
+@click.option("--concurrent", type=int, default=200, show_default=True, help="The campaign's calls at once.")
+@click.option("--seconds", type=float, default=30.0, show_default=True, help="Longest run.")
+@click.option("--json", "as_json", is_flag=True)
+def bench_campaigns(patients: int, rate: float, concurrent: int, seconds: float, as_json: bool) -> None:
+    """A reminder campaign on the emulator: calls placed per second vs the configured rate, no one dialled twice."""
+    patch_gevent()  # the emulator, the controller and the dialer share this process's event loop
+    from ccctl.local_site.bench import run_campaigns_bench
+
+    result = run_campaigns_bench(patients, rate, concurrent, seconds)
+    click.echo(json.dumps(result, indent=2) if as_json else result["text"])
+
+
 @bench.command("kb")
 @click.option("--articles", type=int, default=5000, show_default=True, help="Generated articles per language.")
 @click.option("--rounds", type=int, default=3, show_default=True, help="Times each test question is searched.")

@@ -134,6 +134,11 @@ def run_acd_bench(
     return result
 
 
+def run_campaigns_bench(patients: int = 1000, rate: float = 20.0, concurrent: int = 200, seconds: float = 30.0) -> dict:
+    """A reminder campaign against the emulator (bench/bench_campaigns.py); "text" is the table."""
+    return _bench_module("bench_campaigns").run(patients=patients, rate=rate, concurrent=concurrent, seconds=seconds)
+
+
 def run_kb_bench(articles: int = 5000, rounds: int = 3) -> dict:
     """Knowledge-base search latency on generated articles (bench/bench_kb.py); "text" is the table."""
     return _bench_module("bench_kb").run(articles=articles, rounds=rounds)

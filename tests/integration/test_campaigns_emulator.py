@@ -71,9 +71,12 @@ class CountingSwitch:
         self.inbound = inbound
         self.dialled: list[str] = []
 
-    def api(self, command: str, timeout: float | None = None) -> str:
+    def bgapi(self, command: str, timeout: float | None = None) -> str:
         self.dialled.append(command.split("sofia/gateway/trunk/")[1].split(" ")[0])
-        return self.inbound.api(command, timeout=timeout)
+        return self.inbound.bgapi(command, timeout=timeout)
+
+    def wait_job(self, job_uuid: str, timeout: float | None = None) -> str:
+        return self.inbound.wait_job(job_uuid, timeout=timeout)
 
 
 def seed(url: str) -> dict[str, int]:
