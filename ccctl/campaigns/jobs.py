@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import gevent
 from sqlalchemy.orm import Session
 
-from ccctl.campaigns import store
+from ccctl.campaigns import channel_plan, store
 from ccctl.campaigns.model import CampaignSpec
 from ccctl.campaigns.pacer import Pacer
 from ccctl.campaigns.spec import load_spec
@@ -190,14 +190,14 @@ class CampaignDialer:
     def _next_channels(self, campaign: Campaign, spec: CampaignSpec) -> None:
         """SMS (then e-mail) for the patients the calls did not reach."""
         with Session(self.engine, expire_on_commit=False) as session:
-            for target in store.next_channel_targets(session, campaign.id):
+            for target in channel_plan.next_channel_targets(session, campaign.id):
                 if target.channel == "sms":
-                    message = store.queue_sms(session, campaign, spec, target)
+                    message = channel_plan.queue_sms(session, campaign, spec, target)
                     session.commit()
                     if message is not None and message.status == "queued" and self.settings.sms.sendsms_url:
                         gevent.spawn(self._send_sms, message.id)
                 else:
-                    address = store.email_step(session, campaign, spec, target)
+                    address = channel_plan.email_step(session, campaign, spec, target)
                     session.commit()
                     if address:
                         gevent.spawn(self._send_email, address, spec)

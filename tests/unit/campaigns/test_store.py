@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ccctl.campaigns import store
+from ccctl.campaigns import channel_plan, store
 from ccctl.campaigns.model import CallingHours, CampaignSpec, TargetList, Window
 from ccctl.records.database import make_engine
 from ccctl.records.models.campaigns import CampaignTarget, ContactAttempt
@@ -67,10 +67,10 @@ def test_after_the_last_unanswered_call_one_sms_is_queued(db_url):
             due = next(t for t in store.due_targets(session, campaign.id, now, 10, UTC_ZONE) if t.id == first)
             attempt = store.claim(session, due, campaign.id, now, 2)
             store.call_failed(session, SPEC, due.id, attempt, "no_answer", "NO_ANSWER", now)
-        assert [t.channel for t in store.next_channel_targets(session, campaign.id)] == ["sms"]
-        for target in store.next_channel_targets(session, campaign.id):
-            store.queue_sms(session, campaign, SPEC, target)
-        assert store.next_channel_targets(session, campaign.id) == []
+        assert [t.channel for t in channel_plan.next_channel_targets(session, campaign.id)] == ["sms"]
+        for target in channel_plan.next_channel_targets(session, campaign.id):
+            channel_plan.queue_sms(session, campaign, SPEC, target)
+        assert channel_plan.next_channel_targets(session, campaign.id) == []
         session.commit()
         messages = session.execute(select(SmsMessage.recipient, SmsMessage.body, SmsMessage.status)).all()
         assert [tuple(m) for m in messages] == [("+48600000001", "Flu shots this week", "queued")]
