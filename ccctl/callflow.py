@@ -143,6 +143,14 @@ class StepsApp:
 # the disposition of a call its controller let go while the switch keeps it (a stop with the caller in a
 # queue: socket_resume parks them); the controller that takes it back completes the same record
 HANDED_OVER = "handed-over"
+# a call's row from the moment it reaches a controller until its end is written, so a controller killed
+# mid-call (kill -9, power loss) still leaves a row for every call it held
+IN_PROGRESS = "in-progress"
+# an in-progress call whose channel no switch knows any more and whose controller never wrote its end: it
+# stopped without finishing the record; the outcome is unknown (a late end record still replaces it)
+INTERRUPTED = "interrupted"
+# rows a later record of the same call completes
+OPEN_DISPOSITIONS = (HANDED_OVER, IN_PROGRESS, INTERRUPTED)
 
 
 @dataclass
@@ -156,7 +164,8 @@ class CallRecord:
     started_at: float  # epoch seconds, the controller's clock when the call arrived
     answered_at: float | None = None
     ended_at: float | None = None
-    disposition: str = "completed"  # completed, abandoned (caller hung up), failed (error), HANDED_OVER
+    # completed, abandoned (caller hung up), failed (error), or one of OPEN_DISPOSITIONS
+    disposition: str = "completed"
     hangup_cause: str = ""
     path: list[str] = field(default_factory=list)  # flow steps taken, never digits a caller keyed for a PIN
     patient_id: int | None = None

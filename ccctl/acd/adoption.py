@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ccctl.acd import model, store
-from ccctl.callflow import HANDED_OVER
+from ccctl.callflow import HANDED_OVER, IN_PROGRESS
 from ccctl.records.models.acd import AcdProcess, QueueEntry
 from ccctl.records.models.calls import Call
 
@@ -129,8 +129,17 @@ def _epoch_micros(value: str) -> datetime | None:
 
 
 def first_part_from_switch(session: Session, call_uuid: str, channel: dict) -> None:
-    """A caller whose controller died without a word (kill -9) has no row yet: its first part, as the
-    switch knows it, so the row the next controller completes starts when the patient called."""
-    if channel["started_at"] is None or session.scalar(select(Call.id).where(Call.uuid == call_uuid)) is not None:
+    """A caller whose controller died without a word (kill -9): the row it opened when the call arrived
+    (or, if it never got that far, a new first part) takes the times the switch knows, so the row the next
+    controller completes starts when the patient called and keeps when they were answered."""
+    if channel["started_at"] is None:
         return
-    session.add(Call(uuid=call_uuid, disposition=HANDED_OVER, path=[], **channel))
+    row = session.scalars(select(Call).where(Call.uuid == call_uuid)).first()
+    if row is None:
+        session.add(Call(uuid=call_uuid, disposition=HANDED_OVER, path=[], **channel))
+        return
+    if row.disposition != IN_PROGRESS:  # a clean stop wrote its part whole (handed over): keep it
+        return
+    row.started_at = min(row.started_at, channel["started_at"])
+    if row.answered_at is None:
+        row.answered_at = channel["answered_at"]

@@ -2,8 +2,10 @@
 
 save() only queues: one writer greenlet commits the queue in batches, and the database
 work itself runs in gevent's threadpool so the event loop keeps serving calls meanwhile.
-One row per call: a call handed over at a controller's stop is completed by the record of
-the controller that took it back (same uuid), so `ccctl calls list` shows its real outcome.
+One row per call, written twice: an in-progress row when the call arrives (save_start), completed
+by the end record (save), so a controller killed mid-call still leaves a row for each call it held.
+A call handed over at a controller's stop is completed by the record of the controller that took it
+back (same uuid), so `ccctl calls list` shows its real outcome.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from datetime import UTC, datetime
 
 import gevent
 import gevent.event
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
-from ccctl.callflow import HANDED_OVER, CallRecord
+from ccctl.callflow import OPEN_DISPOSITIONS, CallRecord
 from ccctl.records.database import database_problem, make_engine, safe_url
 from ccctl.records.models.calls import Call
 
@@ -41,7 +43,7 @@ def epoch_to_utc(seconds: float | None) -> datetime | None:
 def call_row(record: CallRecord) -> dict:
     """The calls-table row for a record: epoch floats as UTC datetimes, the path as a JSON list.
 
-    A handed-over call has not ended: the switch still holds it, so its row has no end time yet.
+    An open call (in progress, handed over) has not ended: its row has no end time yet.
     """
     return {
         "uuid": record.uuid,
@@ -50,7 +52,7 @@ def call_row(record: CallRecord) -> dict:
         "destination": record.destination,
         "started_at": epoch_to_utc(record.started_at),
         "answered_at": epoch_to_utc(record.answered_at),
-        "ended_at": None if record.disposition == HANDED_OVER else epoch_to_utc(record.ended_at),
+        "ended_at": None if record.disposition in OPEN_DISPOSITIONS else epoch_to_utc(record.ended_at),
         "disposition": record.disposition,
         "hangup_cause": record.hangup_cause,
         "path": list(record.path),
@@ -60,17 +62,20 @@ def call_row(record: CallRecord) -> dict:
 
 
 def continued_row(existing: dict, incoming: dict) -> dict | None:
-    """One row for two records of the same call when one part was handed over, else None (a duplicate).
+    """One row for two records of the same call when one is open (in progress, handed over), else None
+    (a duplicate).
 
-    The handed-over part came first (two handed-over parts: the earlier start first): the call keeps
-    its first start, answer and path, and takes the end, outcome and cause of the later part.
+    The open part came first (two open parts: the earlier start first): the call keeps its first start,
+    answer and path, and takes the end, outcome and cause of the later part.
     """
-    if HANDED_OVER not in (existing["disposition"], incoming["disposition"]):
+    existing_open = existing["disposition"] in OPEN_DISPOSITIONS
+    incoming_open = incoming["disposition"] in OPEN_DISPOSITIONS
+    if not (existing_open or incoming_open):
         return None
-    if existing["disposition"] != incoming["disposition"]:
-        first, later = (existing, incoming) if existing["disposition"] == HANDED_OVER else (incoming, existing)
-    else:
+    if existing_open and incoming_open:
         first, later = sorted((existing, incoming), key=lambda row: row["started_at"])
+    else:
+        first, later = (existing, incoming) if existing_open else (incoming, existing)
     answers = [row["answered_at"] for row in (first, later) if row["answered_at"] is not None]
     merged = dict(later)
     merged.update(
@@ -108,6 +113,12 @@ class CallStore:
         self._batch_rows = batch_rows
         self._batch_seconds = batch_seconds
         self._pending: list[dict] = []
+        # in-progress rows still queued, by uuid: the call's end record replaces them in place (one insert)
+        self._queued_starts: dict[str, dict] = {}
+        # calls whose in-progress row has gone to the database: their end record updates that row
+        self._written_starts: set[str] = set()
+        # end records of those calls, written after the inserts of the same batch
+        self._ends: set[int] = set()  # id() of the rows in _pending that are such ends
         self._queued = 0  # rows ever queued
         self._done = 0  # rows ever committed or refused by the database
         self._wake = gevent.event.Event()
@@ -125,11 +136,32 @@ class CallStore:
         """Queue one record; returns at once (no I/O)."""
         self.save_many((record,))
 
+    def save_start(self, record: CallRecord) -> None:
+        """Queue the in-progress row of a call that just arrived; its end record (save) completes it."""
+        if self._closed:
+            raise CallStoreError(f"call store for {self.url} is closed")
+        row = call_row(record)
+        self._queued_starts[row["uuid"]] = row
+        self._queue([row])
+
     def save_many(self, records: Iterable[CallRecord]) -> None:
         """Queue several records; returns at once (no I/O)."""
         if self._closed:
             raise CallStoreError(f"call store for {self.url} is closed")
-        rows = [call_row(record) for record in records]
+        rows = []
+        for record in records:
+            row = call_row(record)
+            start = self._queued_starts.pop(row["uuid"], None)
+            if start is not None:  # not written yet: one insert of the whole call
+                start.update(continued_row(start, row) or row)
+                continue
+            if row["uuid"] in self._written_starts:
+                self._written_starts.discard(row["uuid"])
+                self._ends.add(id(row))
+            rows.append(row)
+        self._queue(rows)
+
+    def _queue(self, rows: list[dict]) -> None:
         if not rows:
             return
         was_empty = not self._pending
@@ -182,8 +214,14 @@ class CallStore:
             self._wake.clear()
             batch = self._pending[:MAX_BATCH_ROWS]
             del self._pending[: len(batch)]
+            ends = [row for row in batch if id(row) in self._ends]
+            inserts = [row for row in batch if id(row) not in self._ends]
+            for row in inserts:
+                if self._queued_starts.get(row["uuid"]) is row:  # from now on its end updates the written row
+                    del self._queued_starts[row["uuid"]]
+                    self._written_starts.add(row["uuid"])
             try:
-                refused = gevent.get_hub().threadpool.apply(self._insert, (batch,))
+                refused = gevent.get_hub().threadpool.apply(self._write, (inserts, ends))
             except Exception as exc:
                 # unreachable, locked, schema missing (or a bug): keep the rows and try again
                 self._pending[:0] = batch
@@ -204,14 +242,39 @@ class CallStore:
                 log.error("call record %s not stored: %s", uuid, problem)
             failures = 0
             self.last_problem = ""
+            self._ends.difference_update(id(row) for row in ends)
             self._done += len(batch)
             self._progress.set()
 
-    def _insert(self, rows: list[dict]) -> list[tuple[str, str]]:
-        """Runs in a threadpool thread: one transaction, or row by row if a row is refused.
+    def _write(self, inserts: list[dict], ends: list[dict]) -> list[tuple[str, str]]:
+        """Runs in a threadpool thread: the new rows, then the ends of calls whose row is already written.
 
         Returns (uuid, problem) of the refused rows; the greenlet logs them.
         """
+        refused = self._insert(inserts) if inserts else []
+        if ends:
+            refused += self._complete(ends)
+        return refused
+
+    def _complete(self, ends: list[dict]) -> list[tuple[str, str]]:
+        """End records of calls whose open row is written: merged into it, in one transaction."""
+        columns = [getattr(Call, name) for name in ends[0]]
+        with self._engine.begin() as connection:
+            query = select(*columns).where(Call.uuid.in_([row["uuid"] for row in ends]))
+            if connection.dialect.name != "sqlite":  # two controllers finishing one call: one at a time
+                query = query.with_for_update()
+            stored = {row["uuid"]: dict(row) for row in connection.execute(query).mappings()}
+            merged = [continued_row(stored[row["uuid"]], row) if row["uuid"] in stored else None for row in ends]
+            updates = [values for values in merged if values is not None]
+            if updates:
+                statement = update(Call).where(Call.uuid == bindparam("match_uuid"))
+                connection.execute(statement, [{**values, "match_uuid": values["uuid"]} for values in updates])
+        # a row settled elsewhere as closed, or gone: insert (a duplicate is refused and logged by uuid)
+        missing = [row for row, values in zip(ends, merged, strict=True) if values is None]
+        return self._insert(missing) if missing else []
+
+    def _insert(self, rows: list[dict]) -> list[tuple[str, str]]:
+        """One transaction, or row by row if a row is refused."""
         try:
             with self._engine.begin() as connection:
                 connection.execute(insert(Call), rows)

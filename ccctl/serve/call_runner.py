@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from gevent import GreenletExit
 
-from ccctl.callflow import HANDED_OVER, AwaitBridgeEnd, CallApp, CallInfo, CallRecord, Execute, Finish
+from ccctl.callflow import HANDED_OVER, IN_PROGRESS, AwaitBridgeEnd, CallApp, CallInfo, CallRecord, Execute, Finish
 from ccctl.esl.outbound import CallerHangup, CommandRefused, OutboundSession, SessionTimeout
 from ccctl.esl.protocol import ConnectionClosed, ProtocolError
 
@@ -133,8 +133,10 @@ def run_call(
     record_sink: RecordSink,
     clock: Callable[[], float] = time.time,
     stats: CallStats | None = None,
+    start_sink: RecordSink | None = None,
 ) -> CallRecord | None:
-    """Drive one call to its end and hand its CallRecord to record_sink (None if no call arrived)."""
+    """Drive one call to its end and hand its CallRecord to record_sink (None if no call arrived);
+    start_sink, when given, gets the call's in-progress record as soon as the call is known."""
     stats = stats if stats is not None else CallStats()
     started_at = clock()
     try:
@@ -147,6 +149,8 @@ def run_call(
             raise
         return None
     stats.call_arrived()
+    if start_sink is not None:
+        _record_start(call, started_at, start_sink)
     outcome = _Outcome()
     app: CallApp | None = None
     try:
@@ -160,6 +164,21 @@ def run_call(
             _close_and_record(session, call, app, outcome, started_at, clock, record_sink, stats)
             raise  # GreenletExit / KeyboardInterrupt: recorded, then let it stop us
     return _close_and_record(session, call, app, outcome, started_at, clock, record_sink, stats)
+
+
+def _record_start(call: CallInfo, started_at: float, start_sink: RecordSink) -> None:
+    record = CallRecord(
+        uuid=call.uuid,
+        hotline=call.hotline,
+        caller_number=call.caller_number,
+        destination=call.destination,
+        started_at=started_at,
+        disposition=IN_PROGRESS,
+    )
+    try:
+        start_sink(record)
+    except Exception as exc:  # the end record still comes; only a crash before it would lose the call
+        log.error("call %s: in-progress record not queued (%s)", call.uuid, type(exc).__name__)
 
 
 def _drive(session: OutboundSession, app: CallApp, call: CallInfo, outcome: _Outcome) -> None:

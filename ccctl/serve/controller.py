@@ -100,6 +100,10 @@ class CallStoreSink:
     def __call__(self, record: CallRecord) -> None:
         self._store.save(record)
 
+    def start(self, record: CallRecord) -> None:
+        """The in-progress row of a call that just arrived (completed by its end record)."""
+        self._store.save_start(record)
+
     def close(self, timeout: float) -> None:
         try:
             self._store.close(timeout=timeout)
@@ -357,6 +361,10 @@ class Controller:
 
     # -- one call -------------------------------------------------------------------
 
+    def running_call_uuids(self) -> set[str]:
+        """The channels of the calls this controller is driving now."""
+        return {session.uuid for session in list(self._sessions.values()) if session.uuid}
+
     def _handle_call(self, sock: socket.socket, address) -> None:
         if len(self._sessions) >= self.settings.esl.max_calls:
             self._refuse(sock)
@@ -369,7 +377,8 @@ class Controller:
         session = OutboundSession(sock, self.settings, self.clock, self.stats.round_trips)
         self._sessions[gevent.getcurrent()] = session
         try:
-            run_call(session, self.app_factory, self.record_sink, self.clock, self.stats)
+            start_sink = self._owned_sink.start if self._owned_sink is not None else None
+            run_call(session, self.app_factory, self.record_sink, self.clock, self.stats, start_sink)
         except Exception:
             log.exception("call %s: runner failed", session.uuid or "(unknown)")
             session.close()

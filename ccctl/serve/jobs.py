@@ -51,6 +51,9 @@ class BackgroundJobs:
             self._greenlets.append(gevent.spawn(send_forever, self.settings))
         if self.controller.inbound is not None:
             from ccctl.channels.fax_receive import watch_received_faxes
+            from ccctl.serve.interrupted_calls import settle_interrupted_forever
+
+            self._greenlets.append(gevent.spawn(settle_interrupted_forever, self.controller))
 
             watch_received_faxes(self.controller.inbound, self.settings)
             self._start_campaigns()

@@ -75,3 +75,34 @@ def test_callers_waiting_through_a_controller_restart_are_served_and_recorded_on
             assert (call["started_at"], call["answered_at"]) == (before["started_at"], before["answered_at"]), call
     log = site.serve_output()
     assert "UNIQUE" not in log and "not stored" not in log and "interrupted" not in log
+
+
+LONG_GREETING_FLOW = """\
+flow: main
+description: a long greeting, so the callers are still in the flow when their controller dies
+language: en
+start: hello
+nodes:
+  hello:
+    type: hangup
+    prompt: "tone_stream://%(20000,0,440)"
+"""
+
+
+def test_callers_in_a_flow_when_the_controller_is_killed_are_each_recorded_as_interrupted(tmp_path):
+    with SwitchSite(tmp_path, {"main.yaml": LONG_GREETING_FLOW}) as site:
+        patients = site.patient([sipp.until_switch_hangs_up()], calls=3, rate=10)
+        running = site.wait_for(lambda: len(site.calls()) == 3 and site.calls(), 20, "3 calls in progress")
+        assert {(c["disposition"], c["ended_at"]) for c in running} == {("in-progress", None)}
+
+        site.stop_serve(signal.SIGKILL)  # no end record is ever written by it
+        assert patients.wait(30) == 0, patients.errors()  # the switch hangs them up: nobody runs their flow
+        site.start_serve()
+
+        def settled():
+            calls = site.calls()
+            return calls if {c["disposition"] for c in calls} == {"interrupted"} else None
+
+        calls = site.wait_for(settled, 20, "the killed controller's calls settled")
+        assert sorted(c["uuid"] for c in calls) == sorted(c["uuid"] for c in running)
+        assert all(c["ended_at"] and "controller stopped before the call ended" in c["error"] for c in calls)

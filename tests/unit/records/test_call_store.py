@@ -10,7 +10,7 @@ from db_fixtures import MONDAY_8AM_UTC, call_record
 from gevent import monkey
 from sqlalchemy import Engine, event, func, select
 
-from ccctl.callflow import HANDED_OVER
+from ccctl.callflow import HANDED_OVER, IN_PROGRESS, INTERRUPTED
 from ccctl.records.call_store import CallStore, CallStoreError
 from ccctl.records.database import make_engine
 from ccctl.records.models.calls import Call
@@ -216,3 +216,72 @@ def test_a_second_final_record_of_one_call_is_still_refused(sqlite_url, caplog):
     (call,) = stored_calls(sqlite_url)
     assert call.disposition == "completed"
     assert "not stored" in caplog.records[0].getMessage()
+
+
+def _started(n: int, **changes):
+    return call_record(n, answered_at=None, ended_at=None, disposition=IN_PROGRESS, hangup_cause="", path=[], **changes)
+
+
+def test_a_call_is_a_row_from_its_arrival_and_its_end_completes_that_row(db_url):
+    store = CallStore(db_url)
+    store.save_start(_started(1))
+    store.flush()
+    (call,) = stored_calls(db_url)
+    assert (call.disposition, call.ended_at, call.caller_number) == (IN_PROGRESS, None, "+33612340001")
+    store.save(call_record(1, path=["hello", "menu:1"]))
+    store.close()
+    (call,) = stored_calls(db_url)
+    assert (call.disposition, call.hangup_cause, call.path) == ("completed", "NORMAL_CLEARING", ["hello", "menu:1"])
+    assert call.ended_at == datetime(2026, 11, 23, 8, 2, 5, 500000, tzinfo=UTC)
+
+
+def test_a_short_call_whose_start_is_still_queued_is_written_once(sqlite_url):
+    engine_inserts = []
+    store = CallStore(sqlite_url)
+    event.listen(store._engine, "before_cursor_execute", lambda *args: engine_inserts.append(args[2].split()[0]))
+    store.save_start(_started(1))
+    store.save(call_record(1))
+    store.close()
+    (call,) = stored_calls(sqlite_url)
+    assert call.disposition == "completed" and engine_inserts == ["INSERT"]
+
+
+def test_a_controller_killed_mid_call_leaves_the_in_progress_row(sqlite_url):
+    store = CallStore(sqlite_url)
+    store.save_many([])
+    store.save_start(_started(1))
+    store.save_start(_started(2))
+    store.flush()  # then the process dies: no end record ever comes
+    assert [(c.uuid[:8], c.disposition) for c in stored_calls(sqlite_url)] == [
+        ("00000001", IN_PROGRESS),
+        ("00000002", IN_PROGRESS),
+    ]
+
+
+def test_an_end_record_completes_a_row_settled_as_interrupted_meanwhile(sqlite_url, caplog):
+    store = CallStore(sqlite_url)
+    store.save_start(_started(1))
+    store.flush()
+    engine = make_engine(sqlite_url)
+    with engine.begin() as connection:  # another controller's sweep found no channel for it
+        connection.execute(Call.__table__.update().values(disposition=INTERRUPTED))
+    engine.dispose()
+    with caplog.at_level(logging.ERROR, logger="ccctl.records.call_store"):
+        store.save(call_record(1, disposition="abandoned"))
+        store.close()
+    assert caplog.records == []
+    (call,) = stored_calls(sqlite_url)
+    assert call.disposition == "abandoned"
+
+
+def test_ends_of_many_running_calls_complete_their_rows_in_one_batch(db_url):
+    store = CallStore(db_url)
+    for n in range(1, 301):
+        store.save_start(_started(n))
+    store.flush()
+    store.save_many([call_record(n, disposition="abandoned" if n % 3 == 0 else "completed") for n in range(1, 301)])
+    store.close()
+    calls = stored_calls(db_url)
+    assert len(calls) == 300
+    assert sum(c.disposition == "abandoned" for c in calls) == 100
+    assert all(c.ended_at is not None for c in calls)
