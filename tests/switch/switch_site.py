@@ -33,12 +33,13 @@ ESL_PASSWORD = "esl-secret"
 DOMAIN = "cc.test"
 # above the switch's RTP range (freeswitch.rtp_ports: 16384-32768)
 SIPP_MEDIA_PORTS_FROM = 40000
-# pytest-xdist runs the tier in workers gw0, gw1...; each worker's switches draw RTP from their own slice of
-# 16384-32768, and its SIPp media ports from their own residue mod SIPP_PORT_STEP, so parallel sites never collide
-XDIST_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-XDIST_WORKERS = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
-RTP_SLICE = (32768 - 16384) // XDIST_WORKERS
-SIPP_PORT_STEP = 40 * XDIST_WORKERS
+# scripts/run_tests.py runs switch test files side by side in lanes 0..N-1: each lane's switches draw RTP from
+# their own slice of 16384-32768, and its SIPp media ports from their own residue mod SIPP_PORT_STEP, so sites
+# running at the same moment never take each other's ports
+LANE = int(os.environ.get("CCCTL_TEST_LANE", "0"))
+LANES = max(1, int(os.environ.get("CCCTL_TEST_LANES", "1")))
+RTP_SLICE = (32768 - 16384) // LANES
+SIPP_PORT_STEP = 40 * LANES
 # the hotline most switch tests use: a greeting, then the cardio queue
 QUEUE_FLOW = """\
 flow: main
@@ -159,7 +160,7 @@ class SwitchSite:
         # SIPp binds its -mp port and the next but one; FreeSWITCH takes RTP ports at random from
         # switch.conf's rtp-start-port..rtp-end-port without trying them first (switch_core_port_allocator.c:
         # no SPF_ROBUST_UDP), so a SIPp port inside that range fails the call that draws it ("Bind Error")
-        first = SIPP_MEDIA_PORTS_FROM + free_port() % 250 * SIPP_PORT_STEP + 40 * XDIST_WORKER
+        first = SIPP_MEDIA_PORTS_FROM + free_port() % (20000 // SIPP_PORT_STEP) * SIPP_PORT_STEP + 40 * LANE
         self.media_ports = iter(range(first, 65000, SIPP_PORT_STEP))
         for name in (
             "conf",
@@ -228,7 +229,7 @@ class SwitchSite:
                 "agent_extensions": "1000-1019",
                 "agents_password": AGENTS_PASSWORD,
                 "sounds_dir": str(self.root / "sounds"),
-                "rtp_ports": f"{16384 + XDIST_WORKER * RTP_SLICE}-{16384 + (XDIST_WORKER + 1) * RTP_SLICE - 1}",
+                "rtp_ports": f"{16384 + LANE * RTP_SLICE}-{16384 + (LANE + 1) * RTP_SLICE - 1}",
             },
             "hotlines": [{"name": "main", "did": "7000", "flow": "main", "language": "en"}],
             "fax": {"dids": ["7900"], "faxes_dir": str(self.root / "faxes")},
@@ -395,11 +396,14 @@ class SwitchSite:
             time.sleep(every)
 
     def wait_for_calls(self, count: int, timeout: float = 30.0) -> list[dict]:
+        """The call records once `count` calls have ended (a running call's row reads in-progress)."""
+
         def enough():
             calls = self.calls()
-            return calls if len(calls) >= count else None
+            ended = [c for c in calls if c["disposition"] != "in-progress"]
+            return calls if len(ended) >= count else None
 
-        return self.wait_for(enough, timeout, f"{count} call record(s)")
+        return self.wait_for(enough, timeout, f"{count} ended call record(s)")
 
     # -- people on the phone ---------------------------------------------------------------
 
