@@ -9,6 +9,7 @@ import ipaddress
 import os
 import re
 import tempfile
+import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +44,8 @@ BASE_MODULES = (
     "mod_tone_stream",
 )
 TTS_MODULES = {"flite": "mod_flite", "tts_commandline": "mod_tts_commandline"}
-SAY_MODULES = ("mod_say_en",)
+# the languages a flow's `say` reads dates and numbers in (freeswitch.xml's <languages> names their sounds)
+SAY_MODULES = ("mod_say_en", "mod_say_zh", "mod_say_pl")
 # mod_flite.c flite_speech_open accepts exactly these voice names.
 FLITE_VOICES = ("awb", "kal", "kal16", "rms", "slt")
 MAX_AGENTS = 10000
@@ -97,6 +99,8 @@ class RenderModel:
     esl_acl_cidrs: list[str]
     sip_ip: str  # what the profiles bind: an address, or FreeSWITCH's detected one
     rtp_ports: tuple[int, int]  # switch.conf's rtp-start-port, rtp-end-port
+    # appointments.timezone and its POSIX rule: timezones.conf, so `say` reads a visit's hour in the site's zone
+    site_zone: tuple[str, str]
 
 
 FEATURE_CODES = (("*21", "agent_login"), ("*22", "agent_logout"), ("*23", "agent_break"))
@@ -190,7 +194,23 @@ def build_model(settings: Settings) -> RenderModel:
         esl_acl_cidrs=_esl_acl_cidrs(settings),
         sip_ip=_sip_ip(settings),
         rtp_ports=_rtp_ports(settings),
+        site_zone=(settings.appointments.timezone, _posix_zone(settings)),
     )
+
+
+def _posix_zone(settings: Settings) -> str:
+    """The zone's POSIX TZ rule ("CET-1CEST,M3.5.0,M10.5.0/3"), the last line of its TZif file (version 2 on)."""
+    name = settings.appointments.timezone
+    for folder in zoneinfo.TZPATH:
+        path = Path(folder) / name
+        if path.is_file():
+            data = path.read_bytes()
+            # version 2 and later end with the rule between two newlines (RFC 8536, the footer)
+            if data.startswith(b"TZif") and data[4:5] not in (b"", b"\0") and data.endswith(b"\n"):
+                rule = data[data.rindex(b"\n", 0, len(data) - 1) + 1 : -1]
+                if rule and rule.isascii():
+                    return rule.decode("ascii")
+    raise _error(settings, "appointments.timezone", f"has no POSIX rule in the system's zone files: {name!r}")
 
 
 def _error(settings: Settings, key: str, problem: str) -> RenderError:

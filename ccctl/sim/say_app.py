@@ -3,7 +3,8 @@
 `say <module>[:<lang>] <type> <method> [<gender>] <text>`: anything but 4 or 5 blank-separated
 arguments only logs the usage. The language must be one the switch has a say module and a
 <language> for (en, zh, pl here), else nothing is said. Date and time types read `text` as
-seconds since the epoch (0 or less: now) and say it in the channel's `timezone` (a zone name),
+seconds since the epoch (0 or less: now) and say it in the channel's `timezone` (a zone name;
+the switch knows those of its timezones.conf, where `ccctl fs render` writes appointments.timezone),
 else the switch's local time. The emulator plays no sound files: it keeps what was said, as
 `say_app:<lang> <TYPE> <what>` in the call's prompts, for the time those words take.
 """

@@ -8,6 +8,7 @@ and the booking is in the database, held by the slot, made by this call.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -57,10 +58,30 @@ def import_cardiology(site: SwitchSite) -> datetime:
     return datetime.combine(date.fromisoformat(day), time(9, 0), ZoneInfo("Asia/Shanghai"))
 
 
+def zh_sounds(site: SwitchSite, visit: datetime) -> None:
+    """mod_say_zh's sound files (short beeps) where the rendered <language name="zh"> looks for them: every
+    digit, but only the weekday and the part of the day of `visit` in the site's zone, so a date said in
+    another zone or on another day asks for a file that is not there (and the switch logs it)."""
+    weekday = (visit.weekday() + 1) % 7  # tm_wday: Sunday is 0
+    part = "morning" if visit.hour < 6 else "am" if visit.hour < 12 else "pm" if visit.hour < 18 else "evening"
+    names = [
+        *(f"digits/{n}.wav" for n in [*range(11), 100, 1000, 10000, 100000000]),
+        *(f"time/{name}.wav" for name in ("year", "month", "day", "2s", "hour", "minute", part)),
+        f"time/day-{weekday}.wav",
+    ]
+    for name in names:
+        path = site.root / "sounds/zh/cn/sinmei" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["sox", "-q", "-n", "-r", "8000", "-c", "1", str(path), "synth", "0.05", "sine", "500"], check=True
+        )
+
+
 def test_a_chinese_caller_books_the_next_cardiology_slot_by_keypad(tmp_path):
     settings = {"appointments": {"timezone": "Asia/Shanghai", "confirm_by": []}}
     with SwitchSite(tmp_path, {"main.yaml": BOOK_FLOW}, settings=settings) as site:
         first_slot = import_cardiology(site)
+        zh_sounds(site, first_slot)
         site.ccctl("patients", "add", "--given", "Lei", "--family", "Li", "--phone", CALLER, "--language", "zh")
         patient = site.patient([sipp.wait(3000), *sipp.press("1"), sipp.until_switch_hangs_up()], caller=CALLER)
         assert patient.wait(60) == 0, patient.errors()
@@ -76,6 +97,7 @@ def test_a_chinese_caller_books_the_next_cardiology_slot_by_keypad(tmp_path):
         [(starts_at, status, source, booked_by, held)] = booked
         assert (starts_at, status, source, held) == (first, "booked", "ivr", 1)
         assert booked_by == f"ivr:{call['uuid']}"
-        # the switch was asked to say the slot's time in Chinese, in the site's zone
-        assert "timezone=Asia/Shanghai" in site.freeswitch_log()
-        assert f"say(zh CURRENT_DATE_TIME PRONOUNCED {int(first_slot.timestamp())})" in site.freeswitch_log()
+        # the switch said the slot's time in Chinese, in the site's zone: every sound file it asked for is there
+        log = site.freeswitch_log()
+        assert f"say(zh CURRENT_DATE_TIME PRONOUNCED {int(first_slot.timestamp())})" in log
+        assert "Error Opening File" not in log and "Timezone" not in log

@@ -27,6 +27,8 @@ REQUIRED_MODULES = [
     "mod_conference",
     "mod_spandsp",
     "mod_say_en",
+    "mod_say_zh",
+    "mod_say_pl",
     "mod_loopback",
     "mod_db",
     "mod_hash",
@@ -97,6 +99,25 @@ def test_modules_load_each_required_module_once(rendered: Rendered):
     tts = "mod_flite" if rendered.settings.freeswitch.tts_engine == "flite" else "mod_tts_commandline"
     assert set(loaded) == set(REQUIRED_MODULES) | {tts, "mod_opus"}
     assert "mod_xml_curl" not in loaded and "mod_callcenter" not in loaded
+
+
+def test_each_say_language_names_its_module_and_sounds(rendered: Rendered):
+    languages = section(rendered.assembly.document(), "languages").findall("./language")
+    sounds = rendered.settings.freeswitch.sounds_dir
+    found = {lang.get("name"): (lang.get("say-module"), lang.get("sound-prefix")) for lang in languages}
+    assert found == {
+        "en": ("en", f"{sounds}/en/us/callie"),
+        "zh": ("zh", f"{sounds}/zh/cn/sinmei"),
+        "pl": ("pl", f"{sounds}/pl/pl/default"),
+    }
+
+
+def test_the_sites_zone_is_one_the_say_application_knows(rendered: Rendered):
+    zones = configuration(rendered.assembly.document(), "timezones.conf").findall("./timezones/zone")
+    zone = rendered.settings.appointments.timezone
+    # the example site is in Warsaw, with its summer time rule; the other sites keep the default
+    rule = {"Europe/Warsaw": "CET-1CEST,M3.5.0,M10.5.0/3", "UTC": "UTC0"}[zone]
+    assert [(entry.get("name"), entry.get("value")) for entry in zones] == [(zone, rule)]
 
 
 def test_event_socket_listens_where_ccctl_connects(rendered: Rendered):
