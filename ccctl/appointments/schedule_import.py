@@ -7,7 +7,6 @@ flows' holiday calendar is imported blocked and reported as a warning. Bad rows 
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccctl.ivr.holidays import HolidayCalendar
-from ccctl.patients.csv_import import ImportFailed, ImportProblem
+from ccctl.patients.csv_import import ImportFailed, ImportProblem, read_csv_records
 from ccctl.records.models.appointments import Department, Doctor, Slot
 
 REQUIRED_COLUMNS = (
@@ -63,24 +62,6 @@ class ImportSummary:
     slots_already_there: int = 0
     slots_blocked: int = 0
     warnings: list[str] = field(default_factory=list)
-
-
-def _read_records(path: Path) -> list[tuple[int, list[str]]]:
-    file = str(path)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            records, next_line = [], 1
-            for cells in reader:
-                if any(cell.strip() for cell in cells):
-                    records.append((next_line, cells))
-                next_line = reader.line_num + 1
-            return records
-    except OSError as exc:
-        raise ImportFailed(file, [ImportProblem(file, 0, f"cannot read ({exc.strerror})")]) from None
-    except (csv.Error, UnicodeDecodeError) as exc:
-        reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else f"not valid CSV ({exc})"
-        raise ImportFailed(file, [ImportProblem(file, 0, reason)]) from None
 
 
 def _check_header(file: str, header: list[str]) -> list[ImportProblem]:
@@ -179,7 +160,7 @@ def _check_consistency(file: str, rows: list[SessionRow]) -> list[ImportProblem]
 def check_file(path: str | Path, zone: ZoneInfo, session: Session) -> tuple[list[SessionRow], list[ImportProblem]]:
     """Every row checked; nothing written."""
     file = str(path)
-    records = _read_records(Path(path))
+    records = read_csv_records(Path(path))
     if not records:
         return [], [ImportProblem(file, 1, "empty file (expected a header line)")]
     header = [name.strip() for name in records[0][1]]

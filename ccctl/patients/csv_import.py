@@ -66,7 +66,7 @@ class ImportRow:
     pin: str | None
 
 
-def _read_records(path: Path) -> list[tuple[int, list[str]]]:
+def read_csv_records(path: Path) -> list[tuple[int, list[str]]]:
     """(first line number, cells) of every non-blank CSV record, the header first."""
     try:
         # utf-8-sig: spreadsheets put a byte-order mark before the header
@@ -178,7 +178,7 @@ def check_file(
 ) -> tuple[list[ImportRow], list[ImportProblem]]:
     """Every row of the file checked (format, fields, duplicates); nothing written."""
     file = str(path)
-    records = _read_records(Path(path))
+    records = read_csv_records(Path(path))
     if not records:
         return [], [ImportProblem(file, 1, "empty file (expected a header line)")]
     header = [name.strip() for name in records[0][1]]

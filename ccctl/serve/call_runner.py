@@ -166,15 +166,19 @@ def run_call(
     return _close_and_record(session, call, app, outcome, started_at, clock, record_sink, stats)
 
 
-def _record_start(call: CallInfo, started_at: float, start_sink: RecordSink) -> None:
-    record = CallRecord(
+def _call_record(call: CallInfo, started_at: float, **fields) -> CallRecord:
+    return CallRecord(
         uuid=call.uuid,
         hotline=call.hotline,
         caller_number=call.caller_number,
         destination=call.destination,
         started_at=started_at,
-        disposition=IN_PROGRESS,
+        **fields,
     )
+
+
+def _record_start(call: CallInfo, started_at: float, start_sink: RecordSink) -> None:
+    record = _call_record(call, started_at, disposition=IN_PROGRESS)
     try:
         start_sink(record)
     except Exception as exc:  # the end record still comes; only a crash before it would lose the call
@@ -242,12 +246,9 @@ def _close_and_record(
         except Exception as exc:  # the lingering events are a bonus; the call is over either way
             log.info("call %s: lingering events lost: %s", call.uuid, _reason(exc))
     session.close()
-    record = CallRecord(
-        uuid=call.uuid,
-        hotline=call.hotline,
-        caller_number=call.caller_number,
-        destination=call.destination,
-        started_at=started_at,
+    record = _call_record(
+        call,
+        started_at,
         answered_at=session.answered_at,
         ended_at=session.ended_at or clock(),
         disposition=outcome.disposition,
