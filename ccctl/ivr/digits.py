@@ -8,12 +8,16 @@ never be mistaken for new input (read_result is 'success' only when digits arriv
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Collection, Generator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ccctl.callflow import AppResult, Command, Execute
 from ccctl.ivr.fs_args import KEYPAD_REGEX, SILENCE, play_and_get_digits_arg
 from ccctl.ivr.run_context import RunContext
+
+if TYPE_CHECKING:
+    from ccctl.ivr.nodes.base import Node
 
 OK, INVALID, NO_INPUT = "ok", "invalid", "no_input"
 
@@ -89,3 +93,28 @@ def ask(
         if attempt + 1 < tries and retry_prompt:
             yield Execute("playback", ctx.playback(retry_prompt))
     return None
+
+
+def ask_key(
+    ctx: RunContext, node: Node, keys: Collection[str], prompt: str | None = None
+) -> Generator[Command, AppResult, str | None]:
+    """One key among `keys` with the node's prompt, timeout, tries and retry prompts (menus, topic choices);
+    None when every try failed. '#' is a key here only when the node offers it."""
+    request = DigitRequest(
+        var_name=f"cc_{node.name}",
+        prompt=prompt if prompt is not None else node.get("prompt"),
+        max_digits=1,
+        timeout=node.get("timeout"),
+        terminators="none" if "#" in keys else "#",
+    )
+    return (
+        yield from ask(
+            ctx,
+            node.name,
+            request,
+            lambda digits: digits in keys,
+            tries=node.get("tries"),
+            invalid_prompt=node.get("invalid_prompt"),
+            no_input_prompt=node.get("no_input_prompt"),
+        )
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ccctl.callflow import Execute
-from ccctl.ivr.digits import DigitRequest, ask
+from ccctl.ivr.digits import ask_key
 from ccctl.ivr.fs_args import say
 from ccctl.ivr.nodes.base import CheckEnv, Field, Node, Report, Steps
 from ccctl.ivr.nodes.menu import KEYPAD
@@ -98,22 +98,7 @@ class KbNode(Node):
         slug = self.values.get("article")
         topics = {str(key): str(value) for key, value in self.values.get("topics", {}).items()}
         if topics:
-            request = DigitRequest(
-                var_name=f"cc_{self.name}",
-                prompt=self.get("prompt"),
-                max_digits=1,
-                timeout=self.get("timeout"),
-                terminators="none" if "#" in topics else "#",
-            )
-            digit = yield from ask(
-                ctx,
-                self.name,
-                request,
-                lambda digits: digits in topics,
-                tries=self.get("tries"),
-                invalid_prompt=self.get("invalid_prompt"),
-                no_input_prompt=self.get("no_input_prompt"),
-            )
+            digit = yield from ask_key(ctx, self, topics)
             slug = topics[digit] if digit is not None else slug
         if slug is None:
             ctx.visit(f"{self.name}:no_topic")

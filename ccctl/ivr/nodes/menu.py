@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ccctl.ivr.digits import DigitRequest, ask
+from ccctl.ivr.digits import ask_key
 from ccctl.ivr.nodes.base import Field, Node, Report, Steps
 from ccctl.ivr.run_context import RunContext
 
@@ -63,22 +63,7 @@ class MenuNode(Node):
 
     def run(self, ctx: RunContext) -> Steps:
         keys = self.keys()
-        request = DigitRequest(
-            var_name=f"cc_{self.name}",
-            prompt=self.get("prompt"),
-            max_digits=1,
-            timeout=self.get("timeout"),
-            terminators="none" if "#" in keys else "#",
-        )
-        digit = yield from ask(
-            ctx,
-            self.name,
-            request,
-            lambda digits: digits in keys,
-            tries=self.get("tries"),
-            invalid_prompt=self.get("invalid_prompt"),
-            no_input_prompt=self.get("no_input_prompt"),
-        )
+        digit = yield from ask_key(ctx, self, keys)
         if digit is None:
             ctx.visit(f"{self.name}:failed")
             return self.get("on_failure")
