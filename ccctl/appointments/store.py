@@ -221,3 +221,50 @@ def move(session: Session, appointment_id: int, new_slot_id: int, *, source: str
         moved.external_id = external_id
         session.flush()
     return appointment_view(moved)
+
+
+def ensure_slot(
+    session: Session,
+    *,
+    doctor_code: str,
+    doctor_name: str,
+    starts_at: datetime,
+    minutes: int,
+    department_code: str | None,
+    department_name: str = "",
+) -> Slot:
+    """The doctor's slot at `starts_at`; department, doctor and slot are made when unknown.
+
+    This is how the hospital's systems (HL7 SIU, FHIR pull) name a visit: by codes and a time, not by our
+    slot ids. With no department code the doctor's own department is used; a new doctor then cannot be made.
+    """
+    doctor = session.scalars(select(Doctor).where(Doctor.code == doctor_code)).first()
+    if department_code is None:
+        if doctor is None or doctor.department is None:
+            raise SlotNotBookable(f"doctor {doctor_code}: no department given and none on file")
+        department = doctor.department
+    else:
+        department = session.scalars(select(Department).where(Department.code == department_code)).first()
+        if department is None:
+            department = Department(code=department_code, name=(department_name or department_code)[:128], names={})
+            session.add(department)
+            session.flush()
+    if doctor is None:
+        doctor = Doctor(code=doctor_code, name=(doctor_name or doctor_code)[:128], department_id=department.id)
+        session.add(doctor)
+        session.flush()
+    slot = session.scalars(select(Slot).where(Slot.doctor_id == doctor.id, Slot.starts_at == starts_at)).first()
+    if slot is None:
+        slot = Slot(doctor_id=doctor.id, department_id=department.id, starts_at=starts_at, minutes=minutes)
+        session.add(slot)
+        session.flush()
+    return slot
+
+
+def mark_no_show(session: Session, appointment_id: int, *, by: str) -> AppointmentView:
+    """The patient did not come: the appointment is no_show and its slot (now past) no longer held."""
+    appointment = _active(session, appointment_id)
+    appointment.status = "no_show"
+    appointment.held_slot_id = None
+    session.flush()
+    return appointment_view(appointment)

@@ -55,7 +55,7 @@ from ccctl.patients.repository import (
 )
 from ccctl.records.audit import record_audit
 from ccctl.records.database import make_engine
-from ccctl.records.models.appointments import ACTIVE_STATUSES, Appointment, Department, Doctor, Hl7Message, Slot
+from ccctl.records.models.appointments import ACTIVE_STATUSES, Appointment, Hl7Message, Slot
 from ccctl.records.models.base import utc_now
 from ccctl.records.models.patients import Patient
 
@@ -315,7 +315,7 @@ def apply_siu(session: Session, message: hl7.Message, header: Header, zone: tzin
             if header.trigger == "S15":
                 appointments.cancel(session, existing.id, by=f"hl7:{header.sender}", reason="cancelled by the hospital")
             else:
-                mark_no_show(session, existing)
+                appointments.mark_no_show(session, existing.id, by=f"hl7:{header.sender}")
         return
     patient = upsert_patient(session, message, header)
     slot = ensure_slot(session, message, zone)
@@ -332,13 +332,6 @@ def apply_siu(session: Session, message: hl7.Message, header: Header, zone: tzin
         appointments.move(session, existing.id, slot.id, source="hl7", by=f"hl7:{header.sender}")
 
 
-def mark_no_show(session: Session, appointment: Appointment) -> None:
-    """S26: the patient did not come; the slot (now past) is no longer held."""
-    appointment.status = "no_show"
-    appointment.held_slot_id = None
-    session.flush()
-
-
 def ensure_slot(session: Session, message: hl7.Message, zone: tzinfo) -> Slot:
     """The slot of AIP-3's doctor at the visit's start, with AIL-3's department and doctor made when unknown."""
     department_code = value(message, "AIL", 3, 1) or value(message, "AIL", 3, 4)
@@ -349,25 +342,16 @@ def ensure_slot(session: Session, message: hl7.Message, zone: tzinfo) -> Slot:
         raise Hl7Reject("AIP", 3, REQUIRED_FIELD_MISSING, "required field missing (doctor identifier)")
     if len(department_code) > 32 or len(doctor_code) > 32:
         raise Hl7Reject("AIL" if len(department_code) > 32 else "AIP", 3, DATA_TYPE_ERROR, "code longer than 32")
-    department = session.scalars(select(Department).where(Department.code == department_code)).first()
-    if department is None:
-        name = value(message, "AIL", 3, 9) or value(message, "AIL", 4, 2) or department_code
-        department = Department(code=department_code, name=name[:128], names={})
-        session.add(department)
-        session.flush()
-    doctor = session.scalars(select(Doctor).where(Doctor.code == doctor_code)).first()
-    if doctor is None:
-        name = " ".join(part for part in (value(message, "AIP", 3, 3), value(message, "AIP", 3, 2)) if part)
-        doctor = Doctor(code=doctor_code, name=(name or doctor_code)[:128], department_id=department.id)
-        session.add(doctor)
-        session.flush()
     starts_at, minutes = _timing(message, zone)
-    slot = session.scalars(select(Slot).where(Slot.doctor_id == doctor.id, Slot.starts_at == starts_at)).first()
-    if slot is None:
-        slot = Slot(doctor_id=doctor.id, department_id=department.id, starts_at=starts_at, minutes=minutes)
-        session.add(slot)
-        session.flush()
-    return slot
+    return appointments.ensure_slot(
+        session,
+        doctor_code=doctor_code,
+        doctor_name=" ".join(part for part in (value(message, "AIP", 3, 3), value(message, "AIP", 3, 2)) if part),
+        starts_at=starts_at,
+        minutes=minutes,
+        department_code=department_code,
+        department_name=value(message, "AIL", 3, 9) or value(message, "AIL", 4, 2),
+    )
 
 
 def _timing(message: hl7.Message, zone: tzinfo) -> tuple[datetime, int]:

@@ -24,14 +24,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ccctl.appointments import store as appointments
-from ccctl.appointments.errors import AppointmentError
+from ccctl.appointments.errors import AppointmentError, SlotNotBookable
 from ccctl.errors import UserError
 from ccctl.patients.fhir.outcomes import FhirError
 from ccctl.patients.fhir.patient_writes import create_patient, update_patient_resource
 from ccctl.patients.fhir.resources import MEDICAL_RECORD, MEMBER_NUMBER_SYSTEM, PATIENT_CODE_SYSTEM, patient_data
 from ccctl.records.audit import record_audit
 from ccctl.records.database import command_engine
-from ccctl.records.models.appointments import ACTIVE_STATUSES, Appointment, Department, Doctor, Slot
+from ccctl.records.models.appointments import ACTIVE_STATUSES, Appointment, Slot
 from ccctl.records.models.patients import Patient
 
 # the HIS's statuses that mean "the visit stands" and "the visit is off"
@@ -97,22 +97,15 @@ def upsert_patient(session: Session, resource: dict[str, Any], actor: str) -> Pa
     return patient
 
 
-def _department(session: Session, appointment: FhirAppointment, doctor: Doctor | None) -> Department:
+def _department(appointment: FhirAppointment) -> tuple[str | None, str]:
+    """The department code and name of Appointment.serviceType; no code means the doctor's own department."""
     codings = [c for concept in appointment.serviceType or [] for c in concept.coding or [] if c.code]
     if not codings:
-        if doctor is not None and doctor.department is not None:
-            return doctor.department
-        raise Refused("Appointment.serviceType: no department code")
+        return None, ""
     code = codings[0].code
     if len(code) > CODE_CHARS:
         raise Refused(f"Appointment.serviceType: code longer than {CODE_CHARS}")
-    department = session.scalars(select(Department).where(Department.code == code)).first()
-    if department is None:
-        name = codings[0].display or (appointment.serviceType[0].text or code)
-        department = Department(code=code, name=name[:128], names={})
-        session.add(department)
-        session.flush()
-    return department
+    return code, codings[0].display or (appointment.serviceType[0].text or "")
 
 
 def ensure_slot(session: Session, appointment: FhirAppointment, practitioner: dict[str, Any]) -> Slot:
@@ -122,26 +115,24 @@ def ensure_slot(session: Session, appointment: FhirAppointment, practitioner: di
         raise Refused(f"Practitioner.identifier: missing or longer than {CODE_CHARS}")
     if appointment.start is None:
         raise Refused("Appointment.start: missing")
-    doctor = session.scalars(select(Doctor).where(Doctor.code == code)).first()
-    department = _department(session, appointment, doctor)
-    if doctor is None:
-        names = practitioner.get("name") or [{}]
-        name = names[0].get("text") or " ".join([*names[0].get("given", []), names[0].get("family", "")]).strip()
-        doctor = Doctor(code=code, name=(name or code)[:128], department_id=department.id)
-        session.add(doctor)
-        session.flush()
-    starts_at = appointment.start.astimezone(UTC)
+    department_code, department_name = _department(appointment)
+    names = practitioner.get("name") or [{}]
+    name = names[0].get("text") or " ".join([*names[0].get("given", []), names[0].get("family", "")]).strip()
     minutes = appointment.minutesDuration
     if not minutes and appointment.end is not None:
         minutes = int((appointment.end - appointment.start) / timedelta(minutes=1))
-    slot = session.scalars(select(Slot).where(Slot.doctor_id == doctor.id, Slot.starts_at == starts_at)).first()
-    if slot is None:
-        slot = Slot(
-            doctor_id=doctor.id, department_id=department.id, starts_at=starts_at, minutes=minutes or DEFAULT_MINUTES
+    try:
+        return appointments.ensure_slot(
+            session,
+            doctor_code=code,
+            doctor_name=name,
+            starts_at=appointment.start.astimezone(UTC),
+            minutes=minutes or DEFAULT_MINUTES,
+            department_code=department_code,
+            department_name=department_name,
         )
-        session.add(slot)
-        session.flush()
-    return slot
+    except SlotNotBookable:
+        raise Refused("Appointment.serviceType: no department code") from None
 
 
 def _participant(appointment: FhirAppointment, resource_type: str) -> str:

@@ -165,3 +165,41 @@ def test_two_callers_booking_the_same_slot_at_once_one_wins_the_other_is_told_ta
     with session_on(db_url) as session:
         assert session.scalar(select(func.count(Appointment.id))) == 1
         assert session.scalar(select(func.count(AuditEntry.id))) == 1
+
+
+def test_ensure_slot_finds_the_slot_a_hospital_names_and_makes_what_is_unknown(db_url):
+    starts_at = tomorrow_at(9, 15)
+    with session_on(db_url) as session:
+        slots = add_cardiology(session)
+        found = store.ensure_slot(
+            session, doctor_code="D1", doctor_name="", starts_at=starts_at, minutes=15, department_code=None
+        )
+        made = store.ensure_slot(
+            session,
+            doctor_code="NEURO-7",
+            doctor_name="Nowak Anna",
+            starts_at=starts_at,
+            minutes=20,
+            department_code="NEURO",
+            department_name="Neurology",
+        )
+        assert found.id == slots[1]
+        assert (made.doctor.code, made.doctor.name, made.department.code, made.minutes) == (
+            "NEURO-7", "Nowak Anna", "NEURO", 20,
+        )  # fmt: skip
+        with pytest.raises(SlotNotBookable, match="doctor NEW-1: no department given and none on file"):
+            store.ensure_slot(
+                session, doctor_code="NEW-1", doctor_name="", starts_at=starts_at, minutes=15, department_code=None
+            )
+
+
+def test_a_no_show_frees_the_slot_and_cannot_be_marked_twice(db_url):
+    with session_on(db_url) as session:
+        slots = add_cardiology(session, slots=1)
+        patient = add_patient(session)
+        booked = store.book(session, patient, slots[0], source="hl7", booked_by="hl7:HIS")
+    with session_on(db_url) as session:
+        assert store.mark_no_show(session, booked.id, by="hl7:HIS").status == "no_show"
+        assert session.get(Appointment, booked.id).held_slot_id is None
+        with pytest.raises(AppointmentNotChangeable, match="is no_show, not booked or confirmed"):
+            store.mark_no_show(session, booked.id, by="hl7:HIS")
