@@ -31,6 +31,13 @@ class Agent(Base):
     calls_answered: Mapped[int] = mapped_column(default=0, server_default="0")
     talk_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
     no_answer_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # contacts at once per channel (None = the acd.capacity setting); a phone takes one call (0 = no calls)
+    voice_capacity: Mapped[int | None]
+    chat_capacity: Mapped[int | None]
+    task_capacity: Mapped[int | None]
+    # chats and tasks offered or accepted and not finished: the router's compare-and-set counts them
+    chats_open: Mapped[int] = mapped_column(default=0, server_default="0")
+    tasks_open: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Skill(Base):
@@ -66,14 +73,18 @@ class QueueSkill(Base):
 
 
 class QueueEntry(Base):
-    """One caller in a queue; the row is the only copy of the place in line (a restart loses nobody)."""
+    """One contact in a queue (a caller, a chat, a task); the row is the only copy of the place in line."""
 
     __tablename__ = "queue_entries"
     __table_args__ = (Index("ix_queue_entries_status_queue", "status", "queue"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     queue: Mapped[str] = mapped_column(String(64))
+    # voice: the caller's channel uuid; chat and task: "<channel>:<contact_ref>" (the key of its events)
     call_uuid: Mapped[str] = mapped_column(String(64), unique=True)
+    # voice, chat, task; contact_ref: the call uuid, the chat session id, the inbox item or callback id
+    channel: Mapped[str] = mapped_column(String(16), default="voice", server_default="voice")
+    contact_ref: Mapped[str] = mapped_column(String(64), default="", server_default="")
     patient_id: Mapped[int | None]
     priority: Mapped[int] = mapped_column(default=0)
     entered_at: Mapped[datetime] = mapped_column(default=utc_now)
@@ -98,6 +109,7 @@ class QueueEvent(Base):
     at: Mapped[datetime] = mapped_column(default=utc_now)
     queue: Mapped[str] = mapped_column(String(64))
     call_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(16), default="voice", server_default="voice")
     kind: Mapped[str] = mapped_column(String(32))
     agent_id: Mapped[int | None]
     patient_id: Mapped[int | None]
