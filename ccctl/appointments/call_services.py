@@ -2,8 +2,9 @@
 
 Each step is one short transaction run by the call services' database thread; a change is audited
 under the call's UUID, booked by "ivr:<call uuid>", and the patient's SMS or e-mail, prepared in the
-change's transaction, is sent once it is committed, on a thread of its own: a slow gateway never holds
-up the database work of the calls (a failed send leaves the change made and the message's status kept).
+change's transaction, is sent once it is committed by a greenlet of its own: the caller goes on while
+the gateway answers (a failed send leaves the change made and the message's status kept). Not on a
+native thread: the gateway's sockets are gevent's, and a hub in a second thread does not survive exit.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-import gevent
-from gevent.threadpool import ThreadPool
+from gevent.pool import Group
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -60,13 +60,12 @@ class DbAppointments:
         self.engine = engine
         self.settings = settings or Settings()
         self.timezone = self.settings.appointments.timezone
-        self._sender = ThreadPool(1)
+        self._sending = Group()
 
     def close(self) -> None:
         """Let the messages on their way go out (for a while), then stop; one not sent stays in its table."""
-        with gevent.Timeout(SEND_GRACE_SECONDS, False):
-            self._sender.join()
-        self._sender.kill()
+        self._sending.join(timeout=SEND_GRACE_SECONDS)
+        self._sending.kill()
 
     def upcoming_visits(self, patient_id: int, now: datetime, limit: int) -> list[Visit]:
         def work(session: Session) -> list[Visit]:
@@ -124,7 +123,7 @@ class DbAppointments:
         if isinstance(outcome, str):
             return outcome
         if outcome.channel:
-            self._sender.spawn(self._deliver, outcome)
+            self._sending.spawn(self._deliver, outcome)
         return None
 
     def _deliver(self, notice: Notice) -> None:
