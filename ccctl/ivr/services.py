@@ -42,6 +42,12 @@ class LookupFailed(Exception):
     """An HTTP lookup timed out or failed; the flow takes its fallback branch."""
 
 
+class RecordsUnavailable(Exception):
+    """The database stayed locked or away past the outage bound, or failed; the node takes its failure branch.
+
+    str() is one line without SQL or parameters (they hold patient data)."""
+
+
 class Queueing(Protocol):
     """What a queue node asks of the ACD (implemented by ccctl.acd.engine.AcdEngine)."""
 
@@ -80,8 +86,9 @@ class Visit:
 class Appointments(Protocol):
     """What appointment nodes ask of the booking system (implemented in ccctl.appointments.call_services).
 
-    book, confirm and cancel return None when done, else a reason the caller is told about: "taken"
-    (another booking won the slot), "not_bookable" or "not_found"."""
+    book, confirm and cancel return None when done, else why not: "taken" (another booking won the
+    slot), "not_bookable" (blocked, started, unknown), "not_found" (not this patient's visit) or
+    "not_changeable" (no longer booked or confirmed)."""
 
     # the site's time zone name (Europe/Warsaw): the switch says visit times in it
     timezone: str
