@@ -20,6 +20,8 @@ fs_bundle=$(ls ../shared/freeswitch/bundle/freeswitch-*-debian12-amd64.tar.xz 2>
 [ "$want_tests" = 1 ] && [ -n "$fs_bundle" ] && packages+=(libcurl4 libedit2 libflite1 libjpeg62-turbo
     libldap-2.5-0 libopus0 libpcre3 libsndfile1 libspeex1 libspeexdsp1 libsqlite3-0 libssl3 libtiff6 libuuid1 zlib1g)
 packages+=(ghostscript img2pdf libtiff-tools poppler-utils ffmpeg)
+# ccctl prompts build: a voice for every prompt language (espeak-ng has Mandarin and Polish)
+packages+=(espeak-ng)
 if command -v apt-get >/dev/null 2>&1; then
     missing=()
     for pkg in "${packages[@]}"; do

@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "deploy",  # fs render, db upgrade
     "calls",  # calls list
     "flow",  # flow check / show / reload / simulate
+    "prompts",  # prompts build
     "patients",
     "appointments",  # schedule import / list; appointments list / book / cancel / move / confirm
     "acd",  # agents, queues, transfer, monitor

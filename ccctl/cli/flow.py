@@ -15,7 +15,8 @@ def flow() -> None:
 def _flow_dirs(ctx: click.Context, flows_dir: str | None, prompts_dir: str | None) -> tuple[str, str | None]:
     if flows_dir:
         return flows_dir, prompts_dir
-    return settings_of(ctx).flows_dir, prompts_dir
+    settings = settings_of(ctx)
+    return settings.flows_dir, prompts_dir or settings.prompts_dir or None
 
 
 def _knowledge(ctx: click.Context):

@@ -1,12 +1,15 @@
 """Prompt sets (TTS text per language) and how a node's prompt becomes a playback target.
 
 A prompt is written `say:Text {{ var }}` (TTS), `text:key` (the key in the caller's
-language set, spoken, or its recorded file when one exists), `tone_stream://...`, or a
+language set: its recorded file when one exists, else the file `ccctl prompts build` made
+from the current text, else the text spoken by the switch's TTS), `tone_stream://...`, or a
 file path under the prompts dir. Sets live in <flows_dir>/prompt_text/<language>.yaml.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +22,12 @@ from ccctl.ivr.templates import template_error
 
 PROMPT_TEXT_DIR = "prompt_text"
 RECORDED_SUFFIXES = (".wav", ".mp3")
+BUILT_DIR = "built"  # <prompts_dir>/built/<language>/<key>.wav, made by `ccctl prompts build`
+BUILT_MANIFEST = "manifest.json"  # key -> stamp of the text, voice and rate each file was made from
+SAMPLE_RATE_HZ = 8000
+ESPEAK_SPEED_WPM = 150
+# espeak-ng names Mandarin "cmn"; other languages go by their own code
+ESPEAK_VOICES = {"zh": "cmn", "en": "en-us"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,35 @@ class PromptSet:
     tts_engine: str = ""
     tts_voice: str = ""
     recorded: Mapping[str, str] = field(default_factory=dict)  # key -> absolute file path
+    built: Mapping[str, str] = field(default_factory=dict)  # key -> absolute path, made from the current text
+
+    def audio_file(self, key: str) -> str | None:
+        """The file a `text:key` plays: an admin's recording first, then the built one."""
+        return self.recorded.get(key) or self.built.get(key)
+
+
+def espeak_voice(language: str) -> str:
+    return ESPEAK_VOICES.get(language, language)
+
+
+def built_stamp(language: str, text: str) -> str:
+    """What a built file was made from; a file whose stamp differs from the current text's is stale."""
+    made_from = f"{espeak_voice(language)}\n{ESPEAK_SPEED_WPM}\n{SAMPLE_RATE_HZ}\n{text}"
+    return hashlib.sha256(made_from.encode()).hexdigest()
+
+
+def _built_files(prompts_dir: Path, language: str, texts: Mapping[str, str]) -> dict[str, str]:
+    folder = prompts_dir / BUILT_DIR / language
+    try:
+        manifest = json.loads((folder / BUILT_MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    built = {}
+    for key, text in texts.items():
+        file = folder / f"{key}.wav"
+        if manifest.get(key) == built_stamp(language, text) and file.is_file():
+            built[key] = str(file.resolve())
+    return built
 
 
 def _flatten(data: LineDict, prefix: str, out: dict[str, tuple[object, int]]) -> None:
@@ -70,7 +108,7 @@ def load_prompt_set(path: Path, display: str, prompts_dir: Path) -> tuple[Prompt
     lang_dir = prompts_dir / language
     if lang_dir.is_dir():
         for file in sorted(lang_dir.iterdir()):
-            if file.suffix in RECORDED_SUFFIXES and file.stem in texts:
+            if file.suffix in RECORDED_SUFFIXES and file.is_file():
                 recorded[file.stem] = str(file.resolve())
     prompt_set = PromptSet(
         language=language,
@@ -80,6 +118,7 @@ def load_prompt_set(path: Path, display: str, prompts_dir: Path) -> tuple[Prompt
         tts_engine=str(data.get("tts_engine") or ""),
         tts_voice=str(data.get("tts_voice") or ""),
         recorded=MappingProxyType(recorded),
+        built=MappingProxyType(_built_files(prompts_dir, language, texts)),
     )
     return prompt_set, errors
 
@@ -125,13 +164,24 @@ def prompt_reference_error(
         return None
     if spec.startswith("text:"):
         key = spec[5:].strip()
-        for language in languages:
-            prompt_set = sets.get(language)
-            if prompt_set is None:
-                return f"no prompt set for language '{language}' (expected {PROMPT_TEXT_DIR}/{language}.yaml)"
-            if key not in prompt_set.texts:
-                return f"prompt text '{key}' is missing from the '{language}' set ({prompt_set.source})"
+        no_set = [language for language in languages if language not in sets]
+        if no_set:
+            expected = ", ".join(f"{PROMPT_TEXT_DIR}/{language}.yaml" for language in no_set)
+            return f"no prompt set for {_languages_named(no_set)} (expected {expected})"
+        missing = [language for language in languages if not _has_prompt(sets[language], key)]
+        if missing:
+            sources = ", ".join(sets[language].source for language in missing)
+            return f"prompt '{key}' has no text or recorded file in {_languages_named(missing)} ({sources})"
         return None
     if not (prompts_dir / spec).is_file():
         return f"prompt file '{spec}' does not exist under {prompts_dir}"
     return None
+
+
+def _has_prompt(prompt_set: PromptSet, key: str) -> bool:
+    return key in prompt_set.texts or prompt_set.audio_file(key) is not None
+
+
+def _languages_named(languages: list[str]) -> str:
+    quoted = ", ".join(f"'{language}'" for language in languages)
+    return f"language {quoted}" if len(languages) == 1 else f"languages {quoted}"

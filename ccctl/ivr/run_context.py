@@ -95,8 +95,9 @@ class RunContext:
             prompt_set = self.prompt_set
             if prompt_set is None:
                 return SILENCE
-            if key in prompt_set.recorded:
-                return prompt_set.recorded[key]
+            audio = prompt_set.audio_file(key)
+            if audio:
+                return audio
             return say(self.render(prompt_set.texts.get(key, "")))
         if "://" in spec:
             return spec

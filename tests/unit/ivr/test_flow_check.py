@@ -67,8 +67,9 @@ def errors_of(name: str) -> list[str]:
         ),
         (
             "missing_prompt_text.yaml",
-            "missing_prompt_text.yaml:6: node 'welcome': 'prompt': prompt text 'welcome_back' is missing "
-            f"from the 'en' set ({FLOWS_DIR / 'prompt_text' / 'en.yaml'})",
+            "missing_prompt_text.yaml:6: node 'welcome': 'prompt': prompt 'welcome_back' has no text or recorded "
+            f"file in languages 'en', 'pl' ({FLOWS_DIR / 'prompt_text' / 'en.yaml'}, "
+            f"{FLOWS_DIR / 'prompt_text' / 'pl.yaml'})",
         ),
     ],
 )
