@@ -251,7 +251,8 @@ class AcdEngine:
             made = []
             for assignment in plan:
                 hold_for = hold + queues[assignment.queue].no_answer_timeout
-                if store.claim(session, assignment.entry_id, [a.agent_id for a in assignment.agents], now, hold_for):
+                agent_ids = [a.agent_id for a in assignment.agents]
+                if store.claim(session, assignment.entry_id, agent_ids, now, hold_for, self.instance_id):
                     made.append((assignment, by_entry[assignment.entry_id]))
             return made
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, and_, bindparam, or_, select, type_coerce, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ccctl.acd.model import OFFERED, WAITING, AgentCandidate, WaitingCaller
@@ -25,6 +26,8 @@ def load_queues(session: Session) -> dict[str, QueueRules]:
         for q in session.scalars(select(Queue))
     }
 
+
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE for a transaction it cancelled to break a deadlock
 
 # states that end by themselves at agents.reserved_until: an offer, wrap-up, the rest after a refused call
 LAPSING = ("reserved", "wrapup", "resting")
@@ -54,9 +57,15 @@ _CLAIM_AGENTS = (
         state_since=bindparam("now"),
     )
 )
+# the caller goes to Offered only if still waiting and ours (or waiting for a callback, which any process
+# dials): with several controllers on one database, whichever claims first has them, the others get 0 rows
 _CLAIM_CALLER = (
     update(QueueEntry)
-    .where(QueueEntry.id == bindparam("entry_id"), QueueEntry.status == WAITING)
+    .where(
+        QueueEntry.id == bindparam("entry_id"),
+        QueueEntry.status == WAITING,
+        or_(QueueEntry.owner == bindparam("claimant"), QueueEntry.callback_number != ""),
+    )
     .values(status=OFFERED, agent_id=bindparam("first_agent"), updated_at=bindparam("now"))
 )
 
@@ -143,26 +152,33 @@ def waiting_callers(session: Session, owner: str, queues: list[str] | None = Non
     return [WaitingCaller(*row) for row in rows]
 
 
-def claim(session: Session, entry_id: int, agent_ids: list[int], now: datetime, hold_for: float) -> bool:
+def claim(session: Session, entry_id: int, agent_ids: list[int], now: datetime, hold_for: float, owner: str) -> bool:
     """Reserve the agents and the caller together, or nothing: another process may have taken either.
 
-    Core statements on the session's connection: no ORM objects are loaded or synchronised.
+    A compare-and-set: each UPDATE names the state it expects, and on PostgreSQL a concurrent claim of the
+    same row waits for ours and then re-reads that condition, so it finds the row taken and changes nothing.
+    Two processes reserving overlapping agents in opposite order can deadlock: PostgreSQL cancels one of
+    them, which is then simply a lost claim. Core statements on the session's connection (no ORM objects).
     """
     until = now + timedelta(seconds=hold_for)
     connection = session.connection()
-    taken = connection.execute(
-        _CLAIM_AGENTS, {"agent_ids": agent_ids, "now": now, "until": until, "entry_id": entry_id}
-    ).rowcount
-    if taken != len(agent_ids):
+    try:
+        taken = connection.execute(
+            _CLAIM_AGENTS, {"agent_ids": sorted(agent_ids), "now": now, "until": until, "entry_id": entry_id}
+        ).rowcount
+        if taken != len(agent_ids):
+            session.rollback()
+            return False
+        params = {"entry_id": entry_id, "first_agent": agent_ids[0], "now": now, "claimant": owner}
+        if connection.execute(_CLAIM_CALLER, params).rowcount != 1:
+            session.rollback()
+            return False
+        session.commit()
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", "") != DEADLOCK_DETECTED:
+            raise
         session.rollback()
         return False
-    offered = connection.execute(
-        _CLAIM_CALLER, {"entry_id": entry_id, "first_agent": agent_ids[0], "now": now}
-    ).rowcount
-    if offered != 1:
-        session.rollback()
-        return False
-    session.commit()
     return True
 
 
