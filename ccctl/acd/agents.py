@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ccctl.acd.queue_rules import build_rules
 from ccctl.acd.store import shown_state
 from ccctl.errors import UserError
-from ccctl.records.database import make_engine
+from ccctl.records.database import make_engine, sqlite_file
 from ccctl.records.models.acd import AcdAlarm, Agent, AgentSkill, Queue, QueueEvent, QueueSkill, Skill
 from ccctl.records.models.base import utc_now
 
@@ -144,3 +145,15 @@ def add_queue(url: str, name: str, strategy: str, skills: dict[str, int], settin
             session.add(QueueSkill(queue_id=queue.id, skill_id=_skill(session, skill).id, min_level=level))
 
     _in_session(url, work)
+
+
+def queue_names(url: str) -> set[str] | None:
+    """The queues in the database; None when there is none to ask (a SQLite file not made yet, no connection,
+    no tables): `flow check` then checks queue nodes against the demo's queues."""
+    path = sqlite_file(url)
+    if path is not None and not path.is_file():
+        return None
+    try:
+        return set(_in_session(url, lambda session: list(session.scalars(select(Queue.name)))))
+    except (SQLAlchemyError, UserError):
+        return None

@@ -12,7 +12,16 @@ from ccctl.acd.agents import add_agent, add_queue, set_status
 from ccctl.records.database import make_engine
 from ccctl.records.models.acd import Agent, Queue
 
-DEMO_SKILLS = ("registration", "cardiology", "pediatrics", "specialist", "results", "follow_up", "operator")
+DEMO_SKILLS = (
+    "registration",
+    "cardiology",
+    "pediatrics",
+    "specialist",
+    "results",
+    "follow_up",
+    "complaints",
+    "operator",
+)
 DEMO_AGENT_COUNT = 12
 # real seconds: the ACD's clock is the wall clock even when the emulator runs faster
 DEMO_QUEUE_SETTINGS = {"wrapup_seconds": 1, "max_wait_seconds": 120, "announce_every_seconds": 30}

@@ -26,6 +26,18 @@ def _knowledge(ctx: click.Context):
     return KnowledgeBase.from_settings(settings_of(ctx))
 
 
+def _known_queues(ctx: click.Context):
+    """The queues queue nodes are checked against: the database's, or the demo seed's when it has none."""
+    from ccctl.acd.agents import queue_names
+    from ccctl.acd.demo_seed import DEMO_SKILLS
+    from ccctl.ivr.nodes.base import KnownQueues
+
+    names = queue_names(settings_of(ctx).database.url)
+    if names:
+        return KnownQueues(frozenset(names), "the database")
+    return KnownQueues(frozenset(DEMO_SKILLS), "the demo seed (the database has no queues)")
+
+
 def _flows_failed(errors) -> CliError:
     """Each flow error on its own line, then one summary; nothing was loaded or reloaded."""
     from ccctl.ivr.registry import count_errors
@@ -45,7 +57,7 @@ def flow_check(ctx: click.Context, targets: tuple[str, ...], flows_dir: str | No
     from ccctl.ivr.registry import check_flows
 
     flows_dir, prompts_dir = _flow_dirs(ctx, flows_dir, prompts_dir)
-    report = check_flows(flows_dir, prompts_dir, targets, kb=_knowledge(ctx))
+    report = check_flows(flows_dir, prompts_dir, targets, kb=_knowledge(ctx), queues=_known_queues(ctx))
     if report.errors:
         raise _flows_failed(report.errors)
     click.echo(f"{report.flow_count} {'flow' if report.flow_count == 1 else 'flows'} OK")

@@ -15,7 +15,7 @@ from ccctl.ivr.errors import FlowError
 from ccctl.ivr.flow import SHARED_DIR, Flow, FlowCatalog
 from ccctl.ivr.holidays import HolidayCalendar, load_calendar
 from ccctl.ivr.loader import FlowFile, flow_name, read_flow_file
-from ccctl.ivr.nodes.base import CheckEnv
+from ccctl.ivr.nodes.base import CheckEnv, KnownQueues
 from ccctl.ivr.prompts import PromptSet, load_prompt_sets
 from ccctl.ivr.services import KbAnswers
 
@@ -44,8 +44,10 @@ def load_catalog(
     generation: int = 0,
     extra_files: list[Path] | tuple[Path, ...] = (),
     kb: KbAnswers | None = None,
+    queues: KnownQueues | None = None,
 ) -> CatalogLoad:
-    """Read and check every flow (extra_files replace or add flows of the same name); kb: for kb nodes."""
+    """Read and check every flow (extra_files replace or add flows of the same name); kb: for kb nodes;
+    queues: the ACD queues queue nodes may name (None: not checked)."""
     sets, errors = load_prompt_sets(flows_dir, prompts_dir)
     files: dict[str, FlowFile] = {}
     for path in [*flow_files(flows_dir), *extra_files]:
@@ -62,6 +64,7 @@ def load_catalog(
             flow_names=frozenset(files),
             has_calendar=calendar is not None,
             kb=kb,
+            queues=queues,
         )
         check_references(flow, env)
         errors.extend(flow.errors)

@@ -19,6 +19,7 @@ from ccctl.ivr.catalog import flow_files, load_catalog
 from ccctl.ivr.errors import FlowCheckFailed, FlowError
 from ccctl.ivr.flow import Flow, FlowCatalog
 from ccctl.ivr.interpreter import FlowRun
+from ccctl.ivr.nodes.base import KnownQueues
 from ccctl.ivr.services import CallServices, KbAnswers
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ def check_flows(
     prompts_dir: str | Path | None = None,
     targets: tuple[str, ...] | list[str] = (),
     kb: KbAnswers | None = None,
+    queues: KnownQueues | None = None,
 ) -> CheckReport:
     """Check flows_dir, or only the named files / hotlines (in the context of flows_dir)."""
     flows_dir = Path(flows_dir)
@@ -126,7 +128,7 @@ def check_flows(
         return CheckReport([FlowError(str(flows_dir), None, None, "flows directory not found (check flows_dir)")], 0)
     prompts = Path(prompts_dir) if prompts_dir else flows_dir / "prompts"
     extra = [_target_path(flows_dir, target) for target in targets]
-    loaded = load_catalog(flows_dir, prompts, extra_files=extra, kb=kb)
+    loaded = load_catalog(flows_dir, prompts, extra_files=extra, kb=kb, queues=queues)
     if not targets:
         if not loaded.flow_names and not loaded.errors:  # "0 flows OK" would pass a wrong directory
             return CheckReport([FlowError(str(flows_dir), None, None, "no flows here (*.yaml files)")], 0)

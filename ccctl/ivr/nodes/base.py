@@ -39,6 +39,14 @@ class Field:
 
 
 @dataclass(frozen=True)
+class KnownQueues:
+    """The ACD queues a queue node may name, and where that list came from (for the error)."""
+
+    names: frozenset[str]
+    source: str  # "the database", "the demo seed"
+
+
+@dataclass(frozen=True)
 class CheckEnv:
     """What reference checks need from outside the flow file."""
 
@@ -48,6 +56,7 @@ class CheckEnv:
     flow_names: frozenset[str]
     has_calendar: bool
     kb: KbAnswers | None = None  # the knowledge base kb nodes speak from; None: none was given
+    queues: KnownQueues | None = None  # the ACD queues queue nodes may name; None: not checked
 
 
 def _is_number(value: Any) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ccctl.callflow import Execute, Finish
 from ccctl.ivr.fs_args import UNSAFE_PATH_CHARS
-from ccctl.ivr.nodes.base import Field, Node, Report, Steps
+from ccctl.ivr.nodes.base import CheckEnv, Field, Node, Report, Steps
 from ccctl.ivr.run_context import RunContext
 
 SKILL_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -32,6 +32,18 @@ class QueueNode(Node):
         skill = str(self.values.get("skill", "x"))
         if not skill or not set(skill) <= SKILL_CHARS:
             report(self.line_of("skill"), f"'skill' must be lower-case letters, digits, _ or -, got {skill!r}")
+
+    def check_references(self, env: CheckEnv, report: Report) -> None:
+        super().check_references(env, report)
+        if env.queues is None:
+            return
+        queue = str(self.values.get("queue") or self.values.get("skill") or "")
+        if queue and queue not in env.queues.names:
+            known = ", ".join(sorted(env.queues.names)) or "none"
+            report(
+                self.line_of("queue" if "queue" in self.values else "skill"),
+                f"queue '{queue}' does not exist in {env.queues.source} (queues: {known}; ccctl queues add)",
+            )
 
     def describe(self) -> str:
         return f"queue skill={self.get('skill')} priority={self.get('priority')}"
