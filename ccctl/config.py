@@ -348,6 +348,26 @@ class AppointmentsSettings:
     # free slots are offered this many days ahead
     lookahead_days: int = 14
     # how a patient is told of a change, tried in order (the first the patient can receive): sms, email; [] = not told
+@dataclass
+class ChatSettings:
+    """The web chat (section `chat`, docs/chat.md): who takes chats, when, and how much one client may send."""
+
+    # agents with this skill take chats (a transfer to a queue names another skill)
+    skill: str = "chat"
+    # when a person answers, in appointments.timezone; outside them the patient leaves a message
+    open_hours: str = "00:00-24:00"
+    open_days: list[str] = field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+    # sites that may embed the widget (their origins, "https://www.hospital.example"); [] = this console only
+    allowed_origins: list[str] = field(default_factory=list)
+    # per client address within window_seconds: chats started; per chat: messages
+    max_chats_per_address: int = 10
+    max_messages_per_chat: int = 200
+    window_seconds: int = 3600
+    # the one-time code sent by SMS: how long it holds, how many wrong tries end it
+    code_seconds: int = 300
+    code_max_failures: int = 3
+
+
     confirm_by: list[str] = field(default_factory=lambda: ["sms", "email"])
 
 
@@ -409,6 +429,7 @@ class Settings:
 
     def hotline_for_did(self, did: str) -> Hotline | None:
         return next((h for h in self.hotlines if h.did == did), None)
+    chat: ChatSettings = field(default_factory=ChatSettings)
 
     def hotline_named(self, name: str) -> Hotline | None:
         return next((h for h in self.hotlines if h.name == name), None)

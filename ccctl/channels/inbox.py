@@ -24,7 +24,7 @@ from ccctl.records.models.inbox import InboxAttachment, InboxItem, PatientEmail,
 from ccctl.records.models.patients import Patient
 from ccctl.tickets.service import add_event
 
-CHANNELS = ("sms", "email", "fax", "web", "voice", "letter")
+CHANNELS = ("sms", "email", "fax", "web", "voice", "letter", "chat")
 # the web form gives a phone number when the patient typed one (else an e-mail address)
 PHONE_CHANNELS = ("sms", "fax", "voice", "web")
 FLAGS = ("needs-reply", "done")

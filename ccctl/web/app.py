@@ -30,8 +30,9 @@ log = logging.getLogger("ccctl.web")
 
 SECRET_FILE = Path("var/web-secret-key")
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
-# APIs that take a bearer token and never a cookie: a cross-site request has no credential to ride on
-CSRF_EXEMPT_BLUEPRINTS = ("fhir",)
+# APIs that take a bearer token (or the chat's token header) and never a cookie: a cross-site request has no
+# credential to ride on
+CSRF_EXEMPT_BLUEPRINTS = ("fhir", "chat")
 # scripts and styles from static/ only: no inline script or handler runs, whatever a page shows
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "

@@ -23,6 +23,8 @@ OTHER_FEATURES: list[str] = [
     "ccctl.channels.web_form:blueprint",
     "ccctl.patients.fhir.web:blueprint",
     "ccctl.appointments.web:blueprint",
+    "ccctl.chat.web:blueprint",
+    "ccctl.chat.agent_web:blueprint",
     # "ccctl.tickets.web:blueprint",
 ]
 
