@@ -1,7 +1,8 @@
 """Answers from the inbox: a reply goes out on the item's own channel and is kept in its thread.
 
-E-mail goes through ccctl.channels.email, SMS through ccctl.channels.sms (Kannel); other channels
-(fax, letter, voice, web) have no automatic way back and are refused with a one-line reason.
+E-mail goes through ccctl.channels.email, SMS through ccctl.channels.sms (Kannel); a web-form item is
+answered by the e-mail or SMS the patient gave in the form; other channels (fax, letter, voice) have no
+automatic way back and are refused with a one-line reason.
 """
 
 from __future__ import annotations
@@ -44,6 +45,19 @@ def deliver(settings: Settings, channel: str, to: str, subject: str, text: str, 
     raise DeliveryError(f"channel {channel!r} has no automatic sending (use {', '.join(REPLY_CHANNELS)})")
 
 
+def reply_route(item: InboxItem) -> tuple[str, str]:
+    """(channel, address) an answer to this received item goes by; ("", "") when there is no way back."""
+    if item.channel == "email":
+        return "email", email_address(item.sender)
+    if item.channel == "sms":
+        return "sms", item.sender
+    if item.channel == "web":
+        # the form keeps the phone the patient typed, else their e-mail address
+        address = email_address(item.sender)
+        return ("email", address) if address else ("sms", item.sender.strip())
+    return "", ""
+
+
 def _reply_subject(subject: str) -> str:
     return subject if subject.lower().startswith("re:") else f"Re: {subject}".strip()
 
@@ -55,15 +69,15 @@ def reply(session: Session, settings: Settings, item_id: int, text: str, actor: 
         raise InboxError(f"inbox item {item_id} is a sent message; reply to the message it answered")
     if not text.strip():
         raise InboxError("reply text is empty")
-    if item.channel not in REPLY_CHANNELS:
+    channel, to = reply_route(item)
+    if not channel:
         raise InboxError(f"inbox item {item_id} came by {item.channel}, which has no automatic reply")
-    to = email_address(item.sender) if item.channel == "email" else item.sender
     if not to:
         raise InboxError(f"inbox item {item_id} has no sender address to reply to")
-    subject = _reply_subject(item.subject) if item.channel == "email" else ""
+    subject = _reply_subject(item.subject) if channel == "email" else ""
     in_reply_to = item.external_id if item.channel == "email" and (item.external_id or "").startswith("<") else ""
     try:
-        sent_id = deliver(settings, item.channel, to, subject, text, in_reply_to=in_reply_to)
+        sent_id = deliver(settings, channel, to, subject, text, in_reply_to=in_reply_to)
     except DeliveryError as exc:
         raise InboxError(f"inbox item {item_id}: reply not sent, {exc}") from None
     reply_id = record_outgoing(session, item, to, subject, text, sent_id)
@@ -89,12 +103,12 @@ def notify_patient(
     session: Session, settings: Settings, patient_id: int | None, subject: str, text: str, item: InboxItem | None
 ) -> Notice:
     """Tell a patient something on their channel: the item's own (e-mail, SMS), else e-mail, else SMS."""
-    if item is not None and item.channel in REPLY_CHANNELS and item.direction == "in":
-        to = email_address(item.sender) if item.channel == "email" else item.sender
-        if to:
-            sent_id = deliver(settings, item.channel, to, subject if item.channel == "email" else "", text)
+    if item is not None and item.direction == "in":
+        channel, to = reply_route(item)
+        if channel and to:
+            sent_id = deliver(settings, channel, to, subject if channel == "email" else "", text)
             record_outgoing(session, item, to, subject, text, sent_id)
-            return Notice(item.channel, sent_id)
+            return Notice(channel, sent_id)
     if patient_id is None:
         return Notice("")
     address = patient_email(session, patient_id)

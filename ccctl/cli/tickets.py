@@ -141,11 +141,13 @@ def tickets_escalate(ctx) -> None:
 @as_option
 @click.pass_context
 def tickets_from_voice(ctx, actor) -> None:
-    """Turn new IVR voice messages into tickets."""
+    """File new IVR voice messages in the inbox (serve does it too); `tickets add --from-item` makes one a ticket."""
     from ccctl.tickets.commands import from_voice
 
     ids = run(lambda: from_voice(settings_of(ctx), actor_of(actor)))
-    click.echo(f"opened {len(ids)} ticket(s)" + (": " + ", ".join(map(str, ids)) if ids else ""))
+    click.echo(
+        f"filed {len(ids)} voice message(s) in the inbox" + (": items " + ", ".join(map(str, ids)) if ids else "")
+    )
 
 
 @tickets.command("report")

@@ -20,7 +20,7 @@ from ccctl.records.audit import record_audit
 from ccctl.records.models.base import utc_now
 from ccctl.records.models.inbox import Ticket
 from ccctl.records.models.patients import Patient
-from ccctl.tickets.follow_up import escalate_overdue, from_voice_messages, resolve_ticket
+from ccctl.tickets.follow_up import escalate_overdue, file_voice_messages, resolve_ticket
 from ccctl.tickets.report import report_csv, report_json, report_table, ticket_report
 from ccctl.tickets.service import (
     TicketError,
@@ -29,6 +29,7 @@ from ccctl.tickets.service import (
     change_state,
     get_ticket,
     list_tickets,
+    open_from_item,
     open_ticket,
     set_department,
     ticket_history,
@@ -45,7 +46,7 @@ def in_transaction(url: str, work: Callable[[Session], T]) -> T:
 
 @dataclass
 class NewTicket:
-    source: str  # agent, letter, ... (voice tickets come from from-voice)
+    source: str  # agent, letter, ...; a ticket from an inbox item takes the item's channel
     category: str
     description: str
     patient_code: str | None = None
@@ -67,7 +68,15 @@ def add(settings: Settings, new: NewTicket, actor: str) -> int:
                 item = get_item(session, new.inbox_item_id)
             except InboxError as exc:
                 raise TicketError(str(exc)) from None
-            patient_id = patient_id or item.patient_id
+            return open_from_item(
+                session,
+                item,
+                new.category,
+                new.description,
+                settings=settings.inbox,
+                actor=actor,
+                patient_id=patient_id,
+            )
         return open_ticket(
             session,
             new.source,
@@ -223,7 +232,7 @@ def escalate(settings: Settings) -> list[int]:
 
 
 def from_voice(settings: Settings, actor: str) -> list[int]:
-    return in_transaction(settings.database.url, lambda session: from_voice_messages(session, settings, actor))
+    return in_transaction(settings.database.url, lambda session: file_voice_messages(session, actor))
 
 
 def report(url: str, since: datetime | None, until: datetime | None, output: str) -> str:

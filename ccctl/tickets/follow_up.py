@@ -1,13 +1,16 @@
-"""What happens to tickets without an agent asking: voice messages become tickets, overdue tickets
-escalate (marked, recorded, e-mailed to the escalation address), the outcome goes back to the patient.
+"""What happens without an agent asking: voice messages are filed in the inbox (a person decides whether
+one becomes a ticket), overdue tickets escalate (marked, recorded, e-mailed to the escalation address),
+the outcome goes back to the patient.
 
-`ccctl serve` runs from_voice_messages and escalate_overdue periodically; the CLI runs them on demand.
+`ccctl serve` runs file_voice_messages and escalate_overdue periodically; the CLI runs them on demand.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,43 +20,56 @@ from ccctl.channels.inbox_reply import DeliveryError, notify_patient
 from ccctl.config import Settings
 from ccctl.records.models.base import utc_now
 from ccctl.records.models.calls import VoiceMessage
-from ccctl.records.models.inbox import InboxItem, Ticket
+from ccctl.records.models.inbox import InboxAttachment, InboxItem, Ticket
 from ccctl.tickets.service import (
     OPEN_STATES,
     TicketError,
     add_event,
     change_state,
     get_ticket,
-    open_ticket,
 )
 
 log = logging.getLogger(__name__)
 
 
-def from_voice_messages(session: Session, settings: Settings, actor: str = "system") -> list[int]:
-    """Turn every new voice message into a ticket (category = its reason when that is a category)."""
-    categories = [rule.name for rule in settings.inbox.ticket_categories]
-    fallback = "complaint" if "complaint" in categories else (categories[0] if categories else "complaint")
-    created = []
+def _recording(path: str) -> InboxAttachment:
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except OSError:
+        data = b""  # played from the page when it appears; the item still says a message was left
+    return InboxAttachment(
+        filename=file.name, content_type="audio/wav", path=path, size=len(data), sha256=hashlib.sha256(data).hexdigest()
+    )
+
+
+def file_voice_messages(session: Session, actor: str = "system") -> list[int]:
+    """File every new voice message in the inbox (channel voice, the recording attached); the items' ids.
+
+    A message is an inbox item that needs an answer, not a ticket: who reads it decides whether it
+    becomes one (a complaint) or is simply done (a callback made, a question answered).
+    """
+    filed = []
     messages = session.scalars(select(VoiceMessage).where(VoiceMessage.status == "new").order_by(VoiceMessage.id))
     for message in list(messages):
-        category = message.reason if message.reason in categories else fallback
-        description = f"voice message ({message.reason}) recorded at {message.path}"
-        created.append(
-            open_ticket(
-                session,
-                "voice",
-                message.patient_id,
-                category,
-                description,
-                voice_message_id=message.id,
-                settings=settings.inbox,
-                actor=actor,
-                now=message.created_at,
-            )
+        item = InboxItem(
+            channel="voice",
+            direction="in",
+            sender="",
+            patient_id=message.patient_id,
+            subject=f"voice message: {message.reason}",
+            body="",
+            received_at=message.created_at,
+            external_id=f"voice-message-{message.id}",
+            needs_reply=True,
         )
-        message.status = "ticket"
-    return created
+        item.attachments.append(_recording(message.path))
+        session.add(item)
+        session.flush()
+        message.status = "inbox"
+        filed.append(item.id)
+        log.info("voice message %d filed as inbox item %d by %s", message.id, item.id, actor)
+    return filed
 
 
 def _escalation_text(tickets: list[Ticket], now: datetime) -> str:

@@ -16,7 +16,7 @@ from ccctl.config import InboxSettings
 from ccctl.errors import UserError
 from ccctl.patients.repository import find_by_code
 from ccctl.records.models.base import utc_now
-from ccctl.records.models.inbox import Ticket, TicketEvent
+from ccctl.records.models.inbox import InboxItem, Ticket, TicketEvent
 
 STATES = ("new", "assigned", "in-progress", "waiting-for-patient", "resolved", "closed")
 OPEN_STATES = ("new", "assigned", "in-progress", "waiting-for-patient")
@@ -97,6 +97,34 @@ def open_ticket(
     session.flush()
     add_event(session, ticket, actor, "opened", detail=f"source {source}, category {ticket.category}")
     return ticket.id
+
+
+def open_from_item(
+    session: Session,
+    item: InboxItem,
+    category: str,
+    description: str,
+    *,
+    settings: InboxSettings,
+    actor: str,
+    patient_id: int | None = None,
+) -> int:
+    """The ticket someone decided an inbox item needs: the item's channel and patient, due by the SLA counted
+    from when the item arrived (the patient has waited since then); its id."""
+    source = item.channel if item.channel in SOURCES else "agent"
+    voice_id = item.external_id.removeprefix("voice-message-") if item.channel == "voice" and item.external_id else ""
+    return open_ticket(
+        session,
+        source,
+        patient_id or item.patient_id,
+        category,
+        description or item.subject or item.body,
+        item.id,
+        int(voice_id) if voice_id.isdigit() else None,
+        settings=settings,
+        actor=actor,
+        now=item.received_at,
+    )
 
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket:

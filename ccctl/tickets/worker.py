@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ccctl.channels.email_imap import MailboxError, poll_mailbox
 from ccctl.config import Settings
 from ccctl.records.database import database_problem, make_engine
-from ccctl.tickets.follow_up import escalate_overdue, from_voice_messages
+from ccctl.tickets.follow_up import escalate_overdue, file_voice_messages
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +37,12 @@ class InboxWorkers:
         return len(result.filed)
 
     def follow_up(self) -> tuple[list[int], list[int]]:
-        """New voice messages to tickets, then overdue tickets escalated: (opened, escalated) ids."""
+        """New voice messages into the inbox, then overdue tickets escalated: (filed items, escalated) ids."""
         with Session(self._engine) as session, session.begin():
-            opened = from_voice_messages(session, self.settings)
+            filed = file_voice_messages(session)
         with Session(self._engine) as session, session.begin():
             escalated = escalate_overdue(session, self.settings)
-        return opened, escalated
+        return filed, escalated
 
     def run_in_threadpool(self, work: Callable[[], object]) -> object:
         return gevent.get_hub().threadpool.apply(work)

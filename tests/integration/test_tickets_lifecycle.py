@@ -58,8 +58,10 @@ def test_a_voice_complaint_escalates_when_overdue_and_the_patient_hears_the_outc
     smtp_server,
     voice_complaint,
 ):
-    assert ccctl("tickets", "from-voice") == "opened 1 ticket(s): 1\n"
-    assert ccctl("tickets", "from-voice") == "opened 0 ticket(s)\n"
+    assert ccctl("tickets", "from-voice") == "filed 1 voice message(s) in the inbox: items 1\n"
+    assert ccctl("tickets", "from-voice") == "filed 0 voice message(s) in the inbox\n"
+    assert ccctl("tickets", "list") == "no tickets\n"  # a person decides whether a message is a ticket
+    assert ccctl("tickets", "add", "--from-item", "1", "--category", "complaint", "--text", "") == "ticket 1 opened\n"
     listing = ccctl("tickets", "list", "--state", "open")
     assert "complaint" in listing and "patient-relations" in listing and "OVERDUE" in listing
 

@@ -6,13 +6,15 @@ import pytest
 
 from ccctl.config import InboxSettings, Settings, TicketCategory
 from ccctl.records.models.calls import VoiceMessage
-from ccctl.tickets.follow_up import escalate_overdue, from_voice_messages
+from ccctl.records.models.inbox import InboxItem, Ticket
+from ccctl.tickets.follow_up import escalate_overdue, file_voice_messages
 from ccctl.tickets.report import report_csv, ticket_report
 from ccctl.tickets.service import (
     TicketError,
     assign_ticket,
     change_state,
     get_ticket,
+    open_from_item,
     open_ticket,
     ticket_history,
 )
@@ -75,16 +77,27 @@ def test_overdue_open_tickets_escalate_once_and_finished_ones_never(session):
     assert event.detail == "due 2026-11-24 08:00; no escalation address configured"
 
 
-def test_new_voice_messages_become_tickets_once(session, ann):
+def test_voice_messages_are_filed_in_the_inbox_once_and_become_tickets_only_when_someone_decides(session, ann):
     for reason in ("complaint", "after_hours"):
         session.add(VoiceMessage(call_uuid="c-1", patient_id=ann.id, path="v.wav", reason=reason, created_at=MONDAY))
     session.flush()
-    settings = Settings(inbox=RULES)
-    first, second = from_voice_messages(session, settings)
-    assert from_voice_messages(session, settings) == []
-    tickets = [get_ticket(session, first), get_ticket(session, second)]
-    assert [(t.source, t.category, t.patient_id) for t in tickets] == [("voice", "complaint", ann.id)] * 2
-    assert tickets[0].due_at == MONDAY + timedelta(hours=72)
+    first, second = file_voice_messages(session)
+    assert file_voice_messages(session) == []
+    items = [session.get(InboxItem, first), session.get(InboxItem, second)]
+    assert [(i.channel, i.patient_id, i.needs_reply, i.subject) for i in items] == [
+        ("voice", ann.id, True, "voice message: complaint"),
+        ("voice", ann.id, True, "voice message: after_hours"),
+    ]
+    assert items[0].attachments[0].content_type == "audio/wav"
+    assert session.query(Ticket).count() == 0
+    ticket = get_ticket(session, open_from_item(session, items[0], "complaint", "", settings=RULES, actor="maria"))
+    assert (ticket.source, ticket.category, ticket.patient_id, ticket.inbox_item_id) == (
+        "voice",
+        "complaint",
+        ann.id,
+        first,
+    )
+    assert ticket.due_at.replace(tzinfo=UTC) == MONDAY + timedelta(hours=72)  # counted from the message
 
 
 def test_the_report_groups_by_category_and_department_with_time_to_close(session):
