@@ -255,6 +255,12 @@ class AcdSettings:
     heartbeat_seconds: float = 5.0
     # how a callback reaches the patient; {number} is their number (digits and +)
     callback_dial: str = "sofia/gateway/trunk/{number}"
+    # contacts an agent takes at once per channel, unless the agent has their own (`ccctl agents capacity`)
+    voice_capacity: int = 1
+    chat_capacity: int = 3
+    task_capacity: int = 1
+    # an agent with more open chats than this is not offered a call
+    max_chats_for_call: int = 1
 
 
 @dataclass

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from ccctl.acd import model, store
+from ccctl.acd.contacts import Contacts
 from ccctl.acd.model import Assignment, Offer, QueueTicket
 from ccctl.acd.queued_calls import QueuedCalls
 from ccctl.acd.routing import plan_assignments, queues_served
@@ -69,6 +70,8 @@ class AcdEngine:
         self._listeners: list[Listener] = []
         # what happens to each queued call once the router picked agents (offered, answered, ended...)
         self.calls = QueuedCalls(self)
+        # chats and tasks: queued, offered to an agent with room on their channel, accepted, finished
+        self.contacts = Contacts(self)
         self._loop: gevent.Greenlet | None = None
         self.inbound = None  # ccctl.esl.inbound.InboundClient, set by attach_inbound
         self.recordings_dir = ""
@@ -90,6 +93,7 @@ class AcdEngine:
         """Stop routing; the heartbeat goes at once, so the next process takes our waiting callers now."""
         if self._loop is not None:
             self._loop.kill()
+        self.contacts.stop()
         try:
             self.in_db(
                 lambda session: session.execute(delete(AcdProcess).where(AcdProcess.instance_id == self.instance_id))
@@ -146,8 +150,13 @@ class AcdEngine:
     def add_listener(self, fn: Listener) -> None:
         self._listeners.append(fn)
 
-    def publish(self, kind: str, agent: str, call_uuid: str, patient_id: int | None, queue: str) -> None:
+    def publish(
+        self, kind: str, agent: str, call_uuid: str, patient_id: int | None, queue: str, **contact: Any
+    ) -> None:
+        """Tell the listeners; a chat's or task's events add channel, contact_ref and entry_id (`contact`)."""
         event = {"type": kind, "agent": agent, "call_uuid": call_uuid, "patient_id": patient_id, "queue": queue}
+        event["channel"] = contact.pop("channel", model.VOICE)
+        event.update(contact)
         for fn in list(self._listeners):
             try:
                 fn(event)
@@ -245,20 +254,28 @@ class AcdEngine:
             callers, free, queues = read(session)
             if not callers or not free:
                 return []
-            plan = plan_assignments(callers, free, queues, self.rng)
+            plan = plan_assignments(callers, free, queues, self.rng, self.contacts.capacities())
             hold = self.settings.reservation_seconds
             by_entry = {c.entry_id: c for c in callers}
             made = []
             for assignment in plan:
                 hold_for = hold + queues[assignment.queue].no_answer_timeout
+                caller = by_entry[assignment.entry_id]
+                if caller.channel != model.VOICE:
+                    if self.contacts.claim(session, assignment, caller.channel, now):
+                        made.append((assignment, caller))
+                    continue
                 agent_ids = [a.agent_id for a in assignment.agents]
                 if store.claim(session, assignment.entry_id, agent_ids, now, hold_for, self.instance_id):
-                    made.append((assignment, by_entry[assignment.entry_id]))
+                    made.append((assignment, caller))
             return made
 
         made = self.in_db(work)
         self._refresh_rules_if_old()
         for assignment, caller in made:
+            if caller.channel != model.VOICE:
+                self.contacts.offered(assignment.entry_id, assignment.queue, assignment.agents[0].name)
+                continue
             self._offers[assignment.entry_id] = Offer(assignment.entry_id, assignment.queue, assignment.agents)
             if caller.callback_number:
                 gevent.spawn(self.calls.call_back, assignment.entry_id, caller.callback_number)
@@ -321,6 +338,31 @@ class AcdEngine:
         if ticket.entry_id:
             self.wake()
         return ticket
+
+    # -- chats and tasks (docs/acd.md "Chats and tasks") ------------------------------
+
+    def queue_contact(
+        self, queue: str, channel: str, contact_ref: str, patient_id: int | None = None, priority: int = 0
+    ) -> int:
+        """A chat (contact_ref: its session id) or a task (an inbox item or callback id) joins a queue; the
+        entry id. ContactError names an unknown queue, a full one, or a contact already queued."""
+        return self.contacts.queue(queue, channel, contact_ref, patient_id, priority)
+
+    def accept(self, entry_id: int, agent: str) -> None:
+        """The agent takes the chat or task offered to them (an "offer" event named the entry)."""
+        self.contacts.accept(entry_id, agent)
+
+    def finish(self, entry_id: int, agent: str, wrapup: str = "") -> None:
+        """The agent is done with it: their place on the channel is free at once."""
+        self.contacts.finish(entry_id, agent, wrapup)
+
+    def transfer_contact(self, entry_id: int, to_agent: str = "", to_queue: str = "") -> None:
+        """To another agent with room (offered to them at once) or back in line in another queue."""
+        self.contacts.transfer(entry_id, to_agent, to_queue)
+
+    def leave_contact(self, entry_id: int, kind: str = "abandoned") -> None:
+        """The patient went (closed the chat) or the task was done elsewhere: the entry leaves the ACD."""
+        self.contacts.leave(entry_id, kind)
 
     def after_talk(self, ticket: QueueTicket) -> QueueTicket | None:
         """The caller's agent left the call: None when the call is over, else where a blind transfer sends

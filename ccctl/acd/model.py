@@ -12,7 +12,25 @@ from ccctl.acd.queue_rules import QueueRules
 # abandoned, timeout, overflow, callback... (queue_entries.status)
 WAITING = "waiting"
 OFFERED = "offered"  # agents reserved and being rung
-BRIDGED = "bridged"  # talking to an agent
+BRIDGED = "bridged"  # talking to an agent (a chat or task: accepted by the agent)
+
+# what a queue entry is: a call, a chat session, a task (an inbox item or a callback to make)
+VOICE, CHAT, TASK = "voice", "chat", "task"
+CHANNELS = (VOICE, CHAT, TASK)
+
+
+@dataclass(frozen=True)
+class Capacities:
+    """Contacts an agent takes at once per channel (the settings' defaults; an agent may have their own),
+    and the blending rule: an agent with more open chats than `max_chats_for_call` is offered no call."""
+
+    voice: int = 1
+    chat: int = 3
+    task: int = 1
+    max_chats_for_call: int = 1
+
+    def of(self, channel: str) -> int:
+        return getattr(self, channel) if channel in CHANNELS else 0
 
 
 @dataclass
@@ -28,6 +46,21 @@ class AgentCandidate:
     calls_answered: int = 0
     talk_seconds: int = 0
     contact: str = ""
+    # their own capacity per channel where they have one (else the settings'), and their open chats and tasks
+    capacity: dict[str, int] = field(default_factory=dict)
+    chats_open: int = 0
+    tasks_open: int = 0
+
+    def takes(self, channel: str, defaults: Capacities, given: dict[str, int] | None = None) -> bool:
+        """Room for one more contact of this channel, counting those a plan just `given` them (a free phone
+        has no call); a call also needs few enough open chats."""
+        given = given or {}
+        chats = self.chats_open + given.get(CHAT, 0)
+        open_now = {CHAT: chats, TASK: self.tasks_open + given.get(TASK, 0)}.get(channel, 0)
+        room = self.capacity.get(channel, defaults.of(channel)) - open_now
+        if channel == VOICE:
+            return room > 0 and chats <= defaults.max_chats_for_call
+        return room > 0
 
     def level(self, skill: str) -> int:
         return self.skills.get(skill, 0)
@@ -52,6 +85,7 @@ class WaitingCaller:
     min_level: int = 0  # > 0 once overflow widened the queue to lower skill levels
     callback_number: str = ""  # set: the caller hung up and is called back when their turn comes
     call_uuid: str = ""  # the caller's channel (its hold music is stopped once agents are picked)
+    channel: str = VOICE  # a chat or a task is offered to one agent with room for it, never rung
 
 
 @dataclass

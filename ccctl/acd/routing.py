@@ -1,13 +1,15 @@
 """One routing decision over all waiting callers and all free agents at once (no per-caller queries).
 
-Callers go by priority, then arrival; each takes the first qualified free agent its queue's strategy ranks.
+Contacts (calls, chats, tasks) go by priority, then arrival; each takes the first qualified agent with room
+on its channel that its queue's strategy ranks. A call takes the agent's phone (they leave the pool); a chat
+or a task takes one of their places on that channel, and they stay for the next contact while room is left.
 """
 
 from __future__ import annotations
 
 import random
 
-from ccctl.acd.model import AgentCandidate, Assignment, WaitingCaller
+from ccctl.acd.model import VOICE, AgentCandidate, Assignment, Capacities, WaitingCaller
 from ccctl.acd.queue_rules import QueueRules
 from ccctl.acd.strategies import rank_agents
 
@@ -46,10 +48,15 @@ def plan_assignments(
     agents: list[AgentCandidate],
     queues: dict[str, QueueRules],
     rng: random.Random | None = None,
+    capacities: Capacities | None = None,
 ) -> list[Assignment]:
-    """Who gets whom now; each free agent at most once. Callers of unknown queues are skipped."""
+    """Who gets whom now: a call takes its agents' phones (each at most once), a chat or a task one place on
+    its channel. Callers of unknown queues are skipped. The agents' open chats and tasks are counted here
+    as the plan takes them (the candidates are not changed)."""
     rng = rng or random.Random()
+    capacities = capacities or Capacities()
     free = {a.agent_id: a for a in agents}
+    taken: dict[int, dict[str, int]] = {}  # agent id -> contacts of each channel this plan gave them
     plan: list[Assignment] = []
     for caller in caller_order(callers, queues):
         if not free:
@@ -57,12 +64,21 @@ def plan_assignments(
         rules = queues.get(caller.queue)
         if rules is None:
             continue
-        eligible = [a for a in free.values() if qualifies(a, rules.skills, caller.min_level)]
+        channel = caller.channel
+        eligible = [
+            a
+            for a in free.values()
+            if qualifies(a, rules.skills, caller.min_level) and a.takes(channel, capacities, taken.get(a.agent_id))
+        ]
         if not eligible:
             continue
         ranked = rank_agents(rules.strategy, eligible, rules.skills, rng)
-        chosen = ranked if rules.strategy == "ring-all" else ranked[:1]
+        chosen = ranked if rules.strategy == "ring-all" and channel == VOICE else ranked[:1]
         for agent in chosen:
-            del free[agent.agent_id]
+            if channel == VOICE:
+                del free[agent.agent_id]
+            else:
+                counts = taken.setdefault(agent.agent_id, {})
+                counts[channel] = counts.get(channel, 0) + 1
         plan.append(Assignment(caller.entry_id, caller.queue, chosen))
     return plan

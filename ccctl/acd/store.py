@@ -11,7 +11,7 @@ from sqlalchemy import String, and_, bindparam, or_, select, type_coerce, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from ccctl.acd.model import OFFERED, WAITING, AgentCandidate, WaitingCaller
+from ccctl.acd.model import CHANNELS, OFFERED, VOICE, WAITING, AgentCandidate, WaitingCaller
 from ccctl.acd.queue_rules import QueueRules, build_rules
 from ccctl.records.models.acd import AcdAlarm, Agent, AgentSkill, Queue, QueueEntry, QueueEvent, QueueSkill, Skill
 
@@ -81,6 +81,11 @@ _FREE_AGENTS = (
         Agent.calls_answered,
         Agent.talk_seconds,
         Agent.contact,
+        Agent.voice_capacity,
+        Agent.chat_capacity,
+        Agent.task_capacity,
+        Agent.chats_open,
+        Agent.tasks_open,
         Skill.name,
         AgentSkill.level,
     )
@@ -97,9 +102,11 @@ def free_agents(session: Session, now: datetime) -> list[AgentCandidate]:
     """
     found: dict[int, AgentCandidate] = {}
     rows = session.connection().execute(_FREE_AGENTS, {"now": now})
-    for agent_id, name, extension, ended, since, offered, answered, talk, contact, skill, level in rows:
+    for row in rows:
+        agent_id, skill, level = row[0], row[-2], row[-1]
         candidate = found.get(agent_id)
         if candidate is None:
+            _, name, extension, ended, since, offered, answered, talk, contact, *own, chats, tasks = row[:-2]
             candidate = found[agent_id] = AgentCandidate(
                 agent_id,
                 name,
@@ -109,6 +116,9 @@ def free_agents(session: Session, now: datetime) -> list[AgentCandidate]:
                 calls_answered=answered,
                 talk_seconds=talk,
                 contact=contact,
+                capacity={channel: n for channel, n in zip(CHANNELS, own, strict=True) if n is not None},
+                chats_open=chats,
+                tasks_open=tasks,
             )
         if skill is not None:
             candidate.skills[skill] = level
@@ -131,6 +141,7 @@ _WAITING = select(
     QueueEntry.min_level,
     QueueEntry.callback_number,
     QueueEntry.call_uuid,
+    QueueEntry.channel,
 ).where(_MINE)
 _WAITING_IN = _WAITING.where(QueueEntry.queue.in_(bindparam("queues", expanding=True)))
 _ANYONE_WAITING = select(QueueEntry.id).where(_MINE).limit(1)
@@ -235,6 +246,7 @@ def add_event(
             at=at,
             queue=entry.queue,
             call_uuid=entry.call_uuid,
+            channel=entry.channel or VOICE,
             kind=kind,
             agent_id=agent_id,
             patient_id=entry.patient_id,

@@ -43,7 +43,7 @@ def report() -> None:
 
 def _table_row(kpi) -> list:
     return [
-        kpi.queue or ALL_QUEUES,
+        kpi.queue or (f"{ALL_QUEUES}, {kpi.channel}" if kpi.channel else ALL_QUEUES),
         kpi.offered,
         kpi.answered,
         kpi.abandoned,
@@ -71,13 +71,17 @@ def _csv(reports) -> str:
 @report.command("kpi")
 @period_options
 @click.option("--queue", default="", help="One queue (default: every queue, and all of them together).")
+@click.option(
+    "--channel", type=click.Choice(["voice", "chat", "task"]), default=None, help="Only calls, chats or tasks."
+)
 @click.option("--fcr-days", type=int, default=7, show_default=True, help="First-call resolution window in days.")
 @click.option("--json", "fmt", flag_value="json", help="Print JSON (rates as fractions, times in seconds).")
 @click.option("--csv", "fmt", flag_value="csv", help="Print CSV (rates as fractions, times in seconds).")
 @click.pass_context
-def report_kpi(ctx, since, until, queue, fcr_days, fmt) -> None:
+def report_kpi(ctx, since, until, queue, channel, fcr_days, fmt) -> None:
     """Offered, answered, abandoned, speed of answer, service level, handle time, callback rate, first-call
-    resolution and occupancy of the calls that entered a queue in the period (default: today)."""
+    resolution and occupancy of the calls, chats and tasks that entered a queue in the period (default: today);
+    with calls and chats in the period, a row per channel too."""
     from sqlalchemy.orm import Session
 
     from ccctl.records.database import make_engine
@@ -87,8 +91,11 @@ def report_kpi(ctx, since, until, queue, fcr_days, fmt) -> None:
     engine = make_engine(database_url(ctx))
     try:
         with Session(engine) as session:
-            if queue:
-                reports = [run(lambda: compute_kpis(session, period.start, period.end, queue, fcr_days))]
+            if queue or channel:
+                one = run(
+                    lambda: compute_kpis(session, period.start, period.end, queue, fcr_days, channel=channel or "")
+                )
+                reports = [one]
             else:
                 reports = run(lambda: compute_queue_kpis(session, period.start, period.end, fcr_days))
     finally:
@@ -99,6 +106,7 @@ def report_kpi(ctx, since, until, queue, fcr_days, fmt) -> None:
                 "from": period.start,
                 "to": period.end,
                 "queues": [asdict(kpi) for kpi in reports if kpi.queue],
+                "channels": [asdict(kpi) for kpi in reports[:-1] if kpi.channel and not kpi.queue],
                 "all": None if queue else asdict(reports[-1]),
             }
         )

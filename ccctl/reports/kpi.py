@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ccctl.acd.model import CHANNELS
 from ccctl.acd.store import load_queues
 from ccctl.errors import UserError
 from ccctl.records.models.acd import QueueEvent
@@ -38,6 +39,7 @@ class KpiReport:
     callback_rate: float | None = None
     fcr_rate: float | None = None  # answered patients not queueing again (same queue) within fcr_days
     occupancy: float | None = None  # handle time / time Available
+    channel: str = ""  # voice, chat or task; "" = every channel
 
 
 class UnknownQueue(UserError, LookupError):
@@ -59,8 +61,10 @@ def compute_kpis(
     queue: str = "",
     fcr_days: int = 7,
     now: datetime | None = None,
+    channel: str = "",
 ) -> KpiReport:
-    """The KPIs of calls that entered a queue in [since, until); agents' time counts up to `now` at most."""
+    """The KPIs of contacts (of one channel, or all) that entered a queue in [since, until); agents' time
+    counts up to `now` at most."""
     targets = {name: rules.service_level_seconds for name, rules in load_queues(session).items()}
     if queue and queue not in targets:
         known = ", ".join(sorted(targets)) or "none"
@@ -82,8 +86,9 @@ def compute_kpis(
         if "entered" in kinds
         and since <= kinds["entered"].at < until
         and (not queue or kinds["entered"].queue == queue)
+        and (not channel or kinds["entered"].channel == channel)
     }
-    report = KpiReport(since.isoformat(), until.isoformat(), queue, offered=len(mine))
+    report = KpiReport(since.isoformat(), until.isoformat(), queue, offered=len(mine), channel=channel)
     answered = [k for k in mine.values() if "answered" in k]
     report.answered = len(answered)
     report.abandoned = sum(1 for k in mine.values() if "abandoned" in k)
@@ -104,9 +109,20 @@ def compute_kpis(
 def compute_queue_kpis(
     session: Session, since: datetime, until: datetime, fcr_days: int = 7, now: datetime | None = None
 ) -> list[KpiReport]:
-    """Every queue's KPIs by name, then all queues together (queue "")."""
+    """Every queue's KPIs by name, then each channel's over all queues when the period saw more than one
+    channel (calls and chats), then all queues together (queue "", channel "")."""
     names = sorted(load_queues(session))
-    return [compute_kpis(session, since, until, name, fcr_days, now) for name in [*names, ""]]
+    reports = [compute_kpis(session, since, until, name, fcr_days, now) for name in names]
+    channels = session.scalars(
+        select(QueueEvent.channel)
+        .where(QueueEvent.kind == "entered", QueueEvent.at >= since, QueueEvent.at < until)
+        .distinct()
+    ).all()
+    if len(channels) > 1:
+        order = {name: n for n, name in enumerate(CHANNELS)}
+        for channel in sorted(channels, key=lambda name: order.get(name, len(order))):
+            reports.append(compute_kpis(session, since, until, "", fcr_days, now, channel))
+    return [*reports, compute_kpis(session, since, until, "", fcr_days, now)]
 
 
 def _handle_seconds(kinds: dict[str, QueueEvent]) -> float:
