@@ -110,6 +110,33 @@ def set_status(url: str, agent_name: str, status: str, reason: str = "") -> None
     _in_session(url, work)
 
 
+CAPACITY_COLUMNS = {"voice": "voice_capacity", "chat": "chat_capacity", "task": "task_capacity"}
+
+
+def parse_capacity(channel: str, text: str) -> int | None:
+    """`3` -> 3, `default` -> None (the acd setting); AgentError names the channel and value."""
+    if text.strip().lower() == "default":
+        return None
+    if not text.strip().isdigit() or int(text) > 50 or (channel == "voice" and int(text) > 1):
+        most = 1 if channel == "voice" else 50
+        raise AgentError(f"--{channel} {text!r}: write a number from 0 to {most}, or default")
+    return int(text)
+
+
+def set_capacity(url: str, agent_name: str, changes: dict[str, int | None]) -> tuple[dict[str, int | None], int, int]:
+    """Change the agent's own capacity per channel (None: back to the setting); their capacities as now
+    stored, and their open chats and tasks."""
+
+    def work(session: Session) -> tuple[dict[str, int | None], int, int]:
+        agent = _agent(session, agent_name)
+        for channel, value in changes.items():
+            setattr(agent, CAPACITY_COLUMNS[channel], value)
+        own = {channel: getattr(agent, column) for channel, column in CAPACITY_COLUMNS.items()}
+        return own, agent.chats_open, agent.tasks_open
+
+    return _in_session(url, work)
+
+
 def list_agents(url: str) -> list[AgentRow]:
     def work(session: Session) -> list[AgentRow]:
         skills: dict[int, dict[str, int]] = {}

@@ -58,6 +58,25 @@ _status_command("logout", "Logged Out", "Log the agent out.")
 _status_command("break", "On Break", "Put the agent On Break (no calls offered).")
 
 
+@agents.command("capacity")
+@click.argument("name")
+@click.option("--voice", default=None, help="Calls at once: 0 or 1, or default (acd.voice_capacity).")
+@click.option("--chat", default=None, help="Chats at once, or default (acd.chat_capacity).")
+@click.option("--task", default=None, help="Tasks at once, or default (acd.task_capacity).")
+@click.pass_context
+def agents_capacity(ctx, name, voice, chat, task) -> None:
+    """Show or set how many calls, chats and tasks the agent takes at once (docs/acd.md)."""
+    from ccctl.acd.agents import parse_capacity, set_capacity
+
+    given = {"voice": voice, "chat": chat, "task": task}
+    changes = run(lambda: {ch: parse_capacity(ch, text) for ch, text in given.items() if text is not None})
+    own, chats, tasks = run(lambda: set_capacity(database_url(ctx), name, changes))
+    acd = settings_of(ctx).acd
+    defaults = {"voice": acd.voice_capacity, "chat": acd.chat_capacity, "task": acd.task_capacity}
+    shown = [f"{ch} {defaults[ch]} (setting)" if own[ch] is None else f"{ch} {own[ch]}" for ch in own]
+    click.echo(f"agent {name}: {', '.join(shown)}; open now: {chats} chats, {tasks} tasks")
+
+
 def _skills(skills: dict) -> str:
     return ",".join(f"{k}:{v}" for k, v in sorted(skills.items()))
 
