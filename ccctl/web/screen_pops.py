@@ -19,7 +19,9 @@ from ccctl.records.models.web import AgentContact
 
 log = logging.getLogger("ccctl.web")
 
-EVENT_TYPES = ("offered", "answered", "ended", "agent_state")
+# "offer" (and "transferred") are chats' and tasks': they add channel, contact_ref and entry_id
+EVENT_TYPES = ("offered", "offer", "answered", "ended", "transferred", "agent_state")
+POP_KEYS = ("type", "agent", "call_uuid", "patient_id", "queue", "channel", "contact_ref", "entry_id")
 # an agent whose browser stopped reading must not make the ACD's listener grow memory without end
 MAX_QUEUED_PER_VIEWER = 100
 
@@ -38,10 +40,12 @@ class ScreenPops:
         kind, agent = event.get("type"), event.get("agent") or ""
         if kind not in EVENT_TYPES or not agent:
             return
-        pop = {k: event.get(k) for k in ("type", "agent", "call_uuid", "patient_id", "queue")}
+        pop = {k: event[k] for k in POP_KEYS if k in event}
         if kind == "offered":
             self._current[agent] = pop
             self._remember(pop)
+        elif kind == "offer" and pop.get("patient_id") is not None:
+            self._remember(pop)  # a signed-in patient's chat: the agent may open their record
         elif kind == "ended" and self._current.get(agent, {}).get("call_uuid") == event.get("call_uuid"):
             self._current[agent] = {**self._current[agent], "type": "ended"}
         for queue in list(self._viewers.get(agent, ())):
