@@ -29,6 +29,9 @@ class ConfigError(UserError):
 class DatabaseSettings:
     url: str = "sqlite:///var/ccctl.db"
     echo: bool = False
+    # a call flow's database step waits this long for a locked or unreachable database (the caller
+    # hears the hold prompt), then the node takes its failure branch
+    outage_seconds: float = 20.0
 
 
 @dataclass

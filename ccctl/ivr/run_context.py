@@ -7,16 +7,19 @@ templates with the call's variables. PIN digits never enter it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from ccctl.callflow import AppResult, CallInfo, Command
+import gevent
+
+from ccctl.callflow import AppResult, CallInfo, Command, Execute
 from ccctl.ivr.errors import FlowRuntimeError
 from ccctl.ivr.flow import Flow
 from ccctl.ivr.fs_args import SILENCE, say
 from ccctl.ivr.prompts import PromptSet
-from ccctl.ivr.services import CallServices, PatientView
+from ccctl.ivr.services import CallServices, PatientView, RecordsUnavailable
 from ccctl.ivr.templates import evaluate, render
 
 # names the call provides; a set node may not overwrite them (language excepted)
@@ -24,6 +27,15 @@ RESERVED_NAMES = frozenset({"caller_number", "destination", "hotline", "patient"
 # a flow that visits this many nodes without one command is looping (set/branch/goto cycles)
 MAX_STEPS_WITHOUT_COMMAND = 200
 MAX_SUBFLOW_DEPTH = 8
+# a database step still running after this long (a locked or restarting database) plays the hold
+# prompt, again and again, until the step is done or the call services give up
+HOLD_AFTER_SECONDS = 1.0
+HOLD_PROMPT_KEY = "records_hold"  # in each prompt set; a flow without one hears a soft tone
+HOLD_TONE = "tone_stream://%(200,1800,440);loops=2"
+# the fields a node routes to when its database step cannot be done
+FAILURE_FIELDS = ("on_failure", "on_error")
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class RunContext:
@@ -103,6 +115,37 @@ class RunContext:
             return spec
         return str((self.prompts_dir / spec).resolve())
 
+    def records(self, step: Callable[..., T], *args: Any) -> Generator[Command, AppResult, T]:
+        """step(*args), a database step of the call services; the caller hears the hold prompt while it waits.
+
+        The services wait out a short outage themselves and raise RecordsUnavailable past it:
+        run_flow then takes the node's failure branch.
+        """
+        job = gevent.spawn(step, *args)
+        job.join(HOLD_AFTER_SECONDS)
+        if not job.ready():
+            self.visit("hold")
+        while not job.ready():
+            yield Execute("playback", self._hold_prompt())
+        return job.get()
+
+    def _hold_prompt(self) -> str:
+        prompt_set = self.prompt_set
+        if prompt_set is None or (
+            HOLD_PROMPT_KEY not in prompt_set.recorded and HOLD_PROMPT_KEY not in prompt_set.texts
+        ):
+            return HOLD_TONE
+        return self.playback(f"text:{HOLD_PROMPT_KEY}")
+
+    def _failure_branch(self, node: Any, problem: RecordsUnavailable) -> str | None:
+        """Where a node goes when its records cannot be reached; a node without a failure field fails the call."""
+        field = next((name for name in FAILURE_FIELDS if name in node.fields), None)
+        if field is None:
+            raise problem
+        log.warning("flow %s node %s: %s; taking its %s branch", self.flow.name, node.name, problem, field)
+        self.visit(f"{node.name}:records_unavailable")
+        return node.get(field)
+
     def run_flow(self, flow: Flow) -> Generator[Command, AppResult, None]:
         """Run a flow's nodes from its start until one leads nowhere (a sub-flow then returns)."""
         if self._depth >= MAX_SUBFLOW_DEPTH:
@@ -117,7 +160,11 @@ class RunContext:
                 if self.steps_without_command > MAX_STEPS_WITHOUT_COMMAND:
                     raise FlowRuntimeError(f"flow {flow.name} looped through {name} without talking to the caller")
                 self.visit(prefix + name)
-                name = yield from flow.nodes[name].run(self)
+                node = flow.nodes[name]
+                try:
+                    name = yield from node.run(self)
+                except RecordsUnavailable as problem:
+                    name = self._failure_branch(node, problem)
         finally:
             self.flow = outer
             self._depth -= 1

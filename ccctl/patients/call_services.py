@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,12 +23,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ccctl.appointments.call_services import DbAppointments
-from ccctl.config import Settings
-from ccctl.ivr.services import AuthOutcome, LookupFailed, PatientView, Queueing
+from ccctl.config import DatabaseSettings, Settings
+from ccctl.ivr.services import AuthOutcome, LookupFailed, PatientView, Queueing, RecordsUnavailable
 from ccctl.patients.pins import PinHasher, PinPolicy, pin_state, record_attempt, settle_pin_check
 from ccctl.patients.repository import find_by_code, find_by_member_number, find_by_phone, patient_record
 from ccctl.records.audit import record_audit
-from ccctl.records.database import database_problem, make_engine, safe_url
+from ccctl.records.database import database_problem, is_outage, make_engine, safe_url
 from ccctl.records.models.base import utc_now
 from ccctl.records.models.calls import VoiceMessage
 from ccctl.records.models.patients import Patient
@@ -35,10 +36,9 @@ from ccctl.records.models.patients import Patient
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 HTTP_ANSWER_LIMIT = 1_000_000  # bytes; a hospital system answering more is misbehaving
-
-
-class RecordsUnavailable(Exception):
-    """The database failed; str() is one line without SQL or parameters (they hold patient data)."""
+# a step meeting a locked or unreachable database is tried again after this pause, doubled each time
+FIRST_RETRY_PAUSE_SECONDS = 0.25
+MAX_RETRY_PAUSE_SECONDS = 2.0
 
 
 def _view(patient: Patient | None) -> PatientView | None:
@@ -85,6 +85,10 @@ class DbCallServices:
         self.hasher = hasher or PinHasher()
         self.handoff = dict(handoff or {})
         self.clock = clock
+        self.outage_seconds = (settings.database if settings is not None else DatabaseSettings()).outage_seconds
+        # the database's problem while a step waits out an outage ("" when the last step went through):
+        # the wallboard's database alarm
+        self.outage = ""
         # the ACD the Controller attaches (ccctl.acd.engine.AcdEngine); queue nodes hand calls to it
         self.queueing: Queueing | None = None
         self._db_pool = ThreadPool(1)
@@ -99,14 +103,37 @@ class DbCallServices:
             self.engine.dispose()
 
     def _in_transaction(self, work: Callable[[Session], T]) -> T:
-        def job() -> T:
-            with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                return work(session)
+        """Run one step in its own transaction; a locked or unreachable database is tried again.
 
-        try:
-            return self._db_pool.apply(job)
-        except SQLAlchemyError as exc:
-            raise RecordsUnavailable(f"database {safe_url(self.engine.url)}: {database_problem(exc)}") from None
+        Up to `database.outage_seconds` (the flow plays its hold prompt meanwhile), each try again
+        a little later; past that, or for any other database error, RecordsUnavailable.
+        """
+
+        def job() -> tuple[T | None, SQLAlchemyError | None]:
+            # the error comes back as a value: raised in the pool, gevent would print each failed try
+            try:
+                with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                    return work(session), None
+            except SQLAlchemyError as exc:
+                return None, exc
+
+        deadline = time.monotonic() + self.outage_seconds
+        pause = FIRST_RETRY_PAUSE_SECONDS
+        while True:
+            done, exc = self._db_pool.apply(job)
+            if exc is None:
+                self.outage = ""
+                return done  # type: ignore[return-value]
+            problem = f"database {safe_url(self.engine.url)}: {database_problem(exc)}"
+            if not is_outage(exc):
+                raise RecordsUnavailable(problem)
+            if not self.outage:
+                log.warning("%s; flow steps wait for it up to %g s", problem, self.outage_seconds)
+            self.outage = problem
+            if time.monotonic() + pause > deadline:
+                raise RecordsUnavailable(problem)
+            gevent.sleep(pause)
+            pause = min(pause * 2, MAX_RETRY_PAUSE_SECONDS)
 
     def _off_loop(self, work: Callable[..., T], *args: Any) -> T:
         return gevent.get_hub().threadpool.apply(work, args)

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, ExceptionContext, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
 
 from ccctl.errors import UserError
@@ -134,6 +134,23 @@ def database_problem(exc: BaseException) -> str:
         return type(exc).__name__
     text = str(orig).strip().splitlines()
     return text[0] if text else type(orig).__name__
+
+
+def is_outage(exc: BaseException) -> bool:
+    """A database that is there but busy or away for now (locked, restarting, unreachable), not a wrong query.
+
+    SQLite says "database is locked" (or busy) past its busy timeout; PostgreSQL's driver raises
+    OperationalError for a refused or dropped connection and a server shutting down or starting.
+    A missing table is an OperationalError in SQLite too, and is no outage: waiting would not mend it.
+    """
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    problem = database_problem(exc).lower()
+    if "sqlite" in type(exc.orig).__module__:
+        return "locked" in problem or "busy" in problem
+    return True
 
 
 @contextmanager

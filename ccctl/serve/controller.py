@@ -320,8 +320,15 @@ class Controller:
             "flows": self._flows_status(),
             "recordings_archive": self.jobs.archive_state if self.jobs is not None else {},
             "storage": self._storage(),
+            "database": self._database(),
             "version": __version__,
         }
+
+    def _database(self) -> dict:
+        """Whether the flows' last database step met a locked or unreachable database (the wallboard alarms)."""
+        services = self.registry.services if self.registry is not None else None
+        outage = services.outage if isinstance(services, DbCallServices) else ""
+        return {"status": "unreachable" if outage else "ok", "last_error": outage}
 
     def _storage(self) -> dict:
         """Free space of the folders calls and messages write to (a full disk must raise an alarm, not

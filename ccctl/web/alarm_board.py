@@ -22,7 +22,7 @@ log = logging.getLogger("ccctl.alarms")
 
 @dataclass(frozen=True)
 class Alarm:
-    kind: str  # esl_lost, disk_low, caller_waiting, queue_full, service_level, agent_no_answer, recording_archive
+    kind: str  # esl_lost, database, disk_low, caller_waiting, queue_full, service_level, agent_no_answer, recording_archive
     subject: str  # what it is about: a queue, an agent, a path ("" for the whole system)
     text: str  # one English line for the log and the page (never patient data)
 
@@ -97,6 +97,9 @@ def evaluate(status: dict, acd: dict | None, limits: AlarmThresholds, disk_free:
             path = folder.get("path", "")
             alarms.append(Alarm("disk_low", path, f"{name} folder {path}: {free:.1f}% free "
                                 f"(under {limits.disk_free_percent}%)"))  # fmt: skip
+    database = status.get("database") or {}
+    if database.get("status") == "unreachable":
+        alarms.append(Alarm("database", "", f"database unreachable: {database.get('last_error', '')}"))
     archive = status.get("recordings_archive") or {}
     if archive.get("failing"):
         alarms.append(Alarm("recording_archive", "", f"recording archive failing: {archive.get('last_error', '')}"))

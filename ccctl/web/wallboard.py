@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 
 import gevent
 from flask import Blueprint, Flask, Response, g, jsonify, render_template
+from sqlalchemy.exc import SQLAlchemyError
 
+from ccctl.records.database import database_problem, is_outage
 from ccctl.web.alarm_board import stored_acd_alarms
 from ccctl.web.call_chart import chart_svg, counts_per_slot, local_midnight
 from ccctl.web.context import WebContext, require_role, web
@@ -77,11 +79,17 @@ def build_snapshot(ctx: WebContext, cache: _Cache) -> dict:
     status = ctx.controller.status()
     acd = _acd_snapshot(ctx)
     stored = []
-    if acd is not None:
-        with ctx.transaction() as db:
-            stored = stored_acd_alarms(db)
+    try:
+        if acd is not None:
+            with ctx.transaction() as db:
+                stored = stored_acd_alarms(db)
+        today, last_week = _chart_counts(ctx, cache)
+    except SQLAlchemyError as exc:
+        # the database away: the board still draws, with its alarm and the last chart it had
+        if is_outage(exc):
+            status["database"] = {"status": "unreachable", "last_error": database_problem(exc)}
+        today, last_week = cache.chart or ([], [])
     alarms = ctx.alarms.update(status, acd, stored)
-    today, last_week = _chart_counts(ctx, cache)
     cache.snapshot = {
         "at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "status": status,

@@ -126,7 +126,9 @@ class VisitsNode(_AppointmentNode):
         if found is None:
             return self._fail(ctx, "not_identified")
         patient, appointments = found
-        visits = appointments.upcoming_visits(patient.id, _utc_now(ctx), self.get("limit"))
+        visits = yield from ctx.records(
+            lambda: appointments.upcoming_visits(patient.id, _utc_now(ctx), self.get("limit"))
+        )
         ctx.variables["visit_count"] = len(visits)
         if not visits:
             ctx.visit(f"{self.name}:none")
@@ -147,9 +149,10 @@ class VisitsNode(_AppointmentNode):
                 ctx.visit(f"{self.name}:next")
                 continue
             if key == CONFIRM_KEY:
-                change, refused = "confirmed", appointments.confirm(patient.id, visit.id, ctx.call.uuid)
+                change, step = "confirmed", appointments.confirm
             else:
-                change, refused = "cancelled", appointments.cancel(patient.id, visit.id, ctx.call.uuid)
+                change, step = "cancelled", appointments.cancel
+            refused = yield from ctx.records(step, patient.id, visit.id, ctx.call.uuid)
             if refused is not None:
                 if "refused_prompt" in self.values:
                     yield Execute("playback", ctx.playback(self.get("refused_prompt")))
@@ -199,7 +202,9 @@ class BookNode(_AppointmentNode):
         department = ctx.render(self.get("department")).strip()
         yield _site_zone(appointments)
         for _ in range(BOOK_ROUNDS):
-            slots = appointments.free_slots(department, _utc_now(ctx), self.get("limit"))
+            slots = yield from ctx.records(
+                lambda: appointments.free_slots(department, _utc_now(ctx), self.get("limit"))
+            )
             if not slots:
                 ctx.visit(f"{self.name}:none")
                 if "none_prompt" in self.values:
@@ -216,7 +221,7 @@ class BookNode(_AppointmentNode):
             if key is None:
                 return self._fail(ctx, "failed")
             chosen = slots[int(key) - 1]
-            refused = appointments.book(patient.id, chosen.id, ctx.call.uuid)
+            refused = yield from ctx.records(appointments.book, patient.id, chosen.id, ctx.call.uuid)
             if refused is None:
                 ctx.visit(f"{self.name}:booked")
                 ctx.variables["visit"] = _slot_words(ctx, chosen, key)

@@ -61,7 +61,7 @@ class AuthenticateNode(Node):
     def _member_number(self, ctx: RunContext, offer_own: bool) -> Generator[Command, AppResult, str | None]:
         """The caller's own member number if offered and accepted, else one keyed in."""
         if ctx.patient is None:
-            ctx.patient = ctx.services.find_patient_by_phone(ctx.call.caller_number)
+            ctx.patient = yield from ctx.records(lambda: ctx.services.find_patient_by_phone(ctx.call.caller_number))
         own = ctx.patient.member_number if ctx.patient and ctx.patient.member else None
         if own and offer_own and "ani_prompt" in self.values:
             offer = DigitRequest(f"cc_{self.name}_ani", self.get("ani_prompt"), 1, self.get("timeout"))
@@ -104,10 +104,11 @@ class AuthenticateNode(Node):
             if read.outcome != OK:
                 outcome = AuthOutcome.WRONG
             else:
-                outcome = ctx.services.verify_member_pin(member_number, read.digits, ctx.call.uuid)
+                verify = ctx.services.verify_member_pin
+                outcome = yield from ctx.records(verify, member_number, read.digits, ctx.call.uuid)
             del read
             if outcome is AuthOutcome.OK:
-                ctx.patient = ctx.services.find_patient_by_member_number(member_number)
+                ctx.patient = yield from ctx.records(ctx.services.find_patient_by_member_number, member_number)
                 ctx.variables["authenticated"] = True
                 ctx.visit(f"{self.name}:ok")
                 return self.get("on_success")

@@ -6,7 +6,7 @@ import logging
 
 from ccctl.ivr.nodes.base import Field, Node, Report, Steps
 from ccctl.ivr.run_context import RESERVED_NAMES, RunContext
-from ccctl.ivr.services import LookupFailed
+from ccctl.ivr.services import LookupFailed, RecordsUnavailable
 
 log = logging.getLogger(__name__)
 LOOKUP_KINDS = ("caller_number", "member_number", "patient_code", "http")
@@ -52,18 +52,24 @@ class LookupNode(Node):
         if by == "http":
             return self._http(ctx)
         if by == "caller_number":
-            patient = services.find_patient_by_phone(ctx.call.caller_number)
+            find, value = services.find_patient_by_phone, ctx.call.caller_number
         elif by == "member_number":
-            patient = services.find_patient_by_member_number(ctx.render(self.get("value")).strip())
+            find, value = services.find_patient_by_member_number, ctx.render(self.get("value")).strip()
         else:
-            patient = services.find_patient_by_code(ctx.render(self.get("value")).strip())
+            find, value = services.find_patient_by_code, ctx.render(self.get("value")).strip()
+        try:
+            patient = yield from ctx.records(find, value)
+        except RecordsUnavailable as problem:
+            # the call goes on as a caller not on file: on_error, else not_found
+            log.warning("flow %s node %s: %s; taking the fallback", ctx.flow.name, self.name, problem)
+            ctx.visit(f"{self.name}:records_unavailable")
+            return self.get("on_error") or self.get("not_found")
         if patient is None:
             ctx.visit(f"{self.name}:not_found")
             return self.get("not_found")
         ctx.patient = patient
         ctx.visit(f"{self.name}:found")
         return self.get("found")
-        yield  # pragma: no cover - a generator that sends no command
 
     def _http(self, ctx: RunContext) -> str | None:
         params = {str(k): ctx.render(str(v)) for k, v in self.values.get("params", {}).items()}

@@ -72,7 +72,12 @@ class RecordNode(Node):
         patient_id = ctx.patient.id if ctx.patient else None
         reason = ctx.render(str(self.get("reason"))).strip()
         reason = reason if NAME.match(reason) else "voice_message"
-        message_id = ctx.services.save_voice_message(ctx.call.uuid, patient_id, str(path), reason)
+
+        def save() -> int:
+            return ctx.services.save_voice_message(ctx.call.uuid, patient_id, str(path), reason)
+
+        # a caller who hung up hears no hold prompt: the services still wait out a short outage
+        message_id = save() if result.caller_gone else (yield from ctx.records(save))
         ctx.variables["voice_message_id"] = message_id
         ctx.visit(f"{self.name}:saved")
         if result.caller_gone:  # the message is the end of this call
