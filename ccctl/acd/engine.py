@@ -28,6 +28,7 @@ from ccctl.acd.queued_calls import QueuedCalls
 from ccctl.acd.routing import plan_assignments, queues_served
 from ccctl.callflow import AppResult, CallInfo, Command
 from ccctl.config import AcdSettings
+from ccctl.ivr.services import Surveys
 from ccctl.records.database import make_engine
 from ccctl.records.models.acd import AcdProcess, QueueEntry
 from ccctl.records.models.base import utc_now
@@ -75,6 +76,8 @@ class AcdEngine:
         self._loop: gevent.Greenlet | None = None
         self.inbound = None  # ccctl.esl.inbound.InboundClient, set by attach_inbound
         self.recordings_dir = ""
+        # the surveys a queue's `survey` setting names (ccctl.surveys.call.DbSurveys, set by the Controller)
+        self.surveys: Surveys | None = None
         self.adopted = 0  # callers taken back from a dead controller since start
         self.adoption_passes = 0
         self._beaten = 0.0

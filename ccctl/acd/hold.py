@@ -76,9 +76,20 @@ def wait_for_agent(acd: AcdEngine, ticket: QueueTicket, recorder: SessionRecorde
     while True:
         offer = acd.offer_for(ticket.entry_id)
         if offer is not None:
-            if (yield from _ring(acd, ticket, offer, recorder)):
+            talked_to = yield from _ring(acd, ticket, offer, recorder)
+            if talked_to is not None:
                 follow = acd.after_talk(ticket)  # a blind transfer: ring the new agent, or wait in the new queue
                 if follow is None:
+                    if talked_to and rules.survey and acd.surveys is not None:
+                        # hangup_after_bridge=false kept the patient on the line when the agent left
+                        yield from acd.surveys.run_survey(
+                            rules.survey,
+                            recorder.call_uuid,
+                            caller_number,
+                            ticket.patient_id,
+                            agent=talked_to,
+                            queue=rules.name,
+                        )
                     return "answered"
                 ticket, rules = follow, follow.rules
             continue
@@ -102,6 +113,7 @@ def wait_for_agent(acd: AcdEngine, ticket: QueueTicket, recorder: SessionRecorde
 
 
 def _ring(acd: AcdEngine, ticket: QueueTicket, offer: Offer, recorder: SessionRecorder) -> Generator:
+    """Ring the offered agents and talk; None when nobody answered, else who talked ("" when the caller is gone)."""
     rules = ticket.rules
     path = recorder.path_for(acd.clock())
     if path:
@@ -124,15 +136,15 @@ def _ring(acd: AcdEngine, ticket: QueueTicket, offer: Offer, recorder: SessionRe
                 yield Execute("stop_record_session", path)
             recorder.discard(path)
         acd.calls.not_answered(ticket.entry_id, offer.agents, result.variable("originate_disposition"), rules)
-        return False
+        return None
     answer = acd.calls.answered_by(recorder.call_uuid, result.variable("bridge_channel"))
     if answer is None:  # the call already ended and was settled as abandoned
-        return True
+        return ""
     agent, answered_at = answer
     if path:
         recorder.register(acd, path, agent.name, offer.queue)
     acd.calls.talk_ended(ticket.entry_id, agent, answered_at, rules)
-    return True
+    return "" if result.caller_gone else agent.name
 
 
 class SessionRecorder:

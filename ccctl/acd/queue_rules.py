@@ -51,6 +51,7 @@ class QueueRules:
     hold_prompt: str = "tone_stream://%(1000,4000,425);loops=2"
     announce_every_seconds: float = 30.0
     callback_key: str = "1"  # "" = no callback offer
+    survey: str = ""  # a survey (flows_dir/surveys/<name>.yaml) the caller answers after the agent hangs up
 
     def to_settings(self) -> dict[str, Any]:
         """The JSON kept in queues.settings (everything but name, skills and strategy)."""

@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "channels",  # sms, fax
     "kb",  # knowledge base: check / list / show / search / import
     "campaigns",  # campaigns add / list / show / start / pause / stop / report
+    "surveys",  # surveys check / report
     "users",
     "api_clients",  # api-clients add / list / revoke (the FHIR API's tokens)
     "fhir",  # fhir pull (the day's appointments from the hospital's FHIR server)

@@ -14,6 +14,7 @@ from ccctl.ivr.nodes.lookup import LookupNode
 from ccctl.ivr.nodes.menu import MenuNode
 from ccctl.ivr.nodes.record import RecordNode
 from ccctl.ivr.nodes.speech import InfoNode, PlayNode
+from ccctl.ivr.nodes.survey import SurveyNode
 
 NODE_TYPES: dict[str, type[Node]] = {
     cls.type_name: cls
@@ -35,5 +36,6 @@ NODE_TYPES: dict[str, type[Node]] = {
         HangupNode,
         VisitsNode,
         BookNode,
+        SurveyNode,
     )
 }

@@ -116,6 +116,27 @@ class KbAnswers(Protocol):
         ...
 
 
+class Surveys(Protocol):
+    """What a survey node asks of the surveys (implemented by ccctl.surveys.call.DbSurveys)."""
+
+    def has_survey(self, name: str) -> bool: ...
+
+    def run_survey(
+        self,
+        name: str,
+        call_uuid: str,
+        caller_number: str,
+        patient_id: int | None,
+        language: str = "",
+        *,
+        agent: str = "",
+        queue: str = "",
+        campaign: str = "",
+    ) -> Generator[Command, AppResult, str]:
+        """Call-flow steps: ask the survey and store the answers; returns completed, partial or unavailable."""
+        ...
+
+
 class CallServices(Protocol):
     """Everything a flow needs beyond the call itself. Methods may block (gevent-friendly)."""
 
@@ -124,6 +145,8 @@ class CallServices(Protocol):
     queueing: Queueing | None
     # the booking system, when the database has one: appointment nodes take their failure branch without it
     appointments: Appointments | None
+    # the site's surveys, for survey nodes (None: they are skipped)
+    surveys: Surveys | None
 
     def find_patient_by_phone(self, phone: str) -> PatientView | None: ...
 

@@ -32,6 +32,7 @@ from ccctl.records.database import database_problem, is_outage, make_engine, saf
 from ccctl.records.models.base import utc_now
 from ccctl.records.models.calls import VoiceMessage
 from ccctl.records.models.patients import Patient
+from ccctl.surveys.call import DbSurveys
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -94,6 +95,8 @@ class DbCallServices:
         self._db_pool = ThreadPool(1)
         # appointment nodes book through the same database thread, one short transaction per step
         self.appointments: DbAppointments | None = DbAppointments(self._in_transaction, self.engine, settings)
+        # survey nodes ask the site's surveys (flows_dir/surveys) and store the answers in this database
+        self.surveys: DbSurveys | None = DbSurveys(settings, self.engine) if settings is not None else None
 
     def close(self) -> None:
         if self.appointments is not None:

@@ -187,6 +187,7 @@ class Controller:
             return
         if on_database:
             services.queueing = self.acd
+            self.acd.surveys = services.surveys  # a queue's `survey` runs when its agent hangs up
         self.acd.recordings_dir = self.settings.recordings_dir
         sink, acd = self.record_sink, self.acd
 

@@ -25,7 +25,8 @@ OTHER_FEATURES: list[str] = [
     "ccctl.appointments.web:blueprint",
     "ccctl.chat.web:blueprint",
     "ccctl.chat.agent_web:blueprint",
-    # "ccctl.tickets.web:blueprint",
+    "ccctl.tickets.inbox_web:blueprint",
+    "ccctl.tickets.web:blueprint",
 ]
 
 

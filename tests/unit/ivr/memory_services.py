@@ -32,6 +32,7 @@ class MemoryServices:
     http_calls: list[tuple[str, dict[str, str], float]] = field(default_factory=list)
     queueing: None = None  # no ACD: queue nodes bridge to `agents`
     appointments: Any = None  # a booking system (tests/unit/ivr/memory_appointments.py) or none
+    surveys: Any = None  # survey nodes are skipped
 
     def find_patient_by_phone(self, phone: str) -> PatientView | None:
         member = next((m for m in self.members if m.phone == phone), None)

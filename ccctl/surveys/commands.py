@@ -1,0 +1,63 @@
+"""The work behind `ccctl surveys`: check the survey files (and the flows' survey nodes), report results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ccctl.config import Settings
+from ccctl.errors import UserError
+from ccctl.records.database import make_engine
+from ccctl.records.models.surveys import SurveyResponse
+from ccctl.surveys.model import Survey
+from ccctl.surveys.report import GROUPINGS, ReportRow, build_report
+from ccctl.surveys.spec import SurveyFileError, load_survey, load_surveys, survey_files
+
+
+class SurveyReportError(UserError, ValueError):
+    """A report that cannot be made; str() names the survey or option at fault."""
+
+
+def check(settings: Settings, files: list[str]) -> list[Survey]:
+    """The surveys in `files` (default: every file under flows_dir/surveys); SurveyFileError lists every problem."""
+    paths = [Path(f) for f in files] or survey_files(settings.flows_dir)
+    if not paths:
+        raise SurveyFileError([f"{Path(settings.flows_dir) / 'surveys'}: no survey files (<name>.yaml)"])
+    surveys, errors = [], []
+    for path in paths:
+        try:
+            surveys.append(load_survey(path))
+        except SurveyFileError as exc:
+            errors += exc.errors
+    if errors:
+        raise SurveyFileError(errors)
+    return surveys
+
+
+def report(
+    settings: Settings, name: str, since: datetime | None, until: datetime | None, by: str
+) -> tuple[int, list[ReportRow]]:
+    """(responses in the period, rows) for survey `name`."""
+    from ccctl.surveys.store import answers_between
+
+    if by not in GROUPINGS:
+        raise SurveyReportError(f"--by {by}: one of {', '.join(GROUPINGS)}")
+    surveys, _ = load_surveys(settings.flows_dir)
+    engine = make_engine(settings.database.url)
+    try:
+        with Session(engine) as session:
+            answers = answers_between(session, name, since, until)
+            count = select(func.count()).select_from(SurveyResponse).where(SurveyResponse.survey == name)
+            if since is not None:
+                count = count.where(SurveyResponse.answered_at >= since)
+            if until is not None:
+                count = count.where(SurveyResponse.answered_at < until)
+            responses = session.scalar(count) or 0
+    finally:
+        engine.dispose()
+    if not answers and name not in surveys:
+        raise SurveyReportError(f"survey '{name}': no such file under {settings.flows_dir}/surveys and no answers")
+    return responses, build_report(name, answers, by, surveys.get(name))
