@@ -35,9 +35,15 @@ def bridged(result: AppResult) -> bool:
 def moved_by_switch(before: AppResult, after: AppResult) -> bool:
     """The caller's `bridge` ended because switch_ivr_uuid_bridge put them in a new bridge (a warm
     transfer's end: att_xfer bridges the caller to the new agent, or back to the first): it stamps
-    transfer_source "<epoch>:<uuid>:uuid_br:<partner>" on the caller before interrupting the bridge."""
+    transfer_source "<epoch>:<uuid>:uuid_br:<partner>" on the caller before interrupting the bridge.
+    Or a consultation moved the caller into a conference, marking them cc_consult first."""
     source = after.variable("transfer_source")
-    return not after.caller_gone and ":uuid_br:" in source and source != before.variable("transfer_source")
+    if after.caller_gone:
+        return False
+    if ":uuid_br:" in source and source != before.variable("transfer_source"):
+        return True
+    # an expert consultation (appointments/consult.py) moved the caller and agent into a conference
+    return bool(after.variable("cc_consult")) and not before.variable("cc_consult")
 
 
 def queue_call(

@@ -1,10 +1,22 @@
-"""`ccctl schedule import|list` and `ccctl appointments list|book|cancel|move|confirm`: visits booked by staff."""
+"""`ccctl schedule import|list|slots|experts|expert`, `ccctl appointments list|book|cancel|move|confirm` (visits
+booked by staff) and `ccctl consult` (an expert added to an agent's call)."""
 
 from __future__ import annotations
 
 import click
 
-from ccctl.cli.common import actor_of, as_option, echo_json, echo_table, json_option, run, settings_of
+from ccctl.cli.common import (
+    CliError,
+    actor_of,
+    as_option,
+    echo_json,
+    echo_table,
+    json_option,
+    patch_gevent,
+    run,
+    say_connecting,
+    settings_of,
+)
 
 
 @click.group()
@@ -104,6 +116,71 @@ def schedule_slots(ctx, department: str, doctor: str | None, limit: int, as_json
     )
 
 
+@schedule.command("experts")
+@click.option("--all", "everyone", is_flag=True, help="Every expert on the roster, on duty now or not.")
+@json_option
+@click.pass_context
+def schedule_experts(ctx, everyone: bool, as_json: bool) -> None:
+    """The experts on duty now (site time, appointments.timezone), with how the switch reaches them."""
+    from dataclasses import asdict
+
+    from ccctl.appointments import commands
+    from ccctl.appointments.experts import experts_on_roster
+
+    settings = settings_of(ctx)
+    rows = run(lambda: experts_on_roster(settings.database.url, commands.zone_of(settings), everyone))
+    if as_json:
+        echo_json([asdict(row) for row in rows])
+        return
+    echo_table(
+        ["expert", "name", "department", "hours", "dial", "on now"],
+        [(r.code, r.name, r.department_code, r.hours, r.dial_string, "yes" if r.on_now else "") for r in rows],
+        empty="no expert on duty now (ccctl schedule experts --all)" if not everyone else "no experts on the roster",
+    )
+
+
+@schedule.command("expert")
+@click.argument("code")
+@click.option(
+    "--hours", default="", help="When they take consultations, site time: 'Mon-Fri 14:00-16:00; Sat 09:00-12:00'."
+)
+@click.option("--dial", "dial_string", default="", help="How the switch reaches them: user/1201, or a gateway number.")
+@click.option("--off", is_flag=True, help="Take the doctor off the expert roster.")
+@click.pass_context
+def schedule_expert(ctx, code: str, hours: str, dial_string: str, off: bool) -> None:
+    """Put doctor CODE on the expert roster (or take them off it with --off)."""
+    from ccctl.appointments.experts import put_on_roster
+
+    settings = settings_of(ctx)
+    row = run(lambda: put_on_roster(settings.database.url, code, hours, dial_string, expert=not off))
+    if off:
+        click.echo(f"doctor {row.code} is off the expert roster")
+    else:
+        click.echo(f"expert {row.code} ({row.name}): {row.hours}, dialled as {row.dial_string}")
+
+
+@click.command("consult")
+@click.argument("agent")
+@click.option("--expert", "expert_code", default="", help="An expert's doctor code (ccctl schedule experts).")
+@click.option("--dial", "dial_string", default="", help="Any dial string instead (an interpreter: user/1301).")
+@click.pass_context
+def consult(ctx, agent: str, expert_code: str, dial_string: str) -> None:
+    """Add an expert (or an interpreter) to AGENT's live call: caller, agent and expert in one conference."""
+    if bool(expert_code) == bool(dial_string):
+        raise CliError("name one party to add: --expert CODE (the roster) or --dial STRING (an interpreter)")
+    # the inbound ESL client reads in a greenlet: an unpatched socket blocks the command for good
+    patch_gevent()
+    from ccctl.appointments.consult import consult_call
+
+    settings = settings_of(ctx)
+    say_connecting(settings)
+    result = run(lambda: consult_call(settings, agent, expert_code, dial_string))
+    click.echo(
+        f"{result.expert} joined the call of {result.agent} (conference {result.conference}); "
+        "the consultation is recorded with the call"
+    )
+
+
 @click.group()
 def appointments() -> None:
     """Patients' visits: list, book, cancel, move, confirm; each change is audited and the patient told."""
@@ -199,4 +276,4 @@ _change_command("move", "moved", "Move a visit to another free slot (booked firs
 _change_command("confirm", "confirmed", "Mark a visit confirmed; the patient is told.")
 
 
-COMMANDS = (schedule, appointments)
+COMMANDS = (schedule, appointments, consult)

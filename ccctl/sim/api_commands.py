@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ccctl.sim.causes import cause_from_text
+from ccctl.sim.conference import conference_api
 from ccctl.sim.digit_apps import separate_args
 from ccctl.sim.event_builder import (
     CALLED_FROM,
@@ -176,22 +177,43 @@ def uuid_send_dtmf(switch: Switch, arg: str, listener) -> str:
 
 
 def uuid_transfer(switch: Switch, arg: str, listener) -> str:
+    """transfer_function (mod_commands.c): -bleg moves the bridged partner instead, -both the partner and then
+    the leg itself (switch_ivr_session_transfer on each; CF_TRANSFER ends their bridge without hanging up)."""
+    from ccctl.sim.bridge import leave_bridge_for_transfer
+
     argv = separate_args(arg, 6)  # 'quoted inline dialplans' stay one argument
-    if argv[1:2] and argv[1] in ("-bleg", "-both"):
-        argv.pop(1)
+    which = argv.pop(1) if argv[1:2] and argv[1] in ("-bleg", "-both") else ""
     if len(argv) < 2:
         return "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
     session = switch.sessions.get(argv[0])
     if session is None:
         return "-ERR No such channel!\n"
+    partner = session.channel.other_leg if session.channel.bridge_ids else None
+    partner_session = switch.sessions.get(partner.uuid) if partner is not None else None
+    if which and partner_session is None:
+        return "-ERR No such channel!\n"
+    targets = {"-bleg": [partner_session], "-both": [partner_session, session]}.get(which, [session])
+    legs = tuple(t.channel for t in targets)
+    for target in targets:
+        _transfer_session(switch, target, argv)
+    for target in targets:
+        leave_bridge_for_transfer(target.channel, keep=legs)
+    return "+OK\n"
+
+
+def _transfer_session(switch: Switch, session, argv: list[str]) -> None:
+    ch = session.channel
     if len(argv) > 2 and argv[2] == "inline":
         # mod_dptools' inline dialplan: "app:arg,app2:arg2", run instead of a dialplan lookup
         session.inline_extension = [_inline_app(item) for item in argv[1].split(",") if item]
-        session.transfer_to = (session.channel.destination, session.channel.context)
+        session.transfer_to = (ch.destination, ch.context)
+        where = f"{argv[1]}/{ch.context}/inline"
     else:
-        session.transfer_to = (argv[1], argv[3] if len(argv) > 3 else session.channel.context)
-    session.channel.wakeup.set()
-    return "+OK\n"
+        session.transfer_to = (argv[1], argv[3] if len(argv) > 3 else ch.context)
+        where = f"{argv[1]}/{session.transfer_to[1]}/{argv[2] if len(argv) > 2 else 'XML'}"
+    # switch_ivr_session_transfer stamps the blind transfer on the leg
+    ch.set_var("transfer_source", f"{int(switch.clock.now())}:{ch.uuid}:bl_xfer:{where}")
+    ch.wakeup.set()
 
 
 def _inline_app(item: str) -> tuple[str, str | None]:
@@ -397,4 +419,5 @@ API: dict[str, Api] = {
     "eval": eval_api,
     "echo": echo,
     "originate": originate,
+    "conference": conference_api,
 }

@@ -209,6 +209,7 @@ def log(session: Session, data: str) -> None:
 def _build() -> dict[str, AppSpec]:
     from ccctl.sim.att_xfer import att_xfer
     from ccctl.sim.bridge import bridge
+    from ccctl.sim.conference import conference_app
     from ccctl.sim.digit_apps import play_and_get_digits, read_app
     from ccctl.sim.eavesdrop import eavesdrop, three_way
     from ccctl.sim.fax_apps import rxfax, txfax
@@ -246,6 +247,7 @@ def _build() -> dict[str, AppSpec]:
         AppSpec("txfax", txfax, media=True),
         AppSpec("eavesdrop", eavesdrop, media=True),
         AppSpec("three_way", three_way, media=True),
+        AppSpec("conference", conference_app, media=True),
     ]
     return {spec.name: spec for spec in specs}
 

@@ -100,9 +100,9 @@ def run_bridge(session: Session, app: bool = True) -> None:
     if _moved(ch, first):
         session.peer_bridge = True
         return
-    if ids is None or peer is None:  # uuid_bridge took the partner away and reported the end
-        if first is not None and first[0] == ch.uuid:
-            _hangup_after_bridge(ch)
+    if ids is None or peer is None:  # uuid_bridge or a transfer took the partner away and reported the end
+        if first is not None and first[0] == ch.uuid and session.transfer_to is None:
+            _hangup_after_bridge(ch)  # a transferred leg (CF_TRANSFER) never hangs up after its bridge
         return
     if ids[0] != ch.uuid:
         if ch.up and not peer.up and ids != first:
@@ -225,7 +225,12 @@ def _media_up(ch: Channel) -> bool:
     return ch.up and (ch.answered or ch.early)
 
 
-def _leave_bridge(leg: Channel, keep: tuple[Channel, Channel]) -> None:
+def leave_bridge_for_transfer(leg: Channel, keep: tuple[Channel, ...]) -> None:
+    """switch_ivr_session_transfer: CF_TRANSFER ends the leg's bridge; a partner not also moved hangs up."""
+    _leave_bridge(leg, keep)
+
+
+def _leave_bridge(leg: Channel, keep: tuple[Channel, ...]) -> None:
     """CF_TRANSFER ends the bridge a leg was in: its originator reports CHANNEL_UNBRIDGE; a parked
     former partner left on its own hangs up, as audio_bridge_on_exchange_media does after a bridge."""
     ids, old = leg.bridge_ids, leg.other_leg

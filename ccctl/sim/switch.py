@@ -176,6 +176,8 @@ class Switch:
         self.failures: dict[str, str] = {}
         # target channel uuid -> ccctl.sim.eavesdrop.Tap of each listener (eavesdrop, three_way)
         self.eavesdrops: dict[str, list] = {}
+        # conference name -> ccctl.sim.conference.Conference (mod_conference's conferences)
+        self.conferences: dict = {}
         self.session_ids = 1
         self.started_at = self.clock.now()
         self._server = InboundServer(self, esl_host, esl_port)
