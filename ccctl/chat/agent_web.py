@@ -26,7 +26,7 @@ from ccctl.chat.store import (
     skills_of,
     transfer,
 )
-from ccctl.chat.words import chat_words
+from ccctl.chat.words import agent_words, chat_words
 from ccctl.records.audit import record_audit
 from ccctl.web.context import audit_source, require_role, web
 
@@ -60,6 +60,13 @@ def _visible(db, chat_id: int, agent: str):
     if not offered and not (chat.state == "with_agent" and chat.agent == agent):
         raise ChatError(f"chat {chat_id} is not offered to you")
     return chat
+
+
+@blueprint.get("/api/v1/chats/words")
+@require_role("agent")
+def words():
+    """The panel's words in the agent's language, and the wrap-up codes."""
+    return jsonify(words=agent_words(g.user.language), codes=web().settings.web.wrapup_codes)
 
 
 @blueprint.get("/api/v1/chats")

@@ -117,5 +117,77 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
+# what the workstation's chat panel says to the agent, in the agent's language
+AGENT_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "chats": "Chats",
+        "no_chats": "No chats.",
+        "waiting": "waiting",
+        "with_agent": "open",
+        "accept": "Accept",
+        "anonymous": "Not signed in: only what the patient typed.",
+        "patient": "Patient",
+        "member": "Member",
+        "typing": "The patient is typing...",
+        "suggestions": "Suggested articles",
+        "paste": "Paste",
+        "send": "Send",
+        "transfer_agent": "To agent",
+        "transfer_queue": "To queue",
+        "transfer": "Transfer",
+        "transferred": "Transferred.",
+        "wrapup": "Wrap up and close",
+        "notes": "Notes",
+        "closed": "Closed.",
+    },
+    "zh": {
+        "chats": "在线咨询",
+        "no_chats": "没有咨询。",
+        "waiting": "等待中",
+        "with_agent": "进行中",
+        "accept": "接入",
+        "anonymous": "未登录：只有患者输入的内容。",
+        "patient": "患者",
+        "member": "会员",
+        "typing": "患者正在输入...",
+        "suggestions": "推荐文章",
+        "paste": "粘贴",
+        "send": "发送",
+        "transfer_agent": "转给坐席",
+        "transfer_queue": "转给队列",
+        "transfer": "转接",
+        "transferred": "已转接。",
+        "wrapup": "小结并结束",
+        "notes": "备注",
+        "closed": "已结束。",
+    },
+    "pl": {
+        "chats": "Czaty",
+        "no_chats": "Brak czatów.",
+        "waiting": "czeka",
+        "with_agent": "otwarty",
+        "accept": "Przyjmij",
+        "anonymous": "Niezalogowany: tylko to, co pacjent napisał.",
+        "patient": "Pacjent",
+        "member": "Członek",
+        "typing": "Pacjent pisze...",
+        "suggestions": "Proponowane artykuły",
+        "paste": "Wklej",
+        "send": "Wyślij",
+        "transfer_agent": "Do agenta",
+        "transfer_queue": "Do kolejki",
+        "transfer": "Przekaż",
+        "transferred": "Przekazano.",
+        "wrapup": "Podsumuj i zamknij",
+        "notes": "Notatki",
+        "closed": "Zamknięty.",
+    },
+}
+
+
+def agent_words(language: str) -> dict[str, str]:
+    return AGENT_WORDS.get(language, AGENT_WORDS["en"])
+
+
 def chat_words(language: str) -> dict[str, str]:
     return WORDS.get(language, WORDS["en"])

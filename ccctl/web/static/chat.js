@@ -96,6 +96,8 @@
     if (message.article) {
       item.dataset.article = message.article;
       item.appendChild(el("p", { class: "ccchat-source" }, words.source + ": " + message.source));
+    }
+    if (message.article && message.who === "assistant") {
       const ask = el("p", { class: "ccchat-helped" }, words.helped + " ");
       const yes = el("button", { type: "button", class: "ccchat-yes" }, words.yes);
       const no = el("button", { type: "button", class: "ccchat-no" }, words.no);
