@@ -15,9 +15,12 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from sqlalchemy.orm import Session
 
 from ccctl.appointments import commands
+from ccctl.appointments.consult import RING_SECONDS, ConsultError, start_consult
 from ccctl.appointments.errors import AppointmentError, SlotNotBookable, SlotTaken
+from ccctl.appointments.experts import RosterError, expert_to_dial, roster
 from ccctl.appointments.notify import Notice, deliver
 from ccctl.records.audit import record_audit
+from ccctl.records.models.base import utc_now
 from ccctl.records.models.patients import Patient
 from ccctl.web.context import audit_source, require_role, web
 
@@ -54,6 +57,13 @@ PANEL_WORDS = {
         "slot_not_bookable": "This slot cannot be booked (blocked or already started).",
         "not_changeable": "This visit can no longer be changed.",
         "times_in": "Times in {zone}.",
+        "experts_on_duty": "Experts on duty",
+        "hours": "Hours",
+        "consult": "Add to the call",
+        "book_with_expert": "Book a call-back",
+        "no_experts": "No expert is on duty now.",
+        "done_consult": "{expert} is joining the call; the consultation is recorded with it.",
+        "consult_failed": "The expert could not be added: {why}",
     },
     "zh": {
         "appointments": "预约",
@@ -80,6 +90,13 @@ PANEL_WORDS = {
         "slot_not_bookable": "该时段无法预约（已停诊或已开始）。",
         "not_changeable": "该就诊已无法更改。",
         "times_in": "时间为 {zone} 时区。",
+        "experts_on_duty": "值班专家",
+        "hours": "时间",
+        "consult": "加入通话",
+        "book_with_expert": "预约回电",
+        "no_experts": "目前没有专家值班。",
+        "done_consult": "{expert} 正在加入通话；会诊与通话一起录音。",
+        "consult_failed": "无法加入专家：{why}",
     },
     "pl": {
         "appointments": "Wizyty",
@@ -106,6 +123,13 @@ PANEL_WORDS = {
         "slot_not_bookable": "Tego terminu nie można zarezerwować (zablokowany lub już się zaczął).",
         "not_changeable": "Tej wizyty nie można już zmienić.",
         "times_in": "Godziny w strefie {zone}.",
+        "experts_on_duty": "Dyżurni eksperci",
+        "hours": "Godziny",
+        "consult": "Dodaj do rozmowy",
+        "book_with_expert": "Umów oddzwonienie",
+        "no_experts": "Żaden ekspert nie ma teraz dyżuru.",
+        "done_consult": "{expert} dołącza do rozmowy; konsultacja jest nagrywana razem z nią.",
+        "consult_failed": "Nie udało się dodać eksperta: {why}",
     },
 }
 
@@ -160,6 +184,7 @@ def _render(patient_id: int, message: str = "", status: int = 200, error: bool =
         allowed = _may_open(db, patient_id)
         if allowed:
             visits, departments, doctors, slots, department, doctor = _panel_data(db, patient_id, department, doctor)
+            experts = roster(db, utc_now(), commands.zone_of(settings))
     if not allowed:
         abort(403)  # after the commit: the refusal's audit row stays
     zone = commands.zone_of(settings)
@@ -174,6 +199,8 @@ def _render(patient_id: int, message: str = "", status: int = 200, error: bool =
         doctor=doctor,
         slots=slots,
         moving=moving,
+        experts=experts,
+        can_consult=g.user.role == "agent" and bool(g.user.agent),
         message=message,
         error=error,
         local=_local(zone),
@@ -271,3 +298,33 @@ def change(patient_id: int, appointment_id: int, action: str):
         abort(403)
     _deliver_later(done.notice)
     return _back(patient_id, CHANGES[action], done.appointment.id)
+
+
+@blueprint.post("/patients/<int:patient_id>/appointments/consult")
+@require_role("agent")
+def consult(patient_id: int):
+    """The agent adds an expert on duty to their own live call (appointments/consult.py)."""
+    ctx = web()
+    code = request.form.get("expert", "")
+    inbound = ctx.controller.inbound
+    with ctx.transaction() as db:
+        if not _may_open(db, patient_id):
+            abort(403)
+        try:
+            if inbound is None:
+                raise ConsultError("no connection to FreeSWITCH")
+            dial = expert_to_dial(db, code).dial_string
+
+            def api(command: str) -> str:
+                return inbound.api(command, timeout=RING_SECONDS + ctx.settings.esl.command_timeout)
+
+            start_consult(api, db, g.user.agent, dial, code, ctx.settings.freeswitch.domain, RING_SECONDS)
+        except (ConsultError, RosterError) as exc:
+            return _render(patient_id, panel_word("consult_failed", why=str(exc)), status=409, error=True)
+        except (
+            Exception
+        ) as exc:  # the switch connection failed mid-way: say so on the page, keep the details in the log
+            log.warning("consultation of %s not started (%s)", g.user.name, type(exc).__name__)
+            return _render(patient_id, panel_word("consult_failed", why=type(exc).__name__), status=502, error=True)
+    log.info("%s added expert %s to their call", g.user.name, code)
+    return _render(patient_id, panel_word("done_consult", expert=code))

@@ -5,17 +5,27 @@ are filed like any call's."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 from acd_site import AcdSite, acd_settings, add_agents, entries, events, queue, recording_rows, wait_until
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
 from ccctl.cli import main
+from ccctl.patients.repository import PatientData, add_patient
 from ccctl.records.database import make_engine
 from ccctl.records.models.appointments import Department, Doctor
 from ccctl.sim.callers import CallerScript
 from ccctl.sim.originate import AgentEndpoint
+from ccctl.web.accounts import add_user
 
 LONG_TALK = 3000  # emulated seconds: nobody hangs up by themselves in this test
+PASSWORD = "correct horse 1"
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
 
 
 def _cli(site, *args: str):
@@ -102,3 +112,46 @@ def test_consult_names_what_is_missing(sqlite_url, tmp_path):
         assert bad.exit_code == 1
         assert bad.output == "ccctl: doctor EXP-7 --hours 'Mon-Fri 16:00-14:00': the end comes before the start\n"
         assert _cli(site, "schedule", "experts", "--all").output.strip() == "no experts on the roster"
+
+
+def test_the_agent_adds_the_expert_from_the_screen_pops_booking_panel(sqlite_url, tmp_path):
+    settings = acd_settings(sqlite_url, tmp_path)
+    settings = dataclasses.replace(settings, web=dataclasses.replace(settings.web, secret_key="consult-test"))
+    add_agents(sqlite_url, {"ann": ("1001", "cardio")})
+    queue(sqlite_url)
+    _add_cardiologist(sqlite_url)
+    engine = make_engine(sqlite_url)
+    with Session(engine) as db, db.begin():
+        add_user(db, "ann", "agent", PASSWORD)
+        patient_id = add_patient(db, PatientData("Anna", "Kowalska", ["+48600100200"]), {}).id
+    engine.dispose()
+    phones = {
+        "1001": AgentEndpoint(answer_after=1, talk_seconds=LONG_TALK),
+        "1201": AgentEndpoint(answer_after=1, talk_seconds=LONG_TALK),
+    }
+    with AcdSite(settings, phones) as site:
+        assert _cli(site, "schedule", "expert", "EXP-7", "--hours", "Mon-Sun 00:00-24:00", "--dial", "user/1201")
+        call = site.switch.place_call(CallerScript("13800000001", "7000", [], context="public"))
+        assert wait_until(lambda: ("answered", "ann") in [(k, a) for _, k, a in events(sqlite_url)])
+        app = site.controller._web.application
+        app.extensions["ccctl"].screen_pops.on_acd_event(
+            {"type": "offered", "agent": "ann", "call_uuid": call.uuid, "patient_id": patient_id, "queue": "cardio"}
+        )
+        client = app.test_client()
+        login = csrf_of(client.get("/login").get_data(as_text=True))
+        client.post("/login", data={"name": "ann", "password": PASSWORD, "csrf_token": login})
+        panel = client.get(f"/patients/{patient_id}/appointments").get_data(as_text=True)
+        assert 'data-expert="EXP-7"' in panel and "Add to the call" in panel
+        assert "department=CARD&amp;doctor=EXP-7" in panel  # a call-back slot with the expert, one click away
+
+        added = client.post(
+            f"/patients/{patient_id}/appointments/consult", data={"expert": "EXP-7", "csrf_token": csrf_of(panel)}
+        )
+
+        assert added.status_code == 200
+        assert "EXP-7 is joining the call; the consultation is recorded with it." in added.get_data(as_text=True)
+        assert len(site.switch.conferences[f"consult-{call.uuid}"].members) == 3
+        site.switch.hangup_soon(site.switch.channels[call.uuid], "NORMAL_CLEARING", "caller")
+        assert call.wait(30) is not None
+        site.wait_idle()
+    assert [(row[0], row[2]) for row in recording_rows(sqlite_url)] == [(call.uuid, "ann")]
