@@ -1,4 +1,5 @@
-"""AcdEngine.snapshot(): queues (waiting callers, agents by state, today's figures) and agents, for the wallboard.
+"""AcdEngine.snapshot(): queues (waiting contacts by channel, agents by state, today's figures) and agents (with
+their open chats and tasks), for the wallboard.
 
 A handful of queries whatever the number of callers; times are seconds relative to `now`.
 """
@@ -23,7 +24,8 @@ def build_snapshot(session: Session, now: datetime) -> dict[str, Any]:
     entries = session.scalars(select(QueueEntry).where(QueueEntry.status.in_((model.WAITING, model.OFFERED)))).all()
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     today = session.scalars(select(QueueEvent).where(QueueEvent.at >= midnight, QueueEvent.at <= now)).all()
-    active = {e.agent_id: e for e in session.scalars(select(QueueEntry).where(QueueEntry.status == model.BRIDGED))}
+    talking = select(QueueEntry).where(QueueEntry.status == model.BRIDGED, QueueEntry.channel == model.VOICE)
+    active = {e.agent_id: e for e in session.scalars(talking)}
     queue_rows = []
     for name, rules in sorted(queues.items()):
         waiting = sorted((e for e in entries if e.queue == name), key=lambda e: (-e.priority, e.entered_at, e.id))
@@ -32,9 +34,15 @@ def build_snapshot(session: Session, now: datetime) -> dict[str, Any]:
             {
                 "name": name,
                 "waiting": [
-                    {"call_uuid": e.call_uuid, "wait_seconds": _age(now, e.entered_at), "priority": e.priority}
+                    {
+                        "call_uuid": e.call_uuid,
+                        "wait_seconds": _age(now, e.entered_at),
+                        "priority": e.priority,
+                        "channel": e.channel,
+                    }
                     for e in waiting
                 ],
+                "waiting_by_channel": dict(Counter(e.channel for e in waiting if e.status == model.WAITING)),
                 "longest_wait_seconds": max((_age(now, e.entered_at) for e in waiting), default=0.0),
                 "agents_by_state": dict(
                     Counter(store.shown_state(a, now) for a in members if a.status != "logged_out")
@@ -51,6 +59,8 @@ def build_snapshot(session: Session, now: datetime) -> dict[str, Any]:
             "seconds_in_state": _age(now, a.state_since) if a.state_since else 0.0,
             "call_uuid": active[a.id].call_uuid if a.id in active else None,
             "patient_id": active[a.id].patient_id if a.id in active else None,
+            "chats_open": a.chats_open,
+            "tasks_open": a.tasks_open,
         }
         for a in agents
     ]
@@ -74,6 +84,7 @@ def _today_figures(events: list[QueueEvent], target_seconds: float) -> dict[str,
     entered = {e.call_uuid: e.at for e in events if e.kind == "entered"}
     answered = [e for e in events if e.kind == "answered"]
     abandoned = sum(1 for e in events if e.kind == "abandoned")
+    by_channel = Counter(e.channel for e in answered)
     within = sum(1 for e in answered if e.call_uuid in entered and (e.at - entered[e.call_uuid]).total_seconds()
                  <= target_seconds)  # fmt: skip
     counted = len(answered) + abandoned
@@ -81,4 +92,5 @@ def _today_figures(events: list[QueueEvent], target_seconds: float) -> dict[str,
         "service_level_today": round(within / counted, 3) if counted else None,
         "abandoned_today": abandoned,
         "answered_today": len(answered),
+        "answered_today_by_channel": dict(by_channel),
     }

@@ -20,6 +20,13 @@ function drawAlarms(alarms) {
   }
 }
 
+// chats and tasks are marked by a sign (the same in every language); a call has none
+const CHANNEL_SIGN = { voice: "", chat: "\u{1F4AC}", task: "\u{1F4CB}" };
+
+function byChannel(counts) {
+  return Object.entries(counts || {}).filter(([c, n]) => c !== "voice" && n).map(([c, n]) => CHANNEL_SIGN[c] + n).join(" ");
+}
+
 function drawQueues(acd) {
   document.getElementById("no-acd").hidden = acd !== null;
   const body = document.querySelector("#queues tbody");
@@ -27,11 +34,12 @@ function drawQueues(acd) {
   for (const q of (acd && acd.queues) || []) {
     const row = document.createElement("tr");
     cell(row, q.name);
-    cell(row, q.waiting.map((w) => seconds(w.wait_seconds)).join(", ") || "0");
+    cell(row, q.waiting.length);
     cell(row, seconds(q.longest_wait_seconds));
-    cell(row, Object.entries(q.agents_by_state).map(([s, n]) => s + ": " + n).join(", "));
+    cell(row, Object.entries(q.agents_by_state).map(([s, n]) => stateWord(s) + ": " + n).join(", "));
     cell(row, q.service_level_today === null ? "-" : Math.round(q.service_level_today * 100) + "%");
-    cell(row, q.answered_today);
+    const answeredChats = byChannel(q.answered_today_by_channel);
+    cell(row, answeredChats ? q.answered_today + " (" + answeredChats + ")" : q.answered_today);
     cell(row, q.abandoned_today);
     body.appendChild(row);
   }
@@ -59,13 +67,34 @@ function drawAgents(acd) {
   for (const a of (acd && acd.agents) || []) {
     const row = document.createElement("tr");
     cell(row, a.name + " (" + a.extension + ")");
-    cell(row, a.status);
-    cell(row, a.state);
+    cell(row, WORDS[a.status] || a.status);
+    const open = byChannel({ chat: a.chats_open, task: a.tasks_open });
+    cell(row, open ? stateWord(a.state) + " " + open : stateWord(a.state));
     cell(row, seconds(a.seconds_in_state));
-    cell(row, a.call_uuid || "");
     const buttons = document.createElement("td");
     if (a.call_uuid) for (const mode of ["listen", "whisper", "barge"]) buttons.appendChild(monitorButton(mode, a.name));
     row.appendChild(buttons);
+    body.appendChild(row);
+  }
+}
+
+// the ACD's words for an agent's state, in the page's language
+function stateWord(state) {
+  return WORDS["agent_state_" + state] || state;
+}
+
+// calls with an agent: queue, patient code (blank when the viewer may not see it), state, talk time
+function drawLiveCalls(calls) {
+  const body = document.querySelector("#live-calls tbody");
+  body.replaceChildren();
+  document.getElementById("no-live-calls").hidden = calls.length > 0;
+  for (const c of calls) {
+    const row = document.createElement("tr");
+    cell(row, c.queue);
+    cell(row, c.agent);
+    cell(row, c.patient);
+    cell(row, stateWord(c.state));
+    cell(row, seconds(c.talk_seconds));
     body.appendChild(row);
   }
 }
@@ -83,10 +112,11 @@ function draw(snapshot) {
   for (const k of ["active", "completed", "abandoned", "failed"]) show(k, s.calls[k]);
   show("cps", s.cps.toFixed(1));
   show("esl", s.esl.inbound.status);
-  show("updated", snapshot.at);
+  show("updated", new Date(snapshot.at).toLocaleTimeString(document.documentElement.lang));
   drawAlarms(snapshot.alarms);
   drawQueues(snapshot.acd);
   drawAgents(snapshot.acd);
+  drawLiveCalls(snapshot.live_calls || []);
   refreshChart(snapshot.chart);
 }
 

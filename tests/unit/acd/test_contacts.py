@@ -164,3 +164,17 @@ def test_queue_contact_names_what_is_wrong(db_url, acd):
         acd.queue_contact("cardio", "chat", "s1", None, 0)
     with pytest.raises(ContactError, match="no agent named 'nobody'"):
         acd.accept(1, "nobody")
+
+
+def test_the_wallboard_snapshot_shows_each_channel(db_url, acd, clock):
+    site(db_url, {"ann": "cardio"})
+    acd.enqueue("cardio", "call-1", 0, None)
+    chat = acd.queue_contact("cardio", "chat", "s1", None, 0)
+    acd.queue_contact("cardio", "task", "inbox-3", None, 0)
+    acd.route_once()  # the call takes ann's phone first; the chat waits for her
+    clock.advance(3)
+    snapshot = acd.snapshot()
+    cardio = snapshot["queues"][0]
+    assert cardio["waiting_by_channel"] == {"chat": 1, "task": 1}
+    assert sorted(w["channel"] for w in cardio["waiting"]) == ["chat", "task", "voice"]
+    assert chat and snapshot["agents"][0]["chats_open"] == 0
