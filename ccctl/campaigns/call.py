@@ -26,10 +26,12 @@ from ccctl.config import Settings
 from ccctl.errors import UserError
 from ccctl.ivr.flow import Flow
 from ccctl.ivr.interpreter import FlowRun
+from ccctl.ivr.nodes.survey import CAMPAIGN_VARIABLE
 from ccctl.ivr.services import CallServices
 from ccctl.patients.call_services import DbCallServices
 from ccctl.records.database import make_engine
 from ccctl.records.models.campaigns import Campaign, CampaignTarget
+from ccctl.records.models.patients import Patient
 
 log = logging.getLogger("ccctl.campaigns")
 
@@ -54,6 +56,7 @@ class CampaignCall:
         self.engine = engine
         self.target_id = target_id
         self.zone = zone
+        self.services = services
         self.run = FlowRun(flow, services, clock, recordings_dir=recordings_dir)
         self.patient_id: int | None = None
         self._answered = ""
@@ -66,9 +69,13 @@ class CampaignCall:
     def start(self, call: CallInfo) -> Command:
         self._uuid = call.uuid
         variables = self._answered_in_db(call.uuid)
+        patient_code = variables.pop("patient_code", "")
         command = self.run.start(call)
         if self.run.context is not None:
             self.run.context.variables.update(variables)
+            # the campaign knows whom it called: a survey node stores the answers for that patient
+            if patient_code:
+                self.run.context.patient = self.services.find_patient_by_code(patient_code)
         return command
 
     def resume(self, result: AppResult) -> Command:
@@ -89,6 +96,10 @@ class CampaignCall:
             variables: dict = {}
             if target is not None:
                 self.patient_id = target.patient_id
+                patient = session.get(Patient, target.patient_id)
+                campaign = session.get(Campaign, target.campaign_id)
+                variables["patient_code"] = patient.patient_code if patient is not None else ""
+                variables[CAMPAIGN_VARIABLE] = campaign.name if campaign is not None else ""
                 if target.appointment_id is not None:
                     visit = appointments.get(session, target.appointment_id)
                     local = visit.slot.starts_at.astimezone(self.zone)

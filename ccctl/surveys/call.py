@@ -102,7 +102,10 @@ class DbSurveys:
         queue: str = "",
         campaign: str = "",
     ) -> Steps:
-        """Call-flow steps: ask survey `name`; returns completed, partial or unavailable (no such survey)."""
+        """Call-flow steps: ask survey `name`; returns completed, partial or unavailable (no such survey).
+
+        Spoken in `language` when given (the caller chose it), else the patient's recorded language, else
+        the survey's first; a language the survey lacks falls back to its first."""
         survey = self.surveys.get(name)
         if survey is None:
             log.warning("call %s: survey %r is not loaded", call_uuid, name)

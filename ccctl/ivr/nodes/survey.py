@@ -44,12 +44,14 @@ class SurveyNode(Node):
             ctx.variables[RESULT_VARIABLE] = "unavailable"
             return self.get("next")
         patient_id = ctx.patient.id if ctx.patient is not None else None
+        # a language the caller chose on this call wins; otherwise the patient's own (their record's)
+        chosen = ctx.call.variables.get("cc_language") or ctx.language != ctx.flow.language
         outcome = yield from surveys.run_survey(
             name,
             ctx.call.uuid,
             ctx.call.caller_number,
             patient_id,
-            ctx.language,
+            ctx.language if chosen else "",
             campaign=str(ctx.variables.get(CAMPAIGN_VARIABLE, "")),
         )
         ctx.visit(f"{self.name}:{outcome}")
