@@ -28,6 +28,7 @@ from ccctl.acd.queued_calls import QueuedCalls
 from ccctl.acd.routing import plan_assignments, queues_served
 from ccctl.callflow import AppResult, CallInfo, Command
 from ccctl.config import AcdSettings
+from ccctl.ivr.hold_words import HoldWords
 from ccctl.ivr.services import Surveys
 from ccctl.records.database import make_engine
 from ccctl.records.models.acd import AcdProcess, QueueEntry
@@ -402,13 +403,20 @@ class AcdEngine:
         return follow
 
     def queue_call(
-        self, queue: str, call: CallInfo, priority: int, patient_id: int | None, recordings_dir: str
+        self,
+        queue: str,
+        call: CallInfo,
+        priority: int,
+        patient_id: int | None,
+        recordings_dir: str,
+        words: HoldWords | None = None,
     ) -> Generator[Command, AppResult, str]:
         """The Queueing a flow's queue node uses (ccctl.ivr.services): the hold steps of acd/hold.py."""
         from ccctl.acd.hold import SessionRecorder, queue_call
 
         recorder = SessionRecorder(recordings_dir, call.uuid, patient_id)
-        return (yield from queue_call(self, queue, call.uuid, priority, patient_id, recorder, call.caller_number))
+        steps = queue_call(self, queue, call.uuid, priority, patient_id, recorder, call.caller_number, words)
+        return (yield from steps)
 
     def offer_for(self, entry_id: int) -> Offer | None:
         """The agents the router reserved for this caller, once (None while still waiting)."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ccctl.acd.model import Offer, QueueTicket
 from ccctl.callflow import AppResult, AwaitBridgeEnd, Execute
+from ccctl.ivr.hold_words import ENGLISH_TTS, HoldWords
 
 if TYPE_CHECKING:
     from ccctl.acd.engine import AcdEngine
@@ -54,8 +55,10 @@ def queue_call(
     patient_id: int | None,
     recorder: SessionRecorder,
     caller_number: str,
+    words: HoldWords | None = None,
 ) -> Steps:
-    """Wait for an agent and talk to them; returns answered, callback, timeout, overflow, full or refused."""
+    """Wait for an agent and talk to them; returns answered, callback, timeout, overflow, full or refused.
+    `words`: the position and callback announcements in the caller's language."""
     ticket = acd.enqueue(queue, call_uuid, priority, patient_id)
     if ticket.refused == "full":
         return "full"
@@ -64,14 +67,20 @@ def queue_call(
     # if this controller dies the switch keeps the caller (socket_resume) and names the entry to whoever adopts it
     # one command: the moment between the entry's commit and the switch knowing to keep the caller is short
     yield Execute("multiset", f"cc_queue_entry={ticket.entry_id} socket_resume=true")
-    return (yield from wait_for_agent(acd, ticket, recorder, caller_number))
+    return (yield from wait_for_agent(acd, ticket, recorder, caller_number, words or ENGLISH_TTS))
 
 
-def wait_for_agent(acd: AcdEngine, ticket: QueueTicket, recorder: SessionRecorder, caller_number: str) -> Steps:
-    """The caller already has a place (new, called back or re-adopted): hold until an agent talks to them."""
+def wait_for_agent(
+    acd: AcdEngine, ticket: QueueTicket, recorder: SessionRecorder, caller_number: str, words: HoldWords = ENGLISH_TTS
+) -> Steps:
+    """The caller already has a place (new, called back or re-adopted): hold until an agent talks to them.
+
+    A queue with a callback key says so, in the caller's language, before its first hold prompt and
+    with every position announcement; the key works during any of them."""
     rules = ticket.rules
     entered = ticket.entered_at or acd.clock()
-    announced, overflowed = acd.clock(), False
+    announced, overflowed, offered_callback = acd.clock(), False, False
+    pending: list[str] = []  # announcements still to play, before the next hold prompt
     # an agent's busy or refusing phone must not end the patient's call (switch_channel_handle_cause
     # hangs up on USER_BUSY, CALL_REJECTED... otherwise): the caller keeps their place instead
     yield Execute("set", "continue_on_fail=true")
@@ -110,11 +119,16 @@ def wait_for_agent(acd: AcdEngine, ticket: QueueTicket, recorder: SessionRecorde
                 return outcome
         if rules.announce_every_seconds and (acd.clock() - announced).total_seconds() >= rules.announce_every_seconds:
             announced = acd.clock()
-            yield Execute("playback", f"say:You are number {acd.position(ticket.entry_id)} in line.")
-        result = yield Execute("playback", rules.hold_prompt)
+            pending.append(words.position(acd.position(ticket.entry_id)))
+            offered_callback = False
+        if rules.callback_key and not offered_callback:
+            offered_callback = True
+            pending.append(words.callback_offer(rules.callback_key))
+        # one playback a turn: an agent who comes free between two is offered at once
+        result = yield Execute("playback", pending.pop(0) if pending else rules.hold_prompt)
         if rules.callback_key and result.variable("playback_terminator_used") == rules.callback_key:
             acd.calls.request_callback(ticket.entry_id, caller_number)
-            yield Execute("playback", "say:We will call you back when it is your turn. Goodbye.")
+            yield Execute("playback", words.callback_taken())
             return "callback"
 
 

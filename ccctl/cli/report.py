@@ -30,6 +30,7 @@ KPI_HEADERS = (
     "service level",
     "handle time",
     "callback rate",
+    "time to callback",
     "first-call resolution",
     "occupancy",
 )
@@ -52,6 +53,7 @@ def _table_row(kpi) -> list:
         format_percent(kpi.service_level),
         format_duration(kpi.aht_seconds),
         format_percent(kpi.callback_rate),
+        format_duration(kpi.callback_seconds),
         format_percent(kpi.fcr_rate),
         format_percent(kpi.occupancy),
     ]
@@ -116,6 +118,8 @@ def report_kpi(ctx, since, until, queue, channel, fcr_days, fmt) -> None:
         return
     click.echo(f"calls that entered a queue from {format_time(period.start)} to {format_time(period.end)}")
     click.echo(format_table(KPI_HEADERS, [_table_row(kpi) for kpi in reports]))
+    if reports[-1].ivr_hangups is not None:
+        click.echo(f"callers who hung up in the IVR before reaching a queue: {reports[-1].ivr_hangups}")
 
 
 COMMANDS = (report,)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ccctl.callflow import AppResult, CallInfo, Command
+from ccctl.ivr.hold_words import HoldWords
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,17 @@ class Queueing(Protocol):
     """What a queue node asks of the ACD (implemented by ccctl.acd.engine.AcdEngine)."""
 
     def queue_call(
-        self, queue: str, call: CallInfo, priority: int, patient_id: int | None, recordings_dir: str
+        self,
+        queue: str,
+        call: CallInfo,
+        priority: int,
+        patient_id: int | None,
+        recordings_dir: str,
+        words: HoldWords | None = None,
     ) -> Generator[Command, AppResult, str]:
         """Call-flow steps: hold the caller in `queue` until an agent talked to them; returns answered,
-        callback, timeout, overflow, full or refused (no such queue)."""
+        callback, timeout, overflow, full or refused (no such queue). `words`: the announcements in the
+        caller's language (default: English TTS)."""
         ...
 
 

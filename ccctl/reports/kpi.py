@@ -1,6 +1,8 @@
-"""`ccctl report kpi`: offered, answered, abandoned, ASA, service level, AHT, callback rate, FCR, occupancy.
+"""`ccctl report kpi`: offered, answered, abandoned, ASA, service level, AHT, callback rate, time to callback,
+FCR, occupancy, and the callers who hung up in the IVR before reaching a queue.
 
-Computed from queue_events alone (every queue timestamp is there); the definitions are in docs/acd.md.
+Computed from queue_events (every queue timestamp is there) and, for the IVR hang-ups, the calls table;
+the definitions are in docs/acd.md.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from ccctl.acd.model import CHANNELS
@@ -20,8 +22,11 @@ from ccctl.acd.store import load_queues
 from ccctl.errors import UserError
 from ccctl.records.models.acd import QueueEvent
 from ccctl.records.models.base import utc_now
+from ccctl.records.models.calls import Call
 
 AGENT_STATUS_KINDS = ("agent_available", "agent_on_break", "agent_logged_out")
+# a callback is done when the ACD reached the caller or staff marked it called back by hand
+CALLBACK_DONE_KINDS = ("callback_made", "callback_done")
 
 
 @dataclass
@@ -37,9 +42,11 @@ class KpiReport:
     service_level: float | None = None  # answered within the queue's target / (answered + abandoned)
     aht_seconds: float | None = None  # talk + wrap-up
     callback_rate: float | None = None
+    callback_seconds: float | None = None  # from asking for a callback to being called back, on average
     fcr_rate: float | None = None  # answered patients not queueing again (same queue) within fcr_days
     occupancy: float | None = None  # handle time / time Available
     channel: str = ""  # voice, chat or task; "" = every channel
+    ivr_hangups: int | None = None  # callers who hung up before reaching a queue (all queues' calls only)
 
 
 class UnknownQueue(UserError, LookupError):
@@ -100,6 +107,9 @@ def compute_kpis(
     handled = [_handle_seconds(k) for k in answered if "ended" in k]
     report.aht_seconds = _mean(handled)
     report.callback_rate = _ratio(sum(1 for k in mine.values() if "callback_requested" in k), report.offered)
+    report.callback_seconds = _mean([_callback_seconds(k) for k in mine.values() if _called_back(k)])
+    if not queue and channel in ("", "voice"):
+        report.ivr_hangups = _ivr_hangups(session, since, until)
     report.fcr_rate = _first_call_resolution(answered, rows, fcr_days)
     # an agent logged in now is not Available in the rest of a period that has not happened yet
     report.occupancy = _occupancy(rows, answered, since, min(until, now or utc_now()))
@@ -123,6 +133,24 @@ def compute_queue_kpis(
         for channel in sorted(channels, key=lambda name: order.get(name, len(order))):
             reports.append(compute_kpis(session, since, until, "", fcr_days, now, channel))
     return [*reports, compute_kpis(session, since, until, "", fcr_days, now)]
+
+
+def _called_back(kinds: dict[str, QueueEvent]) -> bool:
+    return "callback_requested" in kinds and any(kind in kinds for kind in CALLBACK_DONE_KINDS)
+
+
+def _callback_seconds(kinds: dict[str, QueueEvent]) -> float:
+    done = min(kinds[kind].at for kind in CALLBACK_DONE_KINDS if kind in kinds)
+    return (done - kinds["callback_requested"].at).total_seconds()
+
+
+def _ivr_hangups(session: Session, since: datetime, until: datetime) -> int:
+    """Calls that started in the period and ended by the caller hanging up with no queue event: in the IVR."""
+    queued = exists().where(QueueEvent.call_uuid == Call.uuid)
+    query = select(func.count(Call.id)).where(
+        Call.started_at >= since, Call.started_at < until, Call.disposition == "abandoned", ~queued
+    )
+    return int(session.scalar(query) or 0)
 
 
 def _handle_seconds(kinds: dict[str, QueueEvent]) -> float:

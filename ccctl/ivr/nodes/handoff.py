@@ -6,10 +6,14 @@ without one, or for a queue the ACD does not know, it bridges to the dial string
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ccctl.callflow import Execute, Finish
-from ccctl.ivr.fs_args import UNSAFE_PATH_CHARS
+from ccctl.ivr.fs_args import UNSAFE_PATH_CHARS, say
+from ccctl.ivr.hold_words import HoldWords
 from ccctl.ivr.nodes.base import CheckEnv, Field, Node, Report, Steps
 from ccctl.ivr.run_context import RunContext
+from ccctl.ivr.templates import render
 
 SKILL_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
@@ -57,7 +61,10 @@ class QueueNode(Node):
             queue = str(self.get("queue") or skill)
             patient_id = ctx.patient.id if ctx.patient is not None else None
             recordings = str(ctx.recordings_dir or "")
-            outcome = yield from queueing.queue_call(queue, ctx.call, self.get("priority"), patient_id, recordings)
+            words = hold_words(ctx)
+            outcome = yield from queueing.queue_call(
+                queue, ctx.call, self.get("priority"), patient_id, recordings, words
+            )
             if outcome in ("answered", "callback"):
                 ctx.visit(f"{self.name}:{outcome}")
                 yield Finish("completed" if outcome == "answered" else "callback")
@@ -78,6 +85,22 @@ class QueueNode(Node):
                 return None
         ctx.visit(f"{self.name}:failed")
         return self.get("on_failure")
+
+
+def hold_words(ctx: RunContext) -> HoldWords:
+    """The hold announcements from the caller's prompt set: a recorded or built file, else its text by TTS."""
+    prompt_set = ctx.prompt_set
+
+    def speak(key: str, values: Mapping[str, object]) -> str:
+        if prompt_set is None:
+            return ""
+        audio = prompt_set.audio_file(key)
+        if audio:
+            return audio
+        text = prompt_set.texts.get(key)
+        return say(render(text, {**ctx.template_variables(), **values})) if text else ""
+
+    return HoldWords(speak)
 
 
 class TransferNode(Node):

@@ -52,7 +52,8 @@ def test_kpi_prints_one_row_per_queue_with_percentages_and_durations(ccctl, sqli
     rows = {line.split()[0]: line.split() for line in lines[2:]}
     assert rows["cardio"][1:8] == ["2", "1", "1", "50.0%", "0:10", "50.0%", "3:00"]
     assert rows["derma"][1:4] == ["1", "0", "0"]
-    assert lines[-1].startswith("all queues") and lines[-1].split()[2:5] == ["3", "1", "1"]
+    assert lines[-2].startswith("all queues") and lines[-2].split()[2:5] == ["3", "1", "1"]
+    assert lines[-1] == "callers who hung up in the IVR before reaching a queue: 0"
 
 
 def test_kpi_json_and_csv_keep_every_queue_and_the_total(ccctl):
