@@ -129,6 +129,9 @@ class FreeswitchSettings:
     # the UDP ports FreeSWITCH draws media from; two switches on one machine need ranges that do not overlap
     rtp_ports: str = "16384-32768"
     agents_password: str = "change-me"
+    # the digests of each agent's own SIP password (ccctl agents passwd); fs render writes them instead
+    # of agents_password for those extensions
+    agents_credentials: str = "var/agent-sip.json"
     sounds_dir: str = "/usr/share/freeswitch/sounds"
     tts_engine: str = "flite"
     tts_voice: str = "slt"

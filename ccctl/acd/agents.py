@@ -86,6 +86,11 @@ def _agent(session: Session, name: str) -> Agent:
     return agent
 
 
+def agent_extension(url: str, name: str) -> str:
+    """The SIP extension of the agent named (or numbered) `name`."""
+    return _in_session(url, lambda session: _agent(session, name).extension)
+
+
 def set_status(url: str, agent_name: str, status: str, reason: str = "") -> None:
     """Available / On Break / Logged Out; logging in or back from a break clears the missed-call count."""
     wanted = STATUSES.get(status.strip().lower())

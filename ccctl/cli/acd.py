@@ -58,6 +58,22 @@ _status_command("logout", "Logged Out", "Log the agent out.")
 _status_command("break", "On Break", "Put the agent On Break (no calls offered).")
 
 
+@agents.command("passwd")
+@click.argument("name")
+@click.pass_context
+def agents_passwd(ctx, name) -> None:
+    """A new SIP password for the agent's phone, shown once; only its digest is kept (then run ccctl fs render)."""
+    from ccctl.acd.agents import agent_extension
+    from ccctl.acd.sip_credentials import set_agent_password
+
+    settings = settings_of(ctx)
+    fs = settings.freeswitch
+    extension = run(lambda: agent_extension(database_url(ctx), name))
+    password = run(lambda: set_agent_password(fs.agents_credentials, extension, fs.domain))
+    click.echo(f"agent {name}: extension {extension}@{fs.domain}, new SIP password (shown only now): {password}")
+    click.echo(f"its digest is in {fs.agents_credentials}: run ccctl fs render and reload FreeSWITCH's XML")
+
+
 @agents.command("capacity")
 @click.argument("name")
 @click.option("--voice", default=None, help="Calls at once: 0 or 1, or default (acd.voice_capacity).")

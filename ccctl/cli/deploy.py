@@ -20,16 +20,26 @@ def fs() -> None:
     help="Render the SIP front instead: kamailio.cfg and dispatcher.list for Kamailio before the switches "
     "in sip_front.nodes (docs/scale-out.md).",
 )
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="A demo or test switch: render freeswitch.agents_password even at its shipped default (with a warning).",
+)
 @click.pass_context
-def fs_render(ctx: click.Context, out_dir: str, kamailio: bool) -> None:
+def fs_render(ctx: click.Context, out_dir: str, kamailio: bool, demo: bool) -> None:
     """Render fs_conf/ and dialplan/ templates into a FreeSWITCH conf directory.
 
-    Warns on stderr about passwords still at their shipped defaults (esl.password, freeswitch.agents_password).
+    Refuses the shipped agents_password for extensions without their own (`ccctl agents passwd`) unless
+    --demo; warns on stderr about passwords still at their shipped defaults (esl.password,
+    freeswitch.agents_password).
     """
-    from ccctl.deploy.fs_render import default_secret_warnings, render_all
+    from ccctl.deploy.fs_render import default_secret_warnings, render_all, shared_default_refusal
     from ccctl.deploy.kamailio_render import render_kamailio
 
     settings = settings_of(ctx)
+    refusal = None if demo or kamailio else run(lambda: shared_default_refusal(settings))
+    if refusal:
+        raise CliError(refusal)
     written = run(lambda: (render_kamailio if kamailio else render_all)(settings, out_dir))
     for path in written:
         click.echo(path)

@@ -10,11 +10,12 @@ import os
 import re
 import tempfile
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 
+from ccctl.acd.sip_credentials import load_a1_hashes
 from ccctl.config import Settings
 from ccctl.errors import UserError
 
@@ -58,6 +59,7 @@ _HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A
 _PATH = re.compile(r"/[A-Za-z0-9_./-]*")
 _EXTENSIONS = re.compile(r"([0-9]+)\s*-\s*([0-9]+)|([0-9]+)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_A1 = re.compile(r"[0-9a-f]{32}")  # an MD5 in hex: anything else in the credentials file is not written
 
 
 class RenderError(UserError):
@@ -101,6 +103,8 @@ class RenderModel:
     rtp_ports: tuple[int, int]  # switch.conf's rtp-start-port, rtp-end-port
     # appointments.timezone and its POSIX rule: timezones.conf, so `say` reads a visit's hour in the site's zone
     site_zone: tuple[str, str]
+    # extension -> a1-hash of the agent's own SIP password (ccctl agents passwd); the others get agents_password
+    agent_a1: dict[str, str] = field(default_factory=dict)
 
 
 FEATURE_CODES = (("*21", "agent_login"), ("*22", "agent_logout"), ("*23", "agent_break"))
@@ -195,6 +199,32 @@ def build_model(settings: Settings) -> RenderModel:
         sip_ip=_sip_ip(settings),
         rtp_ports=_rtp_ports(settings),
         site_zone=(settings.appointments.timezone, _posix_zone(settings)),
+        agent_a1=_agent_digests(settings, agents.ids),
+    )
+
+
+def _agent_digests(settings: Settings, ids: list[str]) -> dict[str, str]:
+    hashes = load_a1_hashes(settings.freeswitch.agents_credentials)
+    return {extension: digest for extension, digest in hashes.items() if extension in ids and _A1.fullmatch(digest)}
+
+
+def shared_default_refusal(settings: Settings) -> str | None:
+    """Why `fs render` (without --demo) will not write the shipped agents_password, or None.
+
+    It is refused while some agent extension would register with it: the ones without their own
+    password from `ccctl agents passwd`.
+    """
+    fs = settings.freeswitch
+    if fs.agents_password != "change-me":
+        return None
+    ids = _agent_extensions(settings).ids
+    shared = [extension for extension in ids if extension not in _agent_digests(settings, ids)]
+    if not shared:
+        return None
+    return (
+        f"{settings.source}: freeswitch.agents_password is the shipped default 'change-me' and {len(shared)} agent "
+        f"extensions (first {shared[0]}) would register with it: give each agent their own with "
+        f"`ccctl agents passwd NAME`, or set freeswitch.agents_password (--demo renders it for a demo switch)"
     )
 
 

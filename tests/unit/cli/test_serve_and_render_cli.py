@@ -34,7 +34,7 @@ def test_serve_options_override_the_settings(settings_file):
 
 
 def test_render_warns_on_stderr_about_each_default_password(ccctl, settings_file, tmp_path):
-    result = ccctl("fs", "render", "--out", str(tmp_path / "conf"))
+    result = ccctl("fs", "render", "--demo", "--out", str(tmp_path / "conf"))
     assert result.exit_code == 0, result.output
     assert "ClueCon" not in result.stdout
     warnings = result.stderr.splitlines()
