@@ -61,14 +61,20 @@ def patients_add(ctx, code, given, family, phones, member_number, specialty, lan
 def patients_show(ctx, code: str, sensitive: bool, as_json: bool, fields_dir, actor) -> None:
     """Print one patient's record (never the PIN hash); the read goes to the audit log."""
     from ccctl.patients import commands as patient_commands
+    from ccctl.surveys.commands import patient_surveys, surveys_lines
 
     url = database_url(ctx)
     specialties = run(lambda: patient_commands.specialties_from(fields_dir))
     record = run(lambda: patient_commands.show(url, code, actor_of(actor), sensitive))
+    answered = patient_surveys(url, record.id)  # the survey answers are part of the record
     if as_json:
-        click.echo(json.dumps(patient_commands.record_json(record, specialties, sensitive), indent=2))
+        data = patient_commands.record_json(record, specialties, sensitive)
+        data["surveys"] = [{**item, "answered_at": item["answered_at"].isoformat()} for item in answered]
+        click.echo(json.dumps(data, indent=2))
     else:
         click.echo(patient_commands.format_record(record, specialties, sensitive))
+        for line in surveys_lines(answered):
+            click.echo(line)
 
 
 @patients.command("set-pin")

@@ -61,3 +61,43 @@ def report(
     if not answers and name not in surveys:
         raise SurveyReportError(f"survey '{name}': no such file under {settings.flows_dir}/surveys and no answers")
     return responses, build_report(name, answers, by, surveys.get(name))
+
+
+def patient_surveys(url: str, patient_id: int, limit: int = 10) -> list[dict]:
+    """The patient's latest survey responses for their record (the record's read is audited by its caller)."""
+    from ccctl.surveys.store import responses_of_patient
+
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            found = responses_of_patient(session, patient_id, limit)
+    finally:
+        engine.dispose()
+    return [
+        {
+            "survey": row.survey,
+            "answered_at": row.answered_at,
+            "agent": row.agent,
+            "queue": row.queue,
+            "campaign": row.campaign,
+            "completed": row.completed,
+            "answers": answers,
+            "escalated": row.escalated,
+        }
+        for row, answers in found
+    ]
+
+
+def surveys_lines(responses: list[dict]) -> list[str]:
+    """`survey after-call 2026-12-08 10:00 (agent bob, queue cardio): score=1, resolved=0 -> ticket:3`."""
+    lines = []
+    for item in responses:
+        when = item["answered_at"].strftime("%Y-%m-%d %H:%M")
+        origin = ", ".join(f"{key} {item[key]}" for key in ("agent", "queue", "campaign") if item[key])
+        answers = ", ".join(f"{q}={v}" for q, v in item["answers"].items())
+        ending = "" if item["completed"] else " (not completed)"
+        opened = f" -> {item['escalated']}" if item["escalated"] else ""
+        lines.append(
+            f"survey {item['survey']} {when}" + (f" ({origin})" if origin else "") + f": {answers}{ending}{opened}"
+        )
+    return lines

@@ -106,7 +106,9 @@ def _read(doc: LineDict, report: _Report, stem: str) -> Survey:
     intro = _texts(doc, "intro", languages, report, required=False)
     thanks = _texts(doc, "thanks", languages, report, required=False)
     questions = _questions(doc, languages, report)
-    rules = _rules(doc, {q.name: q for q in questions}, report)
+    raw_questions = doc.get("questions") if isinstance(doc.get("questions"), list) else []
+    declared = {q.get("name") for q in raw_questions if isinstance(q, LineDict) and isinstance(q.get("name"), str)}
+    rules = _rules(doc, {q.name: q for q in questions}, declared, report)
     return Survey(
         name=name,
         languages=list(languages),
@@ -181,7 +183,8 @@ def parse_condition(text: Any) -> tuple[str, str, int] | None:
     return (question, operator, int(number)) if operator else (question, "==", 1)
 
 
-def _rules(doc: LineDict, questions: dict[str, Question], report: _Report) -> list[Rule]:
+def _rules(doc: LineDict, questions: dict[str, Question], declared: set, report: _Report) -> list[Rule]:
+    """The rules; one naming a question written wrong is left out (that question's error says why)."""
     raw = doc.get("rules", [])
     if not isinstance(raw, list):
         report(doc.line_of("rules"), "rules: a list of {when: ..., ticket: category} or {when: ..., callback: queue}")
@@ -199,7 +202,8 @@ def _rules(doc: LineDict, questions: dict[str, Question], report: _Report) -> li
             continue
         question, operator, threshold = condition
         if question not in questions:
-            report(item.line_of("when"), f"when: no question named '{question}'")
+            if question not in declared:
+                report(item.line_of("when"), f"when: no question named '{question}'")
             continue
         if questions[question].kind != "scale" and (operator, threshold) not in (("==", 1), ("==", 0)):
             report(item.line_of("when"), f"when: '{question}' is yes or no: write '{question}' or '{question} == 0'")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from ccctl.cli import main
 from ccctl.surveys.spec import SurveyFileError, load_survey, load_surveys, parse_condition
 
 REPO = Path(__file__).resolve().parents[3]
@@ -102,3 +104,18 @@ rules:
 def test_a_survey_is_named_after_its_file(tmp_path):
     path = write(tmp_path, GOOD, name="other")
     assert errors_of(path) == [f"{path}:1: name 'visit' must be the file's name (other.yaml)"]
+
+
+def test_surveys_check_prints_each_problem_and_exits_1(tmp_path):
+    write(tmp_path, GOOD)
+    broken = write(tmp_path, GOOD.replace("kind: call_me", "kind: maybe"), name="broken")
+    settings = tmp_path / "ccctl.yaml"
+    settings.write_text(f"flows_dir: '{tmp_path}'\n")
+    result = CliRunner().invoke(main, ["-c", str(settings), "surveys", "check"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{broken}:1: name 'visit' must be the file's name (broken.yaml)",
+        f"{broken}:8: question 'call_me': kind must be one of scale, yes_no, call_me",
+    ]
+    good = CliRunner().invoke(main, ["-c", str(settings), "surveys", "check", str(tmp_path / "surveys" / "visit.yaml")])
+    assert good.output == f"{tmp_path / 'surveys' / 'visit.yaml'}: survey 'visit' OK (2 questions)\n"
