@@ -364,7 +364,10 @@ class AppointmentsSettings:
 class ChatSettings:
     """The web chat (section `chat`, docs/chat.md): who takes chats, when, and how much one client may send."""
 
-    # agents with this skill take chats (a transfer to a queue names another skill)
+    # the ACD queue a chat waits in for a person (`ccctl queues add chat --skills chat:1`)
+    queue: str = "chat"
+    # someone with this skill must be available for a chat to wait for a person (without an ACD running,
+    # every available agent with it is offered the chat; a transfer to a queue names another skill)
     skill: str = "chat"
     # when a person answers, in appointments.timezone; outside them the patient leaves a message
     open_hours: str = "00:00-24:00"

@@ -12,19 +12,16 @@ import logging
 from flask import Blueprint, g, jsonify, request
 
 from ccctl.chat.assistant import suggestions
-from ccctl.chat.site import chat_site
+from ccctl.chat.routing import may_open_record
+from ccctl.chat.site import chat_routing, chat_site
 from ccctl.chat.store import (
     ChatError,
-    accept,
     add_message,
     chat_by_id,
-    chats_of_agent,
     close,
     held_by,
     lines_after,
     patient_summary,
-    skills_of,
-    transfer,
 )
 from ccctl.chat.words import agent_words, chat_words
 from ccctl.records.audit import record_audit
@@ -56,8 +53,8 @@ def _error(exc: ChatError, status: int = 409):
 def _visible(db, chat_id: int, agent: str):
     """The chat if it is offered to or held by this agent (ChatError otherwise)."""
     chat = chat_by_id(db, chat_id)
-    offered = chat.state == "waiting" and (chat.agent == agent or chat.queue in skills_of(db, agent))
-    if not offered and not (chat.state == "with_agent" and chat.agent == agent):
+    held = chat.state == "with_agent" and chat.agent == agent
+    if not held and not chat_routing().offered_to(db, chat, agent):
         raise ChatError(f"chat {chat_id} is not offered to you")
     return chat
 
@@ -73,17 +70,17 @@ def words():
 @require_role("agent")
 def chats():
     with web().transaction() as db:
-        return jsonify(chats=[_summary(c) for c in chats_of_agent(db, g.user.agent)])
+        return jsonify(chats=[_summary(c) for c in chat_routing().chats_of(db, g.user.agent)])
 
 
 @blueprint.post("/api/v1/chats/<int:chat_id>/accept")
 @require_role("agent")
 def take(chat_id: int):
+    try:
+        chat_routing().accept(chat_id, g.user.agent)
+    except ChatError as exc:
+        return _error(exc)
     with web().transaction() as db:
-        try:
-            accept(db, chat_id, g.user.agent)
-        except ChatError as exc:
-            return _error(exc)
         chat = chat_by_id(db, chat_id)
         add_message(db, chat, "system", chat_words(chat.language)["joined"].format(agent=g.user.name))
     log.info("chat %d accepted by %s", chat_id, g.user.agent)
@@ -103,6 +100,8 @@ def transcript(chat_id: int):
             return _error(exc, 403)
         lines = lines_after(db, chat.id, after_id)
         patient = patient_summary(db, chat.patient_id)
+        if patient is not None and chat.state == "with_agent":
+            may_open_record(db, g.user.agent, chat)
         if after_id == 0 or request.args.get("patient") != str(chat.patient_id or ""):
             detail = f"chat {chat.id}" + (f": patient {patient['code']}" if patient else "")
             record_audit(db, g.user.name, "chat view", chat.patient_id, audit_source(), detail=detail)
@@ -163,12 +162,10 @@ def suggest(chat_id: int):
 def hand_over(chat_id: int):
     body = request.get_json(silent=True) or {}
     to_agent, to_queue = str(body.get("agent", "")).strip(), str(body.get("queue", "")).strip()
-    with web().transaction() as db:
-        try:
-            chat = held_by(db, chat_id, g.user.agent)
-            transfer(db, chat, to_agent=to_agent, to_queue=to_queue)
-        except ChatError as exc:
-            return _error(exc, 400)
+    try:
+        chat_routing().transfer(chat_id, g.user.agent, to_agent, to_queue)
+    except ChatError as exc:
+        return _error(exc, 400)
     log.info("chat %d transferred by %s", chat_id, g.user.agent)
     return jsonify(chat=chat_id, state="waiting", agent=to_agent or None, queue=to_queue or None)
 
@@ -186,9 +183,15 @@ def wrap_up(chat_id: int):
         return jsonify(error=f"notes: at most {MAX_NOTES} characters"), 400
     with web().transaction() as db:
         try:
-            chat = held_by(db, chat_id, g.user.agent)
+            held_by(db, chat_id, g.user.agent)
         except ChatError as exc:
             return _error(exc)
+    try:
+        chat_routing().finish(chat_id, g.user.agent, code)
+    except ChatError as exc:
+        return _error(exc)
+    with web().transaction() as db:
+        chat = chat_by_id(db, chat_id)
         chat.wrapup_code, chat.wrapup_notes = code, notes
         add_message(db, chat, "system", chat_words(chat.language)["closed"])
         item_id = close(db, chat)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from ccctl.chat.live import ChatLive
+from ccctl.chat.routing import ChatRouting
 from ccctl.kb.knowledge import KnowledgeBase
 from ccctl.patients.call_services import DbCallServices
 from ccctl.patients.pins import PinHasher
@@ -36,3 +37,9 @@ def chat_site() -> ChatSite:
             services=DbCallServices(settings.database.url, settings),
         )
     return site
+
+
+def chat_routing() -> ChatRouting:
+    """Routing through the serve process's ACD when it runs one (it may start after the web app)."""
+    ctx = current_app.extensions["ccctl"]
+    return ChatRouting(ctx.acd, ctx.settings.chat, ctx.transaction)

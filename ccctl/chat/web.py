@@ -16,9 +16,10 @@ from ccctl.channels.uploads import UploadRefused, store_upload
 from ccctl.chat import identity
 from ccctl.chat.assistant import answer
 from ccctl.chat.hours import is_open
-from ccctl.chat.site import chat_site
+from ccctl.chat.site import chat_routing, chat_site
 from ccctl.chat.store import (
     LANGUAGES,
+    ChatError,
     add_message,
     chat_by_token,
     close,
@@ -26,7 +27,6 @@ from ccctl.chat.store import (
     lines_after,
     patient_messages,
     start_chat,
-    wait_for_agent,
 )
 from ccctl.chat.words import chat_words
 from ccctl.ivr.services import AuthOutcome
@@ -187,14 +187,20 @@ def person():
         chat = _chat(db)
         if chat is None:
             return _unknown()
-        if chat.state in ("waiting", "with_agent"):
+        if chat.state in ("waiting", "with_agent", "closed"):
             return jsonify(state=chat.state)
         if not _open_now() or not free_agents(db, skill):
             return jsonify(state=chat.state, leave=True)
-        wait_for_agent(db, chat, skill)
-        add_message(db, chat, "system", g.chat_words["waiting"])
-        log.info("chat %d waits for an agent with skill %s", chat.id, skill)
-        return jsonify(state=chat.state)
+        chat_id = chat.id
+    try:
+        chat_routing().to_person(chat_id)
+    except ChatError as exc:  # the ACD refused it (no such queue, queue full): a message instead
+        log.warning("chat %d not queued: %s", chat_id, exc)
+        return jsonify(state="assistant", leave=True)
+    with _web().transaction() as db:
+        add_message(db, _chat(db), "system", g.chat_words["waiting"])
+    log.info("chat %d waits for a person", chat_id)
+    return jsonify(state="waiting")
 
 
 @blueprint.post("/api/leave")
@@ -293,12 +299,19 @@ def upload():
 
 @blueprint.post("/api/end")
 def end():
+    """The patient closed the chat: out of the ACD's line or off the agent, the transcript filed."""
     with _web().transaction() as db:
         chat = _chat(db)
         if chat is None:
             return _unknown()
-        if chat.state != "closed" and patient_messages(db, chat.id):
+        chat_id, state = chat.id, chat.state
+    if state == "closed":
+        return jsonify(state="closed")
+    chat_routing().leave(chat_id)
+    with _web().transaction() as db:
+        chat = _chat(db)
+        if patient_messages(db, chat.id):
             close(db, chat)
-        elif chat.state != "closed":
+        else:
             chat.state, chat.ended_at = "closed", utc_now()
     return jsonify(state="closed")

@@ -21,9 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from web_site import PASSWORD, seed
 
-from ccctl.acd.agents import add_agent, set_status
+from ccctl.acd.agents import add_agent, add_queue, set_status
+from ccctl.acd.engine import AcdEngine
 from ccctl.channels.sms_kannel import render_kannel_conf
 from ccctl.records.database import make_engine
+from ccctl.records.models.acd import QueueEvent
 from ccctl.records.models.audit import AuditEntry
 from ccctl.records.models.inbox import InboxItem
 from ccctl.serve.controller import Controller, welcome_for_every_hotline
@@ -120,16 +122,19 @@ def start_site(url: str, tmp_path, sms=None, **chat_changes):
     add_agent(url, "agent2", "1002", {"billing": 5})
     set_status(url, "agent1", "Available")
     set_status(url, "agent2", "Available")
+    add_queue(url, "chat", "longest-idle-agent", {"chat": 1}, {"no_answer_timeout": 60})
     settings = site_settings(url, tmp_path)
     settings = dataclasses.replace(
         settings,
         web=dataclasses.replace(settings.web, secret_key="chat-test"),
         inbox=dataclasses.replace(settings.inbox, attachments_dir=str(tmp_path / "attachments")),
         chat=dataclasses.replace(settings.chat, **chat_changes),
+        acd=dataclasses.replace(settings.acd, router_tick_seconds=0.05),
         sms=sms or settings.sms,
     )
+    acd = AcdEngine(url, settings.acd, domain=settings.freeswitch.domain)  # the router the chats go through
     controller = Controller(
-        settings, app_factory=welcome_for_every_hotline, record_sink=lambda record: None, connect_inbound=False
+        settings, app_factory=welcome_for_every_hotline, record_sink=lambda record: None, connect_inbound=False, acd=acd
     )
     controller.start()
     host, port = controller.web_address
@@ -210,12 +215,20 @@ def test_a_chinese_patient_gets_the_article_then_agents_and_an_sms_sign_in(
             (a.actor, a.action) for a in rows(sqlite_url, AuditEntry) if a.patient_id == patient_id
         ]
         assert code not in " ".join(a.detail for a in rows(sqlite_url, AuditEntry))
+        # the whole record opens as after a call's screen pop (the agent holds this patient's chat)
+        record = agent.request.get(f"{base}/api/v1/patients/{patient_id}")
+        assert record.ok and record.json()["display_name"] == "Anna Kowalska"
 
         agent.click("#chat-end")
         agent.wait_for_selector("#chat-result:text('Zamknięty.')")  # agent2 works in Polish
         patient.wait_for_selector("#ccchat[data-state=closed]")
         (item,) = rows(sqlite_url, InboxItem)
         assert (item.channel, item.patient_id) == ("chat", patient_id) and "停车场" in item.body
+        # the ACD routed it: offered to agent1 (the chat skill), accepted, moved to agent2, finished with the wrap-up
+        kinds = [e.kind for e in rows(sqlite_url, QueueEvent) if e.channel == "chat"]
+        assert kinds == [
+            "entered", "offered", "answered", "transfer_requested", "offered", "answered", "ended", "wrapup_end"
+        ]  # fmt: skip
     finally:
         patient_context.close()
         controller.stop(grace=1)

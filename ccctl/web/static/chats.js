@@ -115,7 +115,9 @@
 
   function showPatient(p) {
     if (!p) { patient.textContent = words.anonymous; patient.dataset.patient = ""; return; }
-    patient.textContent = words.patient + ": " + p.name + " · " + p.code + (p.member ? " · " + words.member + " " + p.member : "");
+    patient.textContent = words.patient + ": " + p.name + " · " + p.code + (p.member ? " · " + words.member + " " + p.member : "") + " ";
+    // the whole record, as after a call's screen pop (the page is audited)
+    patient.appendChild(el("a", { id: "chat-record", href: "/patients/" + encodeURIComponent(p.id), target: "_blank" }, words.record));
     patient.dataset.patient = String(p.id);
   }
 
