@@ -3,9 +3,10 @@
 What mod_conference does that we rely on: `conference NAME@PROFILE` answers the leg and makes it a member
 (the conference is made by its first member and ends with its last); the api answers `list` (every
 conference, or one), `NAME list` (a member a line, ';'-separated as conference_list writes them),
-`NAME record PATH` ("Record file PATH", a file from then on), `NAME norecord PATH|all`, `NAME kick|hup ID|all`
-and "Conference NAME not found" for an unknown one (conference_api_main_real). Nothing is mixed: the
-emulator has no audio, a recording is a silent WAV.
+`NAME record PATH` ("+OK Record file PATH", a file from then on), `NAME norecord PATH|all`, `NAME kick|hup
+ID|all` and "-ERR Conference NAME not found" for an unknown one, newest member first, as FreeSWITCH 1.10.12
+answered them (tests/switch/test_consult_on_switch.py). Nothing is mixed: the emulator has no audio, a
+recording is a silent WAV.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def _member_line(member: Member) -> str:
 
 
 def _listing(conference: Conference) -> str:
-    return "".join(_member_line(m) for m in conference.members)
+    return "".join(_member_line(m) for m in reversed(conference.members))
 
 
 def _record(conference: Conference, path: str) -> str:
@@ -93,11 +94,11 @@ def _record(conference: Conference, path: str) -> str:
     except OSError:
         pass  # conference_record_thread_run logs it; the api still answered
     conference.recordings.append(path)
-    return f"Record file {path}\n"
+    return f"+OK Record file {path}\n"
 
 
 def _kick(conference: Conference, target: str, hangup: bool) -> str:
-    chosen = [m for m in conference.members if target in ("all", str(m.id))]
+    chosen = [m for m in reversed(conference.members) if target in ("all", str(m.id))]
     if not chosen:
         return f"Non-Existant ID {target}\n"
     for member in chosen:
@@ -105,7 +106,7 @@ def _kick(conference: Conference, target: str, hangup: bool) -> str:
             member.channel.hangup("NORMAL_CLEARING", by="conference")
         member.kicked = True
         member.channel.wakeup.set()
-    return "".join(f"OK {'hup' if hangup else 'kicked'} {m.id}\n" for m in chosen)
+    return "".join(f"+OK {'hup' if hangup else 'kicked'} {m.id}\n" for m in chosen)
 
 
 def conference_api(switch: Switch, arg: str, listener) -> str:
@@ -116,12 +117,15 @@ def conference_api(switch: Switch, arg: str, listener) -> str:
     conference = table.get(argv[0])
     if conference is None:
         if argv[0].lower() == "list":
-            return "".join(
-                f"+OK Conference {c.name} ({len(c.members)} member{'s' if len(c.members) != 1 else ''})\n"
-                + _listing(c)
-                for c in table.values()
-            ) or "No active conferences.\n"
-        return f"Conference {argv[0]} not found\n"
+            return (
+                "".join(
+                    f"+OK Conference {c.name} ({len(c.members)} member{'s' if len(c.members) != 1 else ''})\n"
+                    + _listing(c)
+                    for c in table.values()
+                )
+                or "No active conferences.\n"
+            )
+        return f"-ERR Conference {argv[0]} not found\n"
     if len(argv) < 2:
         return "Conference command, not specified.\nTry 'help'\n"
     command = argv[1].lower()
@@ -137,7 +141,8 @@ def conference_api(switch: Switch, arg: str, listener) -> str:
             return f"non-existant recording '{argv[2]}'\n"
         for path in stopped:
             conference.recordings.remove(path)
-        return "".join(f"Stopped recording file {p}\n" for p in stopped)
+        # the count is taken before the recording threads have ended: FreeSWITCH says 0 at this point
+        return "".join(f"Stopped recording file {p}\n" for p in stopped) + "+OK Stopped recording 0 files\n"
     if command in ("kick", "hup") and len(argv) > 2:
         return _kick(conference, argv[2], hangup=command == "hup")
     return f"-ERR {command}: not in the emulator's mod_conference\n"
