@@ -254,6 +254,10 @@ def check_filter(filters: PatientFilter) -> None:
         raise PatientError(f"search: longer than {SEARCH_MAX_CHARS} characters")
     if len(filters.specialty or "") > SPECIALTY_LENGTH:
         raise PatientError(f"specialty: longer than {SPECIALTY_LENGTH} characters")
+    # PostgreSQL refuses a NUL inside a text value (the driver raises before the query is sent)
+    for name, value in (("search", filters.search), ("specialty", filters.specialty)):
+        if value and "\x00" in value:
+            raise PatientError(f"{name}: contains a NUL character (\\x00)")
 
 
 def like_pattern(text: str) -> str:

@@ -43,7 +43,8 @@ def patients():
             check_filter(filters)  # an oversized search is refused before it reaches SQL
         except PatientError as exc:
             flash(("error", str(exc)))
-            return render_template("admin_patients.html", found=None, search_max=SEARCH_MAX_CHARS)
+            # 400: the request itself is refused (too long, a NUL character); the page says why
+            return render_template("admin_patients.html", found=None, search_max=SEARCH_MAX_CHARS), 400
         with web().transaction() as db:
             found = [patient_record(p) for p in list_patients(db, filters)]
             record_audit(db, g.user.name, "search", None, audit_source(), detail=listing_detail(filters, found))

@@ -110,7 +110,7 @@ def test_web_search_refuses_an_oversized_search_on_the_page(console_client, db_u
     _app, client, _ids = console_client
     page = client.post("/admin/patients", data={"search": LONG_SEARCH, "csrf_token": csrf(client)})
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "search: longer than 128 characters" in html
+    assert page.status_code == 400 and "search: longer than 128 characters" in html
     assert 'maxlength="128"' in html and "Kowalska" not in html
     assert audit_details(db_url, "search") == []
 
@@ -141,3 +141,18 @@ def test_a_failing_search_logs_no_patient_data(empty_db_url, caplog):
     assert page.status_code == 500
     assert "patient_phones" in caplog.text and "SQL parameters hidden" in caplog.text
     assert "kowalska" not in caplog.text.lower() and "600100200" not in caplog.text
+
+
+def test_web_search_with_a_nul_character_is_a_400_saying_so(console_client, db_url):
+    _app, client, _ids = console_client
+    page = client.post("/admin/patients", data={"search": "Kowal\x00ska", "csrf_token": csrf(client)})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and "search: contains a NUL character" in html
+    assert "Kowal" not in html
+    assert audit_details(db_url, "search") == []
+
+
+def test_cli_list_refuses_a_nul_character_in_one_line(ccctl, db_url):
+    result = ccctl("patients", "list", "--search", "Kowal\x00ska")
+    assert (result.exit_code, result.stderr) == (1, "ccctl: search: contains a NUL character (\\x00)\n")
+    assert audit_details(db_url, "list") == []
