@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "tickets",
     "channels",  # sms, fax
     "kb",  # knowledge base: check / list / show / search / import
+    "chat",  # chat list / show / export (web chat transcripts)
     "campaigns",  # campaigns add / list / show / start / pause / stop / report
     "surveys",  # surveys check / report
     "users",
