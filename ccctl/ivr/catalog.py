@@ -16,6 +16,7 @@ from ccctl.ivr.flow import SHARED_DIR, Flow, FlowCatalog
 from ccctl.ivr.holidays import HolidayCalendar, load_calendar
 from ccctl.ivr.loader import FlowFile, flow_name, read_flow_file
 from ccctl.ivr.nodes.base import CheckEnv, KnownQueues
+from ccctl.ivr.nodes.survey import SURVEYS_DIR
 from ccctl.ivr.prompts import PromptSet, load_prompt_sets
 from ccctl.ivr.services import KbAnswers
 
@@ -65,6 +66,7 @@ def load_catalog(
             has_calendar=calendar is not None,
             kb=kb,
             queues=queues,
+            survey_names=frozenset(path.stem for path in (flows_dir / SURVEYS_DIR).glob("*.yaml")),
         )
         check_references(flow, env)
         errors.extend(flow.errors)

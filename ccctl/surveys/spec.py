@@ -12,9 +12,9 @@ from typing import Any
 
 from ccctl.errors import UserError
 from ccctl.ivr.flow_yaml import LineDict, LineList, load_yaml
+from ccctl.ivr.nodes.survey import SURVEYS_DIR
 from ccctl.surveys.model import ACTIONS, KINDS, Question, Rule, Survey
 
-SURVEYS_SUBDIR = "surveys"  # under flows_dir
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 QUESTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 CONDITION = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(?:(<=|>=|==|!=|<|>)\s*(-?\d+))?\s*$")
@@ -41,7 +41,7 @@ class _Report:
 
 
 def survey_files(flows_dir: str | Path) -> list[Path]:
-    folder = Path(flows_dir) / SURVEYS_SUBDIR
+    folder = Path(flows_dir) / SURVEYS_DIR
     return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
 
 

@@ -57,6 +57,8 @@ class CheckEnv:
     has_calendar: bool
     kb: KbAnswers | None = None  # the knowledge base kb nodes speak from; None: none was given
     queues: KnownQueues | None = None  # the ACD queues queue nodes may name; None: not checked
+    # the survey files under the flows folder (surveys/<name>.yaml) survey nodes may name; None: not checked
+    survey_names: frozenset[str] | None = None
 
 
 def _is_number(value: Any) -> bool:

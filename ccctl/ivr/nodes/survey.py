@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 
-from ccctl.ivr.nodes.base import Field, Node, Report, Steps
+from ccctl.ivr.nodes.base import CheckEnv, Field, Node, Report, Steps
 from ccctl.ivr.run_context import RunContext
 
 SURVEY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+SURVEYS_DIR = "surveys"  # under the flows folder: <name>.yaml per survey
 RESULT_VARIABLE = "survey_result"
 # set by a campaign's call: the response is counted for that campaign
 CAMPAIGN_VARIABLE = "campaign_name"
@@ -32,6 +33,12 @@ class SurveyNode(Node):
         name = str(self.values.get("survey", "x"))
         if not SURVEY_NAME.match(name):
             report(self.line_of("survey"), f"'survey' must name a file in surveys/ (a-z, 0-9, - and _), got {name!r}")
+
+    def check_references(self, env: CheckEnv, report: Report) -> None:
+        super().check_references(env, report)
+        name = str(self.values.get("survey", ""))
+        if env.survey_names is not None and SURVEY_NAME.match(name) and name not in env.survey_names:
+            report(self.line_of("survey"), f"survey '{name}': no {SURVEYS_DIR}/{name}.yaml in the flows folder")
 
     def describe(self) -> str:
         return f"survey {self.get('survey')}"
