@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -352,15 +353,6 @@ class KbSettings:
 
 
 @dataclass
-class AppointmentsSettings:
-    """Booking visits (section `appointments`): the site's time zone, how far ahead slots are offered, confirmations."""
-
-    # slots are stored in UTC and read, spoken and imported in this zone (an IANA name: "Europe/Warsaw")
-    timezone: str = "UTC"
-    # free slots are offered this many days ahead
-    lookahead_days: int = 14
-    # how a patient is told of a change, tried in order (the first the patient can receive): sms, email; [] = not told
-@dataclass
 class ChatSettings:
     """The web chat (section `chat`, docs/chat.md): who takes chats, when, and how much one client may send."""
 
@@ -383,6 +375,15 @@ class ChatSettings:
     code_max_failures: int = 3
 
 
+@dataclass
+class AppointmentsSettings:
+    """Booking visits (section `appointments`): the site's time zone, how far ahead slots are offered, confirmations."""
+
+    # slots are stored in UTC and read, spoken and imported in this zone (an IANA name: "Europe/Warsaw")
+    timezone: str = "UTC"
+    # free slots are offered this many days ahead
+    lookahead_days: int = 14
+    # how a patient is told of a change, tried in order (the first the patient can receive): sms, email; [] = not told
     confirm_by: list[str] = field(default_factory=lambda: ["sms", "email"])
 
 
@@ -435,6 +436,7 @@ class Settings:
     hl7: Hl7Settings = field(default_factory=Hl7Settings)
     sip_front: SipFrontSettings = field(default_factory=SipFrontSettings)
     kb: KbSettings = field(default_factory=KbSettings)
+    chat: ChatSettings = field(default_factory=ChatSettings)
     flows_dir: str = "ivr_flows"
     # recorded prompt files (<prompts_dir>/<language>/<key>.wav); empty: <flows_dir>/prompts
     prompts_dir: str = ""
@@ -444,7 +446,6 @@ class Settings:
 
     def hotline_for_did(self, did: str) -> Hotline | None:
         return next((h for h in self.hotlines if h.did == did), None)
-    chat: ChatSettings = field(default_factory=ChatSettings)
 
     def hotline_named(self, name: str) -> Hotline | None:
         return next((h for h in self.hotlines if h.name == name), None)
@@ -598,6 +599,7 @@ def _validate(s: Settings) -> None:
     _validate_pins(s)
     _validate_contact_form(s)
     _validate_appointments(s)
+    _validate_chat(s)
     for key, value in vars(s.retention).items():
         if value < 0:
             raise ConfigError(f"{s.source}: 'retention.{key}' must be 0 or more, got {value}")
@@ -641,6 +643,22 @@ def _validate_appointments(s: Settings) -> None:
     for channel in s.appointments.confirm_by:
         if channel not in ("sms", "email"):
             raise ConfigError(f"{s.source}: 'appointments.confirm_by' takes sms and email, got {channel!r}")
+
+
+def _validate_chat(s: Settings) -> None:
+    hours = re.fullmatch(r"(\d{2}):([0-5]\d)-(\d{2}):([0-5]\d)", s.chat.open_hours.strip())
+    start, end = (int(hours[1]) * 60 + int(hours[2]), int(hours[3]) * 60 + int(hours[4])) if hours else (0, 0)
+    if not hours or not start < end <= 24 * 60:
+        raise ConfigError(f"{s.source}: 'chat.open_hours' must be a range within a day like 08:00-18:00, "
+                          f"got {s.chat.open_hours!r}")  # fmt: skip
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    for day in s.chat.open_days:
+        if day not in days:
+            raise ConfigError(f"{s.source}: 'chat.open_days' takes {', '.join(days)}, got {day!r}")
+    counts = ("max_chats_per_address", "max_messages_per_chat", "window_seconds", "code_seconds", "code_max_failures")
+    for key in counts:
+        if getattr(s.chat, key) < 1:
+            raise ConfigError(f"{s.source}: 'chat.{key}' must be at least 1, got {getattr(s.chat, key)}")
 
 
 def _validate_contact_form(s: Settings) -> None:
