@@ -96,7 +96,9 @@ class DbCallServices:
         # appointment nodes book through the same database thread, one short transaction per step
         self.appointments: DbAppointments | None = DbAppointments(self._in_transaction, self.engine, settings)
         # survey nodes ask the site's surveys (flows_dir/surveys) and store the answers in this database
-        self.surveys: DbSurveys | None = DbSurveys(settings, self.engine) if settings is not None else None
+        self.surveys: DbSurveys | None = (
+            DbSurveys(settings, self.engine, self._in_transaction) if settings is not None else None
+        )
 
     def close(self) -> None:
         if self.appointments is not None:

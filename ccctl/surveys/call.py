@@ -8,8 +8,9 @@ patient hangs up part-way (as not completed); a crossed rule opens its ticket or
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,8 @@ from ccctl.surveys.store import save_response
 
 log = logging.getLogger("ccctl.surveys")
 Steps = Generator[Command, AppResult, str]
+T = TypeVar("T")
+InTransaction = Callable[[Callable[[Session], T]], T]
 DIGIT_TIMEOUT_MS = 3000
 
 
@@ -75,10 +78,12 @@ def survey_steps(survey: Survey, language: str, answers: dict[str, int]) -> Gene
 class DbSurveys:
     """Runs the site's surveys on calls and stores their answers (the flows' Surveys, the ACD's PostCallSurveys)."""
 
-    def __init__(self, settings: Settings, engine=None) -> None:
+    def __init__(self, settings: Settings, engine=None, in_transaction: InTransaction | None = None) -> None:
         self.settings = settings
         self.engine = engine if engine is not None else make_engine(settings.database.url)
         self._own_engine = engine is None
+        # the flows' database thread (DbCallServices._in_transaction): a greenlet never blocks on SQL
+        self._in_transaction = in_transaction or self._own_transaction
         self.surveys, errors = load_surveys(Path(settings.flows_dir))
         for error in errors:  # a broken file is `ccctl surveys check`'s to report; its survey is not offered
             log.error("survey not loaded: %s", error)
@@ -120,18 +125,32 @@ class DbSurveys:
             self._save(survey, response, caller_number)
         return "completed" if complete else "partial"
 
+    def _own_transaction(self, work: Callable[[Session], T]) -> T:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            return work(session)
+
     def _language_of(self, patient_id: int | None) -> str:
         if patient_id is None:
             return ""
-        with Session(self.engine) as session:
+
+        def work(session: Session) -> str:
             patient = session.get(Patient, patient_id)
             return patient.language if patient is not None else ""
+
+        try:
+            return self._in_transaction(work)
+        except Exception:  # the survey is then asked in its first language
+            log.warning("survey: the patient's language could not be read")
+            return ""
 
     def _save(self, survey: Survey, response: Response, caller_number: str) -> None:
         if not response.answers:
             return
         try:
-            with Session(self.engine) as session, session.begin():
-                save_response(session, survey, response, caller_number=caller_number, inbox=self.settings.inbox)
+            self._in_transaction(
+                lambda session: save_response(
+                    session, survey, response, caller_number=caller_number, inbox=self.settings.inbox
+                )
+            )
         except Exception:  # a busy database must not cut the patient off; the log names the call only
             log.exception("survey %s of call %s not stored", survey.name, response.call_uuid)
