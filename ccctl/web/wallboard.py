@@ -19,6 +19,7 @@ from ccctl.records.database import database_problem, is_outage
 from ccctl.web.alarm_board import stored_acd_alarms
 from ccctl.web.call_chart import chart_svg, counts_per_slot, local_midnight
 from ccctl.web.context import WebContext, require_role, web
+from ccctl.web.live_calls import for_viewer, live_calls
 
 log = logging.getLogger("ccctl.web")
 wallboard = Blueprint("wallboard", __name__)
@@ -78,11 +79,12 @@ def build_snapshot(ctx: WebContext, cache: _Cache) -> dict:
         return cache.snapshot
     status = ctx.controller.status()
     acd = _acd_snapshot(ctx)
-    stored = []
+    stored, calls = [], []
     try:
         if acd is not None:
             with ctx.transaction() as db:
                 stored = stored_acd_alarms(db)
+                calls = live_calls(db, acd)
         today, last_week = _chart_counts(ctx, cache)
     except SQLAlchemyError as exc:
         # the database away: the board still draws, with its alarm and the last chart it had
@@ -94,6 +96,7 @@ def build_snapshot(ctx: WebContext, cache: _Cache) -> dict:
         "at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "status": status,
         "acd": acd,
+        "live_calls": calls,
         "alarms": [a.as_dict() for a in alarms],
         "chart": {"today": today, "last_week": last_week},
     }
@@ -109,6 +112,14 @@ def _cache_of(ctx: WebContext) -> _Cache:
 
 def _cache() -> _Cache:
     return _cache_of(web())
+
+
+def _as_viewer_sees(snapshot: dict, role: str) -> dict:
+    return {**snapshot, "live_calls": for_viewer(snapshot["live_calls"], role)}
+
+
+def _chart_labels() -> tuple[str, ...]:
+    return g.t("calls_chart"), g.t("today"), g.t("last_week"), g.t("chart_hour"), g.t("chart_calls")
 
 
 def watch_alarms(app: Flask, every_seconds: float = ALARM_CHECK_SECONDS) -> None:
@@ -135,14 +146,14 @@ def status():
 @wallboard.get("/api/v1/wallboard")
 @require_role(*WATCHERS)
 def snapshot():
-    return jsonify(build_snapshot(web(), _cache()))
+    return jsonify(_as_viewer_sees(build_snapshot(web(), _cache()), g.user.role))
 
 
 @wallboard.get("/api/v1/calls-chart.svg")
 @require_role(*WATCHERS)
 def chart():
     today, last_week = _chart_counts(web(), _cache())
-    svg = chart_svg(today, last_week, (g.t("calls_chart"), g.t("today"), g.t("last_week")))
+    svg = chart_svg(today, last_week, _chart_labels())
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
@@ -151,7 +162,7 @@ def chart():
 def page():
     ctx, cache = web(), _cache()
     today, last_week = _chart_counts(ctx, cache)
-    svg = chart_svg(today, last_week, (g.t("calls_chart"), g.t("today"), g.t("last_week")))
+    svg = chart_svg(today, last_week, _chart_labels())
     return render_template("wallboard.html", chart=svg)
 
 
@@ -162,7 +173,7 @@ def sse(event: str, data: dict) -> str:
 @wallboard.get("/api/v1/stream")
 @require_role(*WATCHERS)
 def stream():
-    ctx, cache = web(), _cache()
+    ctx, cache, role = web(), _cache(), g.user.role
 
     def events() -> Iterator[str]:
         yield "retry: 2000\n\n"
@@ -172,7 +183,7 @@ def stream():
             except Exception:  # e.g. the controller is stopping: end this stream, the browser reconnects
                 log.exception("wallboard snapshot failed; closing one stream")
                 return
-            yield sse("wallboard", snapshot)
+            yield sse("wallboard", _as_viewer_sees(snapshot, role))
             gevent.sleep(STREAM_EVERY_SECONDS)
 
     return Response(events(), mimetype="text/event-stream", headers={"Cache-Control": "no-store"})

@@ -133,6 +133,16 @@ ENGLISH = {
     "no_callbacks": "No callbacks waiting in your queues.",
     "callback_marked_done": "Callback marked done.",
     "callback_note_needed": "Write a note on what came of the call.",
+    "chart_hour": "Hour of the day",
+    "chart_calls": "Calls",
+    "talk_time": "Talk time",
+    "no_live_calls": "No calls with an agent now.",
+    "updated_at": "Updated",
+    "agent_state_idle": "Idle",
+    "agent_state_reserved": "Being offered a call",
+    "agent_state_in_call": "On a call",
+    "agent_state_wrapup": "Wrap-up",
+    "agent_state_resting": "Short rest",
 }
 
 CHINESE = {
@@ -261,6 +271,16 @@ CHINESE = {
     "no_callbacks": "您的队列中没有待回拨的来电。",
     "callback_marked_done": "回拨已标记为完成。",
     "callback_note_needed": "请填写通话结果的备注。",
+    "chart_hour": "时刻",
+    "chart_calls": "呼叫数",
+    "talk_time": "通话时长",
+    "no_live_calls": "当前没有坐席通话。",
+    "updated_at": "更新于",
+    "agent_state_idle": "空闲中",
+    "agent_state_reserved": "正在分配来电",
+    "agent_state_in_call": "通话中",
+    "agent_state_wrapup": "话后处理",
+    "agent_state_resting": "短暂休息",
 }
 
 POLISH = {
@@ -389,6 +409,16 @@ POLISH = {
     "no_callbacks": "Brak oczekujących oddzwonień w Twoich kolejkach.",
     "callback_marked_done": "Oddzwonienie oznaczone jako wykonane.",
     "callback_note_needed": "Wpisz notatkę, jak zakończyła się rozmowa.",
+    "chart_hour": "Godzina",
+    "chart_calls": "Połączenia",
+    "talk_time": "Czas rozmowy",
+    "no_live_calls": "Brak rozmów z konsultantami.",
+    "updated_at": "Aktualizacja",
+    "agent_state_idle": "Wolny",
+    "agent_state_reserved": "Oferowane połączenie",
+    "agent_state_in_call": "W rozmowie",
+    "agent_state_wrapup": "Podsumowanie",
+    "agent_state_resting": "Krótka przerwa",
 }
 
 WORDS = {"en": ENGLISH, "zh": CHINESE, "pl": POLISH}

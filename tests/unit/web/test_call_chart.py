@@ -33,3 +33,10 @@ def test_svg_shows_both_totals_and_escapes_labels():
     assert svg.startswith("<svg") and "Calls &lt;today&gt;" in svg
     assert 'data-today-total="4"' in svg and 'data-last-week-total="96"' in svg
     assert "Today (4)" in svg and "Last week (96)" in svg
+
+
+def test_svg_has_a_visible_title_both_axes_with_names_and_a_legend():
+    svg = chart_svg([3] * 96, [0] * 96, ("Calls per 15 minutes", "Today", "Last week", "Hour", "Calls"))
+    assert '<text class="chart-title"' in svg and ">Calls per 15 minutes</text>" in svg
+    assert svg.count('class="axis"') == 2 and ">Hour</text>" in svg and ">Calls</text>" in svg
+    assert ">00:00</text>" in svg and ">21:00</text>" in svg and '<g class="legend">' in svg
