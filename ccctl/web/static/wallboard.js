@@ -20,6 +20,13 @@ function drawAlarms(alarms) {
   }
 }
 
+// chats and tasks are marked by a sign (the same in every language); a call has none
+const CHANNEL_SIGN = { voice: "", chat: "\u{1F4AC}", task: "\u{1F4CB}" };
+
+function byChannel(counts) {
+  return Object.entries(counts || {}).filter(([c, n]) => c !== "voice" && n).map(([c, n]) => CHANNEL_SIGN[c] + n).join(" ");
+}
+
 function drawQueues(acd) {
   document.getElementById("no-acd").hidden = acd !== null;
   const body = document.querySelector("#queues tbody");
@@ -31,7 +38,8 @@ function drawQueues(acd) {
     cell(row, seconds(q.longest_wait_seconds));
     cell(row, Object.entries(q.agents_by_state).map(([s, n]) => stateWord(s) + ": " + n).join(", "));
     cell(row, q.service_level_today === null ? "-" : Math.round(q.service_level_today * 100) + "%");
-    cell(row, q.answered_today);
+    const answeredChats = byChannel(q.answered_today_by_channel);
+    cell(row, answeredChats ? q.answered_today + " (" + answeredChats + ")" : q.answered_today);
     cell(row, q.abandoned_today);
     body.appendChild(row);
   }
@@ -60,7 +68,8 @@ function drawAgents(acd) {
     const row = document.createElement("tr");
     cell(row, a.name + " (" + a.extension + ")");
     cell(row, WORDS[a.status] || a.status);
-    cell(row, stateWord(a.state));
+    const open = byChannel({ chat: a.chats_open, task: a.tasks_open });
+    cell(row, open ? stateWord(a.state) + " " + open : stateWord(a.state));
     cell(row, seconds(a.seconds_in_state));
     const buttons = document.createElement("td");
     if (a.call_uuid) for (const mode of ["listen", "whisper", "barge"]) buttons.appendChild(monitorButton(mode, a.name));
