@@ -258,8 +258,10 @@ class AcdSettings:
     router_tick_seconds: float = 0.5
     # how long an agent may stay Reserved without being rung (a crashed process frees them after this)
     reservation_seconds: float = 30.0
-    # each serve process notes it is alive this often; callers of a process silent 3 beats are taken over
-    heartbeat_seconds: float = 5.0
+    # each serve process notes it is alive this often; the callers of a process silent for heartbeats_missed
+    # beats are taken over by another, and the agents it had reserved are freed
+    heartbeat_seconds: float = 1.0
+    heartbeats_missed: int = 3
     # how a callback reaches the patient; {number} is their number (digits and +)
     callback_dial: str = "sofia/gateway/trunk/{number}"
     # contacts an agent takes at once per channel, unless the agent has their own (`ccctl agents capacity`)

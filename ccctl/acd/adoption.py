@@ -52,7 +52,8 @@ def held_calls(session: Session, instance_id: str, ringing_too: bool) -> set[str
     return set(session.scalars(query))
 
 
-HEARTBEATS_MISSED = 3  # a process not seen for this many heartbeats is taken to be dead
+# owner prefix while a caller is on its way back to the process named after it (one character: owner is 64 wide)
+ADOPTING = ">"
 
 
 def beat(session: Session, instance_id: str, now: datetime) -> None:
@@ -60,28 +61,42 @@ def beat(session: Session, instance_id: str, now: datetime) -> None:
     session.merge(AcdProcess(instance_id=instance_id, seen_at=now))
 
 
+def live_since(acd) -> datetime:
+    """A process whose heartbeat is older than this is taken to be dead (acd.heartbeats_missed beats)."""
+    return acd.clock() - timedelta(seconds=acd.settings.heartbeat_seconds * acd.settings.heartbeats_missed)
+
+
 def adopt_orphans(acd, client, socket_address: str) -> None:
-    """Take back the queued callers of processes that stopped or died (acd.adopted counts them)."""
-    now = acd.clock()
-    fresh = now - timedelta(seconds=acd.settings.heartbeat_seconds * HEARTBEATS_MISSED)
+    """Take back the queued callers of processes that stopped or died (acd.adopted counts them).
 
-    def orphans(session: Session) -> list[tuple[int, str, str]]:
+    Several live processes sweep at once: each orphan is first claimed with a compare-and-set on its owner,
+    so only one of them transfers the caller to its socket. A claim whose caller never arrived (the transfer
+    failed, or its process died too) is an orphan again after the same heartbeat window.
+    """
+    fresh = live_since(acd)
+
+    def orphans(session: Session) -> list[tuple[int, str, str, str]]:
         live = select(AcdProcess.instance_id).where(AcdProcess.seen_at >= fresh)
+        in_flight = QueueEntry.owner.startswith(ADOPTING) & (QueueEntry.updated_at >= fresh)
         query = select(QueueEntry).where(
-            QueueEntry.status.in_(ADOPTABLE), QueueEntry.callback_number == "", QueueEntry.owner.not_in(live)
+            QueueEntry.status.in_(ADOPTABLE),
+            QueueEntry.callback_number == "",
+            QueueEntry.owner.not_in(live),
+            ~in_flight,
         )
-        return [(e.id, e.call_uuid, e.status) for e in session.scalars(query) if e.owner != acd.instance_id]
+        found = session.scalars(query.order_by(QueueEntry.priority.desc(), QueueEntry.entered_at))
+        return [(e.id, e.call_uuid, e.status, e.owner) for e in found if e.owner != acd.instance_id]
 
-    for entry_id, call_uuid, status in acd.in_db(orphans):
+    for entry_id, call_uuid, status, owner in acd.in_db(orphans):
         try:
-            _adopt_one(acd, client, socket_address, entry_id, call_uuid, status)
+            _adopt_one(acd, client, socket_address, entry_id, call_uuid, status, owner)
         except Exception as exc:  # one caller the switch would not answer for must not leave the others as ghosts
             log.warning("queue entry %d: not taken back or settled this pass (%s)", entry_id, type(exc).__name__)
     acd.adoption_passes += 1
 
 
-def _adopt_one(acd, client, socket_address: str, entry_id: int, call_uuid: str, status: str) -> None:
-    """One orphan: settled when the switch has no such call, else transferred back to our socket."""
+def _adopt_one(acd, client, socket_address: str, entry_id: int, call_uuid: str, status: str, owner: str) -> None:
+    """One orphan: settled when the switch has no such call, else claimed and transferred back to our socket."""
     if client.api(f"uuid_exists {call_uuid}").strip() != "true":
         acd.calls.call_finished(call_uuid)  # abandoned while nobody watched, or a talk that ended: settled now
         outcome = "completed" if status == model.BRIDGED else "abandoned"
@@ -89,6 +104,8 @@ def _adopt_one(acd, client, socket_address: str, entry_id: int, call_uuid: str, 
         return
     if status == model.BRIDGED:
         return  # still talking: the bridge does not need us; its end is settled once the channel is gone
+    if not acd.in_db(partial(claim_orphan, entry_id=entry_id, owner=owner, adopter=acd.instance_id, now=acd.clock())):
+        return  # another live process took this caller first
     channel = channel_times(client.api(f"uuid_dump {call_uuid} json"))
     if channel:
         acd.in_db(partial(first_part_from_switch, call_uuid=call_uuid, channel=channel))
@@ -98,6 +115,20 @@ def _adopt_one(acd, client, socket_address: str, entry_id: int, call_uuid: str, 
         log.info("queue entry %d: caller taken back from a stopped process", entry_id)
     else:
         log.warning("queue entry %d: could not take the caller back (%s)", entry_id, reply.strip()[:80])
+
+
+def claim_orphan(session: Session, entry_id: int, owner: str, adopter: str, now: datetime) -> bool:
+    """Whether this process won the caller of a dead `owner`: the entry is marked as coming to `adopter`
+    (the router leaves it alone until it arrives) and the agents reserved for it are free again at once."""
+    taken = session.execute(
+        update(QueueEntry)
+        .where(QueueEntry.id == entry_id, QueueEntry.owner == owner, QueueEntry.status.in_(ADOPTABLE))
+        .values(owner=ADOPTING + adopter, status=model.WAITING, agent_id=None, updated_at=now)
+    ).rowcount
+    if taken != 1:
+        return False
+    store.release_reserved(session, entry_id, now)
+    return True
 
 
 def settle_record(session: Session, call_uuid: str, disposition: str, now: datetime) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccctl.acd import store
+from ccctl.acd.adoption import ADOPTING, claim_orphan
 from ccctl.acd.agents import add_agent, add_queue, parse_skills, set_status
 from ccctl.acd.engine import AcdEngine
 from ccctl.config import AcdSettings
@@ -111,3 +112,25 @@ def test_a_caller_held_by_another_process_cannot_be_claimed_here(postgres_url):
         engine.dispose()
     finally:
         holder.stop()
+
+
+def test_a_dead_process_caller_is_taken_by_one_live_process_and_its_agent_freed(db_url):
+    add_agent(db_url, "ann", "1001", parse_skills("cardio:1"))
+    set_status(db_url, "ann", "Available")
+    add_queue(db_url, "cardio", "longest-idle-agent", {"cardio": 1}, {})
+    dead = AcdEngine(db_url, AcdSettings())
+    try:
+        ticket = dead.enqueue("cardio", "call-1", 0, None)
+        assert dead.route_once()  # ann reserved for the caller, then the process dies
+        now = dead.clock()
+        with Session(dead.engine) as session:
+            assert session.scalar(select(Agent.state)) == "reserved"
+            first = claim_orphan(session, ticket.entry_id, dead.instance_id, "live-1", now)
+            second = claim_orphan(session, ticket.entry_id, dead.instance_id, "live-2", now)
+            session.commit()
+            entry = session.get(QueueEntry, ticket.entry_id)
+            assert (first, second) == (True, False)
+            assert (entry.status, entry.owner) == ("waiting", ADOPTING + "live-1")
+            assert session.scalar(select(Agent.state)) == "idle"
+    finally:
+        dead.stop()
