@@ -173,3 +173,23 @@ def test_too_many_chats_from_one_address_are_refused(site):
     start(patient)
     start(patient)
     assert patient.post("/chat/api/start", json={"lang": "en"}).status_code == 429
+
+
+def test_each_side_sees_the_other_typing(site):
+    app, _url, _ids = site
+    patient, agent = app.test_client(), app.test_client()
+    token = start(patient)
+    patient.post("/chat/api/person", json={}, headers=token)
+    log_in(agent, "agent1")
+    header = {"X-CSRF-Token": csrf(agent)}
+    (offer,) = agent.get("/api/v1/chats").json["chats"]
+    agent.post(f"/api/v1/chats/{offer['id']}/accept", headers=header)
+    assert agent.get(f"/api/v1/chats/{offer['id']}").json["patient_typing"] is False
+    patient.post("/chat/api/typing", json={}, headers=token)
+    assert agent.get(f"/api/v1/chats/{offer['id']}?after=999").json["patient_typing"] is True
+    assert patient.get("/chat/api/messages", headers=token).json["agent_typing"] is False
+    agent.post(f"/api/v1/chats/{offer['id']}/typing", headers=header)
+    assert patient.get("/chat/api/messages", headers=token).json["agent_typing"] is True
+    # the agent's message ends their typing
+    agent.post(f"/api/v1/chats/{offer['id']}/messages", json={"text": "Hello"}, headers=header)
+    assert patient.get("/chat/api/messages", headers=token).json["agent_typing"] is False
