@@ -99,6 +99,8 @@ def set_status(url: str, agent_name: str, status: str, reason: str = "") -> None
 
     def work(session: Session) -> None:
         agent = _agent(session, agent_name)
+        if agent.status == "disabled":  # ccctl.acd.agent_admin: a departed agent logs in nowhere
+            raise AgentError(f"agent {agent.name!r} is disabled (ccctl agents enable {agent.name})")
         now = utc_now()
         if agent.status != wanted:
             agent.status = wanted

@@ -9,6 +9,8 @@ import click
 
 from ccctl.cli.common import (
     CliError,
+    actor_of,
+    as_option,
     database_url,
     echo_json,
     echo_table,
@@ -32,9 +34,11 @@ def agents() -> None:
 @click.option("--contact", default="", help="Dial string of the agent's phone if not user/<extension>@<domain>.")
 @click.pass_context
 def agents_add(ctx, name, extension, skills, contact) -> None:
-    """Add an agent (Logged Out until `ccctl agents login`)."""
+    """Add an agent (Logged Out until `ccctl agents login`); the extension must be in freeswitch.agent_extensions."""
+    from ccctl.acd.agent_admin import check_extension
     from ccctl.acd.agents import add_agent, parse_skills
 
+    run(lambda: check_extension(extension, settings_of(ctx).freeswitch.agent_extensions))
     run(lambda: add_agent(database_url(ctx), name, extension, parse_skills(skills), contact))
     click.echo(f"agent {name} added (extension {extension})")
 
@@ -178,6 +182,95 @@ def queues_show(ctx, name, as_json) -> None:
         return
     for key, value in rules.__dict__.items():
         click.echo(f"{key:<24} {'-' if value in ('', {}) else value}")
+
+
+# -- changing and retiring agents and queues (ccctl.acd.agent_admin), each audited ------------
+
+
+def _changed(what: str, changed: list[str]) -> str:
+    return f"{what}: {', '.join(changed)} changed" if changed else f"{what}: nothing to change"
+
+
+@agents.command("edit")
+@click.argument("name")
+@click.option("--name", "new_name", default=None, help="A new name.")
+@click.option("--extension", default=None, help="A new SIP extension (inside freeswitch.agent_extensions).")
+@click.option("--skills", default=None, help="The agent's skills, replacing the old: cardio:5,spanish:2")
+@click.option("--contact", default=None, help="Dial string of the agent's phone ('' = user/<extension>).")
+@as_option
+@click.pass_context
+def agents_edit(ctx, name, new_name, extension, skills, contact, actor) -> None:
+    """Change an agent's name, extension, skills or phone; what is not given stays."""
+    from ccctl.acd.agent_admin import check_extension, edit_agent
+    from ccctl.acd.agents import parse_skills
+
+    if extension is not None:
+        run(lambda: check_extension(extension, settings_of(ctx).freeswitch.agent_extensions))
+    parsed = None if skills is None else run(lambda: parse_skills(skills))
+    changes = {"new_name": new_name, "extension": extension, "skills": parsed, "contact": contact}
+    changed = run(lambda: edit_agent(database_url(ctx), name, actor_of(actor), "cli", **changes))
+    click.echo(_changed(f"agent {new_name or name}", changed))
+
+
+def _retire_command(command_name: str, summary: str, done: str):
+    @agents.command(command_name, help=summary)
+    @click.argument("name")
+    @as_option
+    @click.pass_context
+    def command(ctx, name, actor) -> None:
+        from ccctl.acd import agent_admin
+
+        work = getattr(agent_admin, f"{command_name}_agent")
+        run(lambda: work(database_url(ctx), name, actor_of(actor), "cli"))
+        click.echo(f"agent {name} {done}")
+
+    return command
+
+
+_retire_command("disable", "A departing agent: logged out, no calls, refused at login until enabled.", "disabled")
+_retire_command("enable", "Let a disabled agent log in again (Logged Out until they do).", "enabled (logged out)")
+_retire_command("remove", "Delete an agent and their skills (not while on a call); their past events stay.", "removed")
+
+
+@queues.command("edit")
+@click.argument("name")
+@click.option("--strategy", default=None, help="A new routing strategy.")
+@click.option("--skills", default=None, help="The required skills, replacing the old: cardio:3,spanish")
+@click.option("--set", "values", multiple=True, metavar="KEY=VALUE", help="A queue setting (see docs/acd.md).")
+@as_option
+@click.pass_context
+def queues_edit(ctx, name, strategy, skills, values, actor) -> None:
+    """Change some of a queue's settings, keeping the others (`queues add` replaces them all)."""
+    from ccctl.acd.agent_admin import edit_queue
+    from ccctl.acd.agents import parse_skills
+
+    settings = _settings_of(values)
+    parsed = None if skills is None else run(lambda: parse_skills(skills))
+    changes = {"strategy": strategy, "skills": parsed, "settings": settings}
+    changed = run(lambda: edit_queue(database_url(ctx), name, actor_of(actor), "cli", **changes))
+    click.echo(_changed(f"queue {name}", changed))
+
+
+@queues.command("remove")
+@click.argument("name")
+@as_option
+@click.pass_context
+def queues_remove(ctx, name, actor) -> None:
+    """Delete a queue; refused while callers wait in it. Flows that name it fail `ccctl flow check`."""
+    from ccctl.acd.agent_admin import remove_queue
+
+    run(lambda: remove_queue(database_url(ctx), name, actor_of(actor), "cli"))
+    click.echo(f"queue {name} removed")
+
+
+def _settings_of(values: tuple[str, ...]) -> dict[str, str]:
+    settings = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise CliError(f"--set {item!r}: write KEY=VALUE")
+        settings[key.strip()] = value.strip()
+    return settings
 
 
 @click.command("transfer")

@@ -8,6 +8,18 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from ccctl.acd.agent_admin import (
+    DISABLED,
+    check_extension,
+    disable_agent,
+    edit_agent,
+    edit_queue,
+    enable_agent,
+    remove_agent,
+    remove_queue,
+)
+from ccctl.acd.agents import AgentError, add_agent, list_agents, parse_skills
+from ccctl.acd.queue_rules import STRATEGIES, QueueRulesError
 from ccctl.patients.commands import listing_detail, specialties_from
 from ccctl.patients.pins import PinFormatError, PinHasher, store_pin_hash, unlock_patient
 from ccctl.patients.repository import (
@@ -29,6 +41,7 @@ from ccctl.web.context import audit_source, require_role, web
 
 admin = Blueprint("admin", __name__)
 AUDIT_ROWS = 200
+QUEUE_FORM_SETTINGS = ("max_wait_seconds", "service_level_seconds")
 SEARCH_ROWS = 100
 
 
@@ -178,7 +191,6 @@ def audit():
 @require_role("admin", "supervisor")
 def agents():
     """Agents with their skills and state, queues with their rules; admins add agents."""
-    from ccctl.acd.agents import AgentError, add_agent, list_agents, parse_skills
     from ccctl.acd.store import load_queues
 
     ctx = web()
@@ -188,16 +200,75 @@ def agents():
             abort(403)
         form = request.form
         try:
-            add_agent(
-                url,
-                form.get("name", "").strip(),
-                form.get("extension", "").strip(),
-                parse_skills(form.get("skills", "")),
-            )
+            skills = parse_skills(form.get("skills", ""))
+            check_extension(form.get("extension", "").strip(), ctx.settings.freeswitch.agent_extensions)
+            add_agent(url, form.get("name", "").strip(), form.get("extension", "").strip(), skills)
             flash(("ok", "saved"))
         except AgentError as exc:
             flash(("error", str(exc)))
         return redirect(url_for("admin.agents"))
     with ctx.transaction() as db:
         queues = sorted(load_queues(db).values(), key=lambda q: q.name)
-    return render_template("admin_agents.html", agents=list_agents(url), queues=queues)
+    return render_template(
+        "admin_agents.html", agents=list_agents(url), queues=queues, strategies=STRATEGIES, disabled=DISABLED
+    )
+
+
+@admin.post("/admin/agents/<name>/edit")
+@require_role("admin")
+def edit_agent_form(name: str):
+    """An agent's extension and skills (the row's form); audited."""
+    ctx = web()
+    form = request.form
+    try:
+        extension = form.get("extension", "").strip()
+        skills = parse_skills(form.get("skills", ""))
+        check_extension(extension, ctx.settings.freeswitch.agent_extensions)
+        changed = edit_agent(ctx.settings.database.url, name, g.user.name, audit_source(), extension=extension,
+                             skills=skills)  # fmt: skip
+        flash(("ok", f"{name}: {', '.join(changed)}" if changed else "saved"))
+    except AgentError as exc:
+        flash(("error", str(exc)))
+    return redirect(url_for("admin.agents"))
+
+
+@admin.post("/admin/agents/<name>/<action>")
+@require_role("admin")
+def retire_agent(name: str, action: str):
+    """disable, enable or remove one agent; audited."""
+    work = {"disable": disable_agent, "enable": enable_agent, "remove": remove_agent}.get(action)
+    if work is None:
+        abort(404)
+    try:
+        work(web().settings.database.url, name, g.user.name, audit_source())
+        flash(("ok", f"{name}: {action}d"))
+    except AgentError as exc:
+        flash(("error", str(exc)))
+    return redirect(url_for("admin.agents"))
+
+
+@admin.post("/admin/queues/<name>/edit")
+@require_role("admin")
+def edit_queue_form(name: str):
+    """A queue's strategy, skills, maximum wait and service-level target; the other settings stay."""
+    form = request.form
+    try:
+        settings = {key: form[key].strip() for key in QUEUE_FORM_SETTINGS if form.get(key, "").strip()}
+        changed = edit_queue(web().settings.database.url, name, g.user.name, audit_source(),
+                             strategy=form.get("strategy") or None, skills=parse_skills(form.get("skills", "")),
+                             settings=settings)  # fmt: skip
+        flash(("ok", f"{name}: {', '.join(changed)}" if changed else "saved"))
+    except (AgentError, QueueRulesError) as exc:
+        flash(("error", str(exc)))
+    return redirect(url_for("admin.agents"))
+
+
+@admin.post("/admin/queues/<name>/remove")
+@require_role("admin")
+def remove_queue_form(name: str):
+    try:
+        remove_queue(web().settings.database.url, name, g.user.name, audit_source())
+        flash(("ok", f"{name}: removed"))
+    except AgentError as exc:
+        flash(("error", str(exc)))
+    return redirect(url_for("admin.agents"))
