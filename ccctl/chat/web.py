@@ -58,11 +58,6 @@ def _cors(response):
     return response
 
 
-@blueprint.route("/api/<path:_any>", methods=["OPTIONS"])
-def preflight(_any: str):
-    return "", 204
-
-
 @blueprint.get("")
 def page():
     """A page that embeds the widget as the hospital's site would (for trying it out and for the tests)."""

@@ -193,3 +193,17 @@ def test_each_side_sees_the_other_typing(site):
     # the agent's message ends their typing
     agent.post(f"/api/v1/chats/{offer['id']}/messages", json={"text": "Hello"}, headers=header)
     assert patient.get("/chat/api/messages", headers=token).json["agent_typing"] is False
+
+
+def test_only_the_hospitals_site_may_call_the_chat_from_its_pages(site):
+    app, _url, _ids = site
+    settings = app.extensions["ccctl"].settings
+    allowed = dataclasses.replace(settings.chat, allowed_origins=["https://www.hospital.example"])
+    app.extensions["ccctl"].settings = dataclasses.replace(settings, chat=allowed)
+    patient = app.test_client()
+    asked = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "X-Chat-Token, Content-Type"}
+    ours = patient.options("/chat/api/messages", headers={"Origin": "https://www.hospital.example", **asked})
+    assert ours.headers["Access-Control-Allow-Origin"] == "https://www.hospital.example"
+    assert "X-Chat-Token" in ours.headers["Access-Control-Allow-Headers"]
+    other = patient.post("/chat/api/start", json={"lang": "en"}, headers={"Origin": "https://elsewhere.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
