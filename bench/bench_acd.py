@@ -6,6 +6,9 @@ Same database for both (a fresh SQLite file): `agents` agents with skills, one q
 - caller enqueued: an idle agent of the quiet queues (the last QUIET skills, where nobody waits)
   is free, and a new caller joins one of their queues.
 The latency is from the event's commit to the decision (the agent reserved for a caller).
+With `mixed`, half the line are chats: the agents of the busy queues are in turn voice-only (busy on a call)
+or chat desks (phone free, default capacities, three chats open: full), and a third event joins in:
+- chat finished: a chat desk closes one chat; a waiting chat can take the place.
 - ccctl: the event wakes the router, which runs one pass (AcdEngine.route_once: two reads,
   a plan in memory, one compare-and-set claim).
 - reference: what mod_callcenter's agent dispatch thread does (cc_agent_dispatch_thread_run,
@@ -52,6 +55,15 @@ REFERENCE_PICK = text(
      ORDER BY a.last_call_ended_at LIMIT 1
     """
 )
+# mixed: the same poller asks per waiting contact for an agent with room on its channel
+REFERENCE_PICK_MIXED = {
+    "voice": text(str(REFERENCE_PICK).replace("ORDER BY", "AND a.chats_open <= 1 ORDER BY")),
+    "chat": text(
+        str(REFERENCE_PICK).replace(
+            "a.state = 'idle'", "a.state = 'idle' AND a.chats_open < COALESCE(a.chat_capacity, 3)"
+        )
+    ),
+}
 
 
 def _percentiles(ms: list[float]) -> dict:
@@ -65,10 +77,11 @@ def _percentiles(ms: list[float]) -> dict:
     }
 
 
-def build_site(url: str, agents: int, skills: int, rng: random.Random) -> list[str]:
+def build_site(url: str, agents: int, skills: int, rng: random.Random, mixed: bool = False) -> list[str]:
     """Skills, one queue per skill, every agent logged in but busy; the queue names.
 
     The first QUIET_AGENTS agents have only quiet skills (the last QUIET): the "caller enqueued" events use them.
+    Mixed: the others are in turn voice-only agents on a call and chat desks full of chats (see the top).
     """
     upgrade(url)
     queues = [f"q{n:02d}" for n in range(skills)]
@@ -84,6 +97,10 @@ def build_site(url: str, agents: int, skills: int, rng: random.Random) -> list[s
                 agent = Agent(
                     name=f"agent{n:04d}", extension=str(10000 + n), status="available", state="in_call", state_since=now
                 )
+                if mixed and _chat_desk(n):
+                    agent.state, agent.chats_open = "idle", CHAT_CAPACITY
+                elif mixed:
+                    agent.chat_capacity = 0
                 db.add(agent)
                 db.flush()
                 pool = quiet_skills if n < QUIET_AGENTS else busy_skills
@@ -94,6 +111,13 @@ def build_site(url: str, agents: int, skills: int, rng: random.Random) -> list[s
     for n, name in enumerate(queues):
         add_queue(url, name, "longest-idle-agent", {f"skill{n:02d}": 1}, {})
     return queues
+
+
+CHAT_CAPACITY = 3  # acd.chat_capacity's default, which the chat desks have
+
+
+def _chat_desk(n: int) -> bool:
+    return n >= QUIET_AGENTS and n % 2 == 1
 
 
 def _busy_queues(queues: list[str]) -> list[str]:
@@ -122,74 +146,94 @@ def _quiet_agent_free(db: Session, agent_id: int) -> str:
 
 def _settle(db: Session, queues: list[str], owner: str, rng: random.Random) -> None:
     """After a decision: the reserved agent talks (busy), the served caller leaves and, in a busy
-    queue, a new caller takes their place, so the line stays `waiting` long. Only those rows change."""
-    db.execute(update(Agent).where(Agent.state.in_(("reserved", "idle"))).values(state="in_call", reserved_until=None))
-    served = db.execute(select(QueueEntry.id, QueueEntry.queue).where(QueueEntry.status != "waiting")).all()
+    queue, a new caller takes their place, so the line stays `waiting` long. Only those rows change.
+    A chat desk's phone stays free: the chat it took filled its place again."""
+    phones = update(Agent).where(Agent.state.in_(("reserved", "idle")), Agent.chats_open == 0)
+    db.execute(phones.values(state="in_call", reserved_until=None))
+    served = db.execute(
+        select(QueueEntry.id, QueueEntry.queue, QueueEntry.channel).where(QueueEntry.status != "waiting")
+    ).all()
     if served:
-        db.execute(delete(QueueEntry).where(QueueEntry.id.in_([entry_id for entry_id, _ in served])))
+        db.execute(delete(QueueEntry).where(QueueEntry.id.in_([entry_id for entry_id, _, _ in served])))
     busy = set(_busy_queues(queues))
-    for _, queue in served:
+    for _, queue, channel in served:
         if queue in busy:
-            db.add(QueueEntry(queue=rng.choice(sorted(busy)), call_uuid=str(uuid.uuid4()), owner=owner))
+            db.add(_entry(rng.choice(sorted(busy)), owner, channel))
     db.commit()
 
 
-def _next_event(
-    db: Session, n: int, busy_agents: list[int], quiet_agents: list[int], rng: random.Random
-) -> tuple[str, str]:
-    """Events in turn: a busy agent freed ("agent_freed", ""), or a quiet agent free and the queue a new
-    caller is to join ("caller_enqueued", queue): each side enqueues that caller its own way."""
-    if n % 2 == 0:
-        _free_one(db, busy_agents, rng)
-        return "agent_freed", ""
-    return "caller_enqueued", _quiet_agent_free(db, rng.choice(quiet_agents))
+def _entry(queue: str, owner: str, channel: str = "voice", **values) -> QueueEntry:
+    if channel == "chat":
+        ref = uuid.uuid4().hex[:24]
+        return QueueEntry(queue=queue, call_uuid=f"chat:{ref}", channel="chat", contact_ref=ref, owner=owner, **values)
+    return QueueEntry(queue=queue, call_uuid=str(uuid.uuid4()), owner=owner, **values)
 
 
-def _agent_ids(db: Session) -> tuple[list[int], list[int]]:
-    """(agents of the busy queues, quiet agents)."""
+def _next_event(db: Session, n: int, agents: dict[str, list[int]], rng: random.Random) -> tuple[str, str]:
+    """Events in turn: a busy agent freed ("agent_freed", ""), (mixed) a chat desk closing a chat
+    ("chat_finished", ""), or a quiet agent free and the queue a new caller is to join ("caller_enqueued",
+    queue): each side enqueues that caller its own way."""
+    kinds = (
+        ("agent_freed", "chat_finished", "caller_enqueued") if agents["chat"] else ("agent_freed", "caller_enqueued")
+    )
+    kind = kinds[n % len(kinds)]
+    if kind == "agent_freed":
+        _free_one(db, agents["busy"], rng)
+    elif kind == "chat_finished":
+        chat_desk = rng.choice(agents["chat"])
+        db.execute(update(Agent).where(Agent.id == chat_desk).values(chats_open=Agent.chats_open - 1))
+        db.commit()
+    else:
+        return kind, _quiet_agent_free(db, rng.choice(agents["quiet"]))
+    return kind, ""
+
+
+def _agent_ids(db: Session, mixed: bool = False) -> dict[str, list[int]]:
+    """The agents of the busy queues on a call ("busy"), the chat desks ("chat", mixed only), the quiet ones."""
     ids = db.scalars(select(Agent.id).order_by(Agent.id)).all()
-    return ids[QUIET_AGENTS:], ids[:QUIET_AGENTS]
+    chat = [agent_id for n, agent_id in enumerate(ids) if mixed and _chat_desk(n)]
+    busy = [agent_id for agent_id in ids[QUIET_AGENTS:] if agent_id not in set(chat)]
+    return {"busy": busy, "chat": chat, "quiet": ids[:QUIET_AGENTS]}
 
 
 def _summary(latencies: dict[str, list[float]]) -> dict:
-    result = _percentiles(latencies["agent_freed"] + latencies["caller_enqueued"])
+    result = _percentiles([ms for values in latencies.values() for ms in values])
     for kind, values in latencies.items():
         result[kind] = _percentiles(values) if values else {"events": 0}
     return result
 
 
-def _fill_line(url: str, queues: list[str], waiting: int, owner: str, rng: random.Random) -> None:
+def _fill_line(url: str, queues: list[str], waiting: int, owner: str, rng: random.Random, mixed: bool = False) -> None:
     engine = make_engine(url)
     try:
         with Session(engine) as db, db.begin():
             start = utc_now() - timedelta(minutes=5)
             for n in range(waiting):
-                db.add(
-                    QueueEntry(
-                        queue=rng.choice(queues),
-                        call_uuid=str(uuid.uuid4()),
-                        owner=owner,
-                        priority=rng.choice((0, 0, 0, 5)),
-                        entered_at=start + timedelta(seconds=n),
-                    )
-                )
+                channel = "chat" if mixed and n % 2 else "voice"
+                values = {"priority": rng.choice((0, 0, 0, 5)), "entered_at": start + timedelta(seconds=n)}
+                db.add(_entry(rng.choice(queues), owner, channel, **values))
     finally:
         engine.dispose()
 
 
-def run_ccctl(url: str, queues: list[str], waiting: int, events: int, seed: int) -> dict:
+def _kinds(mixed: bool) -> dict[str, list[float]]:
+    kinds = ("agent_freed", "chat_finished", "caller_enqueued") if mixed else ("agent_freed", "caller_enqueued")
+    return {kind: [] for kind in kinds}
+
+
+def run_ccctl(url: str, queues: list[str], waiting: int, events: int, seed: int, mixed: bool = False) -> dict:
     rng = random.Random(seed)
     acd = AcdEngine(url, rng=random.Random(seed))
-    _fill_line(url, _busy_queues(queues), waiting, acd.instance_id, rng)
+    _fill_line(url, _busy_queues(queues), waiting, acd.instance_id, rng, mixed)
     engine = make_engine(url)
-    latencies: dict[str, list[float]] = {"agent_freed": [], "caller_enqueued": []}
+    latencies = _kinds(mixed)
     try:
         with Session(engine) as db:
-            busy_agents, quiet_agents = _agent_ids(db)
+            agents = _agent_ids(db, mixed)
             acd.route_once()
             freeze_startup_heap()  # as `ccctl serve` does once started
             for n in range(WARMUP + events):
-                kind, queue = _next_event(db, n, busy_agents, quiet_agents, rng)
+                kind, queue = _next_event(db, n, agents, rng)
                 if queue:
                     acd.route_once()  # the freed quiet agent wakes the router: nobody to take yet
                     acd.enqueue(queue, str(uuid.uuid4()), 0, None)
@@ -207,8 +251,9 @@ def run_ccctl(url: str, queues: list[str], waiting: int, events: int, seed: int)
 class PollingReference:
     """mod_callcenter's agent dispatch thread: a pass with one query per waiting caller, then 100 ms of sleep."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, mixed: bool = False) -> None:
         self.engine = make_engine(url)
+        self.mixed = mixed
         self.decided = threading.Event()
         self.stop = threading.Event()
         self.queries_per_pass: list[int] = []
@@ -219,17 +264,19 @@ class PollingReference:
             tick = time.perf_counter()
             with Session(self.engine) as db:
                 callers = db.execute(
-                    select(QueueEntry.id, QueueEntry.queue)
+                    select(QueueEntry.id, QueueEntry.queue, QueueEntry.channel)
                     .where(QueueEntry.status == "waiting")
                     .order_by(QueueEntry.priority.desc(), QueueEntry.entered_at)
                 ).all()
                 queries = 0
-                for entry_id, queue in callers:
+                for entry_id, queue, channel in callers:
                     queries += 1
-                    agent_id = db.scalar(REFERENCE_PICK, {"queue": queue})
+                    pick = REFERENCE_PICK_MIXED[channel] if self.mixed else REFERENCE_PICK
+                    agent_id = db.scalar(pick, {"queue": queue})
                     if agent_id is None:
                         continue
-                    db.execute(update(Agent).where(Agent.id == agent_id).values(state="reserved"))
+                    taken = {"chats_open": Agent.chats_open + 1} if channel == "chat" else {"state": "reserved"}
+                    db.execute(update(Agent).where(Agent.id == agent_id).values(**taken))
                     db.execute(update(QueueEntry).where(QueueEntry.id == entry_id).values(status="offered"))
                     db.commit()
                     self.decided.set()
@@ -238,20 +285,20 @@ class PollingReference:
             self.stop.wait(POLL_SECONDS)  # switch_yield(100000)
 
 
-def run_reference(url: str, queues: list[str], waiting: int, events: int, seed: int) -> dict:
+def run_reference(url: str, queues: list[str], waiting: int, events: int, seed: int, mixed: bool = False) -> dict:
     rng = random.Random(seed)
-    _fill_line(url, _busy_queues(queues), waiting, "reference", rng)
-    reference = PollingReference(url)
+    _fill_line(url, _busy_queues(queues), waiting, "reference", rng, mixed)
+    reference = PollingReference(url, mixed)
     poller = threading.Thread(target=reference.run, daemon=True)
     poller.start()
     engine = make_engine(url)
-    latencies: dict[str, list[float]] = {"agent_freed": [], "caller_enqueued": []}
+    latencies = _kinds(mixed)
     try:
         with Session(engine) as db:
-            busy_agents, quiet_agents = _agent_ids(db)
+            agents = _agent_ids(db, mixed)
             for n in range(WARMUP + events):
                 reference.decided.clear()
-                kind, queue = _next_event(db, n, busy_agents, quiet_agents, rng)
+                kind, queue = _next_event(db, n, agents, rng)
                 if queue:
                     db.add(QueueEntry(queue=queue, call_uuid=str(uuid.uuid4()), owner="reference"))
                     db.commit()
@@ -293,9 +340,16 @@ def scratch_database(server_url: str, name: str, tmp: str) -> Iterator[str]:
 
 
 def run(
-    agents: int = 500, skills: int = 20, waiting: int = 200, events: int = 300, seed: int = 1, database: str = ""
+    agents: int = 500,
+    skills: int = 20,
+    waiting: int = 200,
+    events: int = 300,
+    seed: int = 1,
+    database: str = "",
+    mixed: bool = False,
 ) -> dict:
-    """Both sides, one fresh database each: SQLite files, or databases on the PostgreSQL server `database`."""
+    """Both sides, one fresh database each: SQLite files, or databases on the PostgreSQL server `database`;
+    `mixed`: calls and chats (see the top)."""
     if skills <= QUIET or agents <= QUIET_AGENTS:
         raise ValueError(f"bench acd needs more than {QUIET} skills and more than {QUIET_AGENTS} agents")
     results = {
@@ -303,12 +357,13 @@ def run(
         "skills": skills,
         "waiting": waiting,
         "database": "postgresql" if database else "sqlite",
+        "mixed": mixed,
     }
     with tempfile.TemporaryDirectory(prefix="bench-acd-") as tmp:
         for name, runner in (("ccctl", run_ccctl), ("reference", run_reference)):
             with scratch_database(database, name, tmp) as url:
-                queues = build_site(url, agents, skills, random.Random(seed))
-                results[name] = runner(url, queues, waiting, events, seed)
+                queues = build_site(url, agents, skills, random.Random(seed), mixed)
+                results[name] = runner(url, queues, waiting, events, seed, mixed)
     for pct in ("p50", "p99"):
         ours = max(results["ccctl"][f"{pct}_ms"], 1e-9)
         results[f"speedup_{pct}"] = round(results["reference"][f"{pct}_ms"] / ours, 1)

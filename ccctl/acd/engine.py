@@ -246,7 +246,9 @@ class AcdEngine:
         def read(session: Session) -> tuple[list, list, dict]:
             if self._line_empty and not store.anyone_waiting(session, self.instance_id):
                 return [], [], {}  # quiet times: one tiny read per pass
-            free = store.free_agents(session, now)  # busy times: few agents free, many callers
+            # busy times: few agents free (or with room on a channel someone waits on), many callers
+            channels = store.channels_waiting(session, self.instance_id)
+            free = store.free_agents(session, now, self.contacts.capacities(), channels)
             if not free:
                 return [], [], {}
             queues = self._queue_rules(session)

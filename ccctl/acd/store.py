@@ -5,13 +5,14 @@ Every function takes an open Session; the engine runs them in its database threa
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, and_, bindparam, or_, select, type_coerce, update
+from sqlalchemy import String, and_, bindparam, func, or_, select, type_coerce, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from ccctl.acd.model import CHANNELS, OFFERED, VOICE, WAITING, AgentCandidate, WaitingCaller
+from ccctl.acd.model import CHANNELS, CHAT, OFFERED, TASK, VOICE, WAITING, AgentCandidate, Capacities, WaitingCaller
 from ccctl.acd.queue_rules import QueueRules, build_rules
 from ccctl.records.models.acd import AcdAlarm, Agent, AgentSkill, Queue, QueueEntry, QueueEvent, QueueSkill, Skill
 
@@ -91,17 +92,36 @@ _FREE_AGENTS = (
     )
     .outerjoin(AgentSkill, AgentSkill.agent_id == Agent.id)
     .outerjoin(Skill, Skill.id == AgentSkill.skill_id)
-    .where(_free_now(bindparam("now")))
+    .where(
+        _free_now(bindparam("now")),
+        # room for a call, a chat or a task, of the channels that have someone waiting: a chat desk full
+        # of chats is not read at all (nor, while no task waits, for the task place it has)
+        or_(
+            and_(
+                bindparam("calls_wait"),
+                func.coalesce(Agent.voice_capacity, bindparam("voice")) > 0,
+                Agent.chats_open <= bindparam("most"),
+            ),
+            and_(bindparam("chats_wait"), Agent.chats_open < func.coalesce(Agent.chat_capacity, bindparam("chat"))),
+            and_(bindparam("tasks_wait"), Agent.tasks_open < func.coalesce(Agent.task_capacity, bindparam("task"))),
+        ),
+    )
 )
 
 
-def free_agents(session: Session, now: datetime) -> list[AgentCandidate]:
-    """Every free agent with their skills: one query, whatever the number of waiting callers.
+def free_agents(
+    session: Session, now: datetime, capacities: Capacities | None = None, channels: Collection[str] = CHANNELS
+) -> list[AgentCandidate]:
+    """Every free agent with room on one of `channels` (those with someone waiting), with their skills: one
+    query, whatever the number of waiting callers.
 
     Plain columns over the session's connection: this runs on every routing pass (no ORM identity map).
     """
     found: dict[int, AgentCandidate] = {}
-    rows = session.connection().execute(_FREE_AGENTS, {"now": now})
+    c = capacities or Capacities()
+    params = {"now": now, "voice": c.voice, "most": c.max_chats_for_call, "chat": c.chat, "task": c.task}
+    params.update(calls_wait=VOICE in channels, chats_wait=CHAT in channels, tasks_wait=TASK in channels)
+    rows = session.connection().execute(_FREE_AGENTS, params)
     for row in rows:
         agent_id, skill, level = row[0], row[-2], row[-1]
         candidate = found.get(agent_id)
@@ -145,6 +165,12 @@ _WAITING = select(
 ).where(_MINE)
 _WAITING_IN = _WAITING.where(QueueEntry.queue.in_(bindparam("queues", expanding=True)))
 _ANYONE_WAITING = select(QueueEntry.id).where(_MINE).limit(1)
+_CHANNELS_WAITING = select(QueueEntry.channel).where(_MINE).distinct()
+
+
+def channels_waiting(session: Session, owner: str) -> set[str]:
+    """The channels (voice, chat, task) of the contacts this process may offer now."""
+    return set(session.connection().execute(_CHANNELS_WAITING, {"owner": owner}).scalars())
 
 
 def anyone_waiting(session: Session, owner: str) -> bool:

@@ -80,15 +80,18 @@ def bench_calls(ctx, rate: float, seconds: float, concurrent: int, emulators: in
     show_default=True,
     help="Agents freed with the emulator in the loop (freed -> bridge at the switch); 0 skips it.",
 )
+@click.option(
+    "--mixed", is_flag=True, help="Calls and chats: half the line are chats, agents with capacities per channel."
+)
 @click.option("--json", "as_json", is_flag=True)
 def bench_acd(
-    agents: int, skills: int, waiting: int, events: int, database: str, switch_events: int, as_json: bool
+    agents: int, skills: int, waiting: int, events: int, database: str, switch_events: int, mixed: bool, as_json: bool
 ) -> None:
     """Routing decision latency: ccctl's router vs a mod_callcenter-style 100 ms poller, same database."""
     from ccctl.local_site.bench import run_acd_bench
 
     try:
-        result = run_acd_bench(agents, skills, waiting, events, database, switch_events)
+        result = run_acd_bench(agents, skills, waiting, events, database, switch_events, mixed)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     click.echo(json.dumps(result, indent=2) if as_json else result["text"])

@@ -78,12 +78,15 @@ def format_calls(result: dict, rate: float, seconds: float, concurrent: int) -> 
 def format_acd(result: dict) -> str:
     width = 30
     ours, ref = result["ccctl"], result["reference"]
-    head = f"acd on {result['database']}: {result['agents']} agents, {result['skills']} skills, {result['waiting']} waiting"
+    line = "calls and chats" if result.get("mixed") else "waiting"
+    head = (
+        f"acd on {result['database']}: {result['agents']} agents, {result['skills']} skills, {result['waiting']} {line}"
+    )
     lines = [head, f"{'decision latency, ms':<{width}} {'ccctl':>12} {'reference':>12}"]
     for key in ("events", "p50_ms", "p99_ms", "mean_ms"):
         lines.append(f"{key:<{width}} {ours[key]:>12} {ref[key]:>12}")
-    for kind in ("agent_freed", "caller_enqueued"):
-        if ours[kind]["events"] and ref[kind]["events"]:
+    for kind in ("agent_freed", "chat_finished", "caller_enqueued"):
+        if kind in ours and ours[kind]["events"] and ref[kind]["events"]:
             label = f"  {kind.replace('_', ' ')} p50 / p99"
             mine = f"{ours[kind]['p50_ms']} / {ours[kind]['p99_ms']}"
             theirs = f"{ref[kind]['p50_ms']} / {ref[kind]['p99_ms']}"
@@ -124,10 +127,12 @@ def run_acd_bench(
     events: int = 300,
     database: str = "",
     switch_events: int = 100,
+    mixed: bool = False,
 ) -> dict:
-    """ccctl's router vs a mod_callcenter-style poller on the same database; "text" is the table."""
+    """ccctl's router vs a mod_callcenter-style poller on the same database (`mixed`: calls and chats, agents
+    with capacities); "text" is the table."""
     bench = _bench_module("bench_acd")
-    result = bench.run(agents=agents, skills=skills, waiting=waiting, events=events, database=database)
+    result = bench.run(agents=agents, skills=skills, waiting=waiting, events=events, database=database, mixed=mixed)
     if switch_events:
         result["through_switch"] = _through_switch(switch_events)
     result["text"] = format_acd(result)

@@ -93,12 +93,14 @@ def test_snapshot_shows_waiting_callers_and_agents(db_url, acd, clock):
     assert snap["queues"] == [
         {
             "name": "cardio",
-            "waiting": [{"call_uuid": "call-1", "wait_seconds": 12.0, "priority": 3}],
+            "waiting": [{"call_uuid": "call-1", "wait_seconds": 12.0, "priority": 3, "channel": "voice"}],
+            "waiting_by_channel": {"voice": 1},
             "longest_wait_seconds": 12.0,
             "agents_by_state": {"idle": 2},
             "service_level_today": None,
             "abandoned_today": 0,
             "answered_today": 0,
+            "answered_today_by_channel": {},
         }
     ]
     assert [(a["name"], a["status"], a["state"], a["call_uuid"]) for a in snap["agents"]] == [
