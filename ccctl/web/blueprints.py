@@ -27,6 +27,7 @@ OTHER_FEATURES: list[str] = [
     "ccctl.chat.agent_web:blueprint",
     "ccctl.tickets.inbox_web:blueprint",
     "ccctl.tickets.web:blueprint",
+    "ccctl.web.agent_desk:blueprint",
 ]
 
 

@@ -147,6 +147,15 @@ ENGLISH = {
     "agent_state_in_call": "On a call",
     "agent_state_wrapup": "Wrap-up",
     "agent_state_resting": "Short rest",
+    "my_state": "My state",
+    "call_timer": "On this call for",
+    "duration": "Duration",
+    "not_ended": "not ended",
+    "wrapup_code_resolved": "Resolved",
+    "wrapup_code_callback": "Call back",
+    "wrapup_code_ticket": "Ticket opened",
+    "wrapup_code_transferred": "Transferred",
+    "wrapup_code_other": "Other",
 }
 
 CHINESE = {
@@ -289,6 +298,15 @@ CHINESE = {
     "agent_state_in_call": "通话中",
     "agent_state_wrapup": "话后处理",
     "agent_state_resting": "短暂休息",
+    "my_state": "我的状态",
+    "call_timer": "本次通话已进行",
+    "duration": "时长",
+    "not_ended": "未结束",
+    "wrapup_code_resolved": "已解决",
+    "wrapup_code_callback": "需回电",
+    "wrapup_code_ticket": "已建工单",
+    "wrapup_code_transferred": "已转接",
+    "wrapup_code_other": "其他",
 }
 
 POLISH = {
@@ -431,6 +449,15 @@ POLISH = {
     "agent_state_in_call": "W rozmowie",
     "agent_state_wrapup": "Podsumowanie",
     "agent_state_resting": "Krótka przerwa",
+    "my_state": "Mój stan",
+    "call_timer": "Rozmowa trwa",
+    "duration": "Czas trwania",
+    "not_ended": "trwa",
+    "wrapup_code_resolved": "Załatwione",
+    "wrapup_code_callback": "Oddzwonić",
+    "wrapup_code_ticket": "Utworzono zgłoszenie",
+    "wrapup_code_transferred": "Przekazano",
+    "wrapup_code_other": "Inne",
 }
 
 WORDS = {"en": ENGLISH, "zh": CHINESE, "pl": POLISH}
