@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, current_app, request
+from flask import session as flask_session
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete, or_, select
@@ -29,6 +30,8 @@ log = logging.getLogger("ccctl.web")
 # last_seen_at is written at most this often per session: a console page polls, every poll need not write
 TOUCH_EVERY_SECONDS = 60
 PURGE_EVERY_SECONDS = 300
+# an open event stream (wallboard, workstation) asks this often whether its session still stands
+STREAM_CHECK_SECONDS = 5.0
 _serializer = TaggedJSONSerializer()
 
 
@@ -86,6 +89,14 @@ class DatabaseSessions(SessionInterface):
                 row.last_seen_at = now
             return ServerSession(_serializer.loads(row.data), row.id)
 
+    def is_open(self, row_id: int | None) -> bool:
+        """Whether the session row still stands and has not lapsed (a long response asks; it touches nothing)."""
+        if row_id is None:
+            return False
+        with Session(self.engine) as db:
+            row = db.get(WebSession, row_id)
+            return row is not None and not self._lapsed(row, self.clock())
+
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
         name, domain, path = self.get_cookie_name(app), self.get_cookie_domain(app), self.get_cookie_path(app)
         if not session.modified:
@@ -128,6 +139,37 @@ class DatabaseSessions(SessionInterface):
         self._purged_at = time.monotonic()
         lapsed = or_(WebSession.last_seen_at < now - self.idle, WebSession.created_at < now - self.lifetime)
         db.execute(delete(WebSession).where(lapsed))
+
+
+class StreamWatch:
+    """Whether the session that opened a long response (an SSE stream) still stands, asked every few seconds.
+
+    Logout, a new password or role, a disabled user or the session's lapse end the stream at the next
+    check: only the stream's own requests kept it open before, and it outlived them. The stream itself
+    is not a request of the person: it does not keep the session from lapsing.
+    """
+
+    def __init__(self, sessions: SessionInterface, row_id: int | None) -> None:
+        self.sessions = sessions
+        self.row_id = row_id
+        self._checked_at = time.monotonic()
+
+    def still_open(self) -> bool:
+        if not isinstance(self.sessions, DatabaseSessions):
+            return True
+        if time.monotonic() - self._checked_at < STREAM_CHECK_SECONDS:
+            return True
+        self._checked_at = time.monotonic()
+        if self.sessions.is_open(self.row_id):
+            return True
+        log.info("event stream closed: its session ended")
+        return False
+
+
+def stream_watch() -> StreamWatch:
+    """The watch of the current request's session (call it in the view, before the stream starts)."""
+    row_id = flask_session.row_id if isinstance(flask_session, ServerSession) else None
+    return StreamWatch(current_app.session_interface, row_id)
 
 
 def _request_is_secure() -> bool:

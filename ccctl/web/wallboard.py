@@ -20,6 +20,7 @@ from ccctl.web.alarm_board import stored_acd_alarms
 from ccctl.web.call_chart import chart_svg, counts_per_slot, local_midnight
 from ccctl.web.context import WebContext, require_role, web
 from ccctl.web.live_calls import for_viewer, live_calls
+from ccctl.web.sessions import stream_watch
 
 log = logging.getLogger("ccctl.web")
 wallboard = Blueprint("wallboard", __name__)
@@ -175,9 +176,11 @@ def sse(event: str, data: dict) -> str:
 def stream():
     ctx, cache, role = web(), _cache(), g.user.role
 
+    watch = stream_watch()
+
     def events() -> Iterator[str]:
         yield "retry: 2000\n\n"
-        while True:
+        while watch.still_open():
             try:
                 snapshot = build_snapshot(ctx, cache)
             except Exception:  # e.g. the controller is stopping: end this stream, the browser reconnects

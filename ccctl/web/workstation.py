@@ -8,6 +8,7 @@ callbacks list shows the numbers to dial, so each view of it is audited.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, flash, g, jsonify, redirect, render_template, request, url_for
@@ -18,6 +19,7 @@ from ccctl.acd.callbacks import CallbackError, CallbackRow, close_in, pending_in
 from ccctl.records.audit import record_audit
 from ccctl.records.models.web import CallWrapUp
 from ccctl.web.context import audit_source, require_role, web
+from ccctl.web.sessions import STREAM_CHECK_SECONDS, stream_watch
 from ccctl.web.wallboard import sse
 
 log = logging.getLogger("ccctl.web")
@@ -114,16 +116,21 @@ def wrap_up(call_uuid: str):
 @require_role("agent")
 def stream():
     pops, agent = web().screen_pops, g.user.agent
+    watch = stream_watch()
 
     def events() -> Iterator[str]:
         queue = pops.subscribe(agent)
         try:
             yield "retry: 2000\n\n"
-            while True:
+            quiet_since = time.monotonic()
+            while watch.still_open():
                 try:
-                    yield sse("pop", queue.get(timeout=KEEPALIVE_SECONDS))
+                    yield sse("pop", queue.get(timeout=STREAM_CHECK_SECONDS))
+                    quiet_since = time.monotonic()
                 except Empty:
-                    yield ": keep-alive\n\n"
+                    if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
+                        yield ": keep-alive\n\n"
+                        quiet_since = time.monotonic()
         finally:
             pops.unsubscribe(agent, queue)
 
