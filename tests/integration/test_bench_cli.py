@@ -45,6 +45,22 @@ def test_bench_acd_compares_the_router_with_a_polling_reference():
     assert "agent freed -> bridge at the switch (emulator, 3 events)" in result["text"]
 
 
+def test_bench_acd_mixed_routes_calls_and_chats_on_both_sides():
+    command = [sys.executable, "-m", "ccctl.cli", "bench", "acd", "--agents", "40", "--skills", "8", "--mixed"]
+    run = subprocess.run(
+        [*command, "--waiting", "20", "--events", "6", "--switch-events", "0", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["mixed"] and result["text"].startswith("acd on sqlite: 40 agents, 8 skills, 20 calls and chats")
+    for side in ("ccctl", "reference"):  # a chat desk closing a chat is offered a waiting chat on both sides
+        assert result[side]["chat_finished"]["events"] == 2 and result[side]["agent_freed"]["events"] == 2
+    assert "chat finished p50 / p99" in result["text"]
+
+
 def test_bench_acd_runs_on_a_postgresql_server_in_scratch_databases(postgres_url):
     from sqlalchemy import create_engine, text
 
