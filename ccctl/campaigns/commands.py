@@ -30,6 +30,10 @@ def check(settings: Settings, path: str) -> CampaignSpec:
         raise CampaignFileError(errors)
     if flow_key(spec.flow) not in catalog.flows:
         raise CampaignFileError([f"{path}: flow '{spec.flow}': no file {flow_path(settings.flows_dir, spec)}"])
+    nodes = catalog.flows[flow_key(spec.flow)].nodes.values()
+    if spec.kind == "survey" and not any(node.type_name == "survey" for node in nodes):
+        # a survey campaign's outcome is its answers: a flow that asks none would only ring patients
+        raise CampaignFileError([f"{path}: kind survey: flow '{spec.flow}' has no survey node (docs/surveys.md)"])
     return spec
 
 
