@@ -83,14 +83,36 @@ def bench_calls(ctx, rate: float, seconds: float, concurrent: int, emulators: in
 @click.option(
     "--mixed", is_flag=True, help="Calls and chats: half the line are chats, agents with capacities per channel."
 )
+@click.option(
+    "--processes",
+    default="",
+    metavar="N[,N...]",
+    help="Routers in this many processes on one PostgreSQL (--database), e.g. 1,2,4: latency and claims/s each.",
+)
+@click.option("--seconds", type=float, default=10.0, show_default=True, help="Length of each --processes run.")
 @click.option("--json", "as_json", is_flag=True)
 def bench_acd(
-    agents: int, skills: int, waiting: int, events: int, database: str, switch_events: int, mixed: bool, as_json: bool
+    agents: int,
+    skills: int,
+    waiting: int,
+    events: int,
+    database: str,
+    switch_events: int,
+    mixed: bool,
+    processes: str,
+    seconds: float,
+    as_json: bool,
 ) -> None:
     """Routing decision latency: ccctl's router vs a mod_callcenter-style 100 ms poller, same database."""
     from ccctl.local_site.bench import run_acd_bench
 
     try:
+        if processes:
+            from ccctl.local_site.bench_processes import run_acd_processes_bench
+
+            result = run_acd_processes_bench(database, processes, agents, skills, waiting, seconds)
+            click.echo(json.dumps(result, indent=2) if as_json else result["text"])
+            return
         result = run_acd_bench(agents, skills, waiting, events, database, switch_events, mixed)
     except ValueError as exc:
         raise CliError(str(exc)) from None
