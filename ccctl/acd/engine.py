@@ -425,7 +425,8 @@ class AcdEngine:
         return self._offers.pop(entry_id, None)
 
     def position(self, entry_id: int) -> int:
-        """1 for the next caller served in this entry's queue (priority, then arrival)."""
+        """1 for the next caller served in this entry's queue (priority, then arrival), among the contacts of
+        its channel."""
 
         def work(session: Session) -> int:
             entry = session.get(QueueEntry, entry_id)
@@ -434,6 +435,7 @@ class AcdEngine:
             ahead = session.scalar(
                 select(func.count()).where(
                     QueueEntry.queue == entry.queue,
+                    QueueEntry.channel == entry.channel,  # a caller is not behind the chats
                     QueueEntry.status == model.WAITING,
                     (QueueEntry.priority > entry.priority)
                     | ((QueueEntry.priority == entry.priority) & (QueueEntry.entered_at < entry.entered_at)),

@@ -178,3 +178,13 @@ def test_the_wallboard_snapshot_shows_each_channel(db_url, acd, clock):
     assert cardio["waiting_by_channel"] == {"chat": 1, "task": 1}
     assert sorted(w["channel"] for w in cardio["waiting"]) == ["chat", "task", "voice"]
     assert chat and snapshot["agents"][0]["chats_open"] == 0
+
+
+def test_a_callers_position_counts_the_callers_ahead_not_the_chats(db_url, acd, clock):
+    site(db_url, {})
+    acd.queue_contact("cardio", "chat", "s1", None, 0)
+    first = acd.enqueue("cardio", "call-1", 0, None)
+    clock.advance(1)
+    acd.queue_contact("cardio", "chat", "s2", None, 5)
+    second = acd.enqueue("cardio", "call-2", 0, None)
+    assert (acd.position(first.entry_id), acd.position(second.entry_id)) == (1, 2)
