@@ -18,6 +18,7 @@ from ccctl.records.models.base import Base
 from ccctl.records.models.calls import Call
 from ccctl.records.models.patients import Patient
 from ccctl.records.models.web import CallWrapUp
+from ccctl.surveys.store import responses_of_patient
 
 LAST_CALLS = 10
 # columns worth showing when another feature's table has them (its schema is not ours to know in full)
@@ -87,4 +88,24 @@ def patient_detail(db: Session, patient_id: int, specialties: dict[str, Specialt
     data["last_calls"] = _last_calls(db, patient_id)
     data["open_tickets"] = _other_rows(db, TICKET_TABLES, TICKET_COLUMNS, patient_id, open_only=True)
     data["recent_messages"] = _other_rows(db, MESSAGE_TABLES, MESSAGE_COLUMNS, patient_id, open_only=False)
+    data["surveys"] = _surveys(db, patient_id)
     return data
+
+
+def _surveys(db: Session, patient_id: int) -> list[dict]:
+    """The patient's latest survey answers: survey, when, where the call came from, the keys, what they opened."""
+    rows = []
+    for response, answers in responses_of_patient(db, patient_id, LAST_CALLS):
+        rows.append(
+            {
+                "survey": response.survey,
+                "answered_at": _json_value(response.answered_at),
+                "agent": response.agent,
+                "queue": response.queue,
+                "campaign": response.campaign,
+                "completed": response.completed,
+                "answers": answers,
+                "escalated": response.escalated,
+            }
+        )
+    return rows
