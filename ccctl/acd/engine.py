@@ -54,6 +54,7 @@ class AcdEngine:
         clock: Callable[[], datetime] = utc_now,
         rng: random.Random | None = None,
         domain: str = "cc.local",
+        agent_route: str = "",
     ) -> None:
         self._owns_engine = not isinstance(url_or_engine, Engine)
         self.engine = make_engine(url_or_engine) if self._owns_engine else url_or_engine
@@ -61,6 +62,8 @@ class AcdEngine:
         self.clock = clock
         self.rng = rng or random.Random()
         self.domain = domain  # agents' phones are user/<extension>@<domain> unless they have a contact
+        # with a SIP front (several switches): "sofia/trunk/{extension}@<Kamailio>" rings agents through it
+        self.agent_route = agent_route
         # names this process in queue_entries.owner: its router offers agents only to the callers it holds
         self.instance_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuidlib.uuid4().hex[:8]}"
         self._db = ThreadPool(1)

@@ -22,9 +22,15 @@ Steps = Generator[Execute, AppResult, str]
 log = logging.getLogger("ccctl.acd")
 
 
-def dial_string(offer: Offer, timeout: float, domain: str) -> str:
-    """Every offered agent's phone at once (one for most strategies), with the no-answer timeout."""
-    targets = [a.phone(domain) for a in offer.agents]
+def dial_string(offer: Offer, timeout: float, domain: str, route: str = "") -> str:
+    """Every offered agent's phone at once (one for most strategies), with the no-answer timeout.
+
+    `route` ("sofia/trunk/{extension}@<Kamailio>", with a SIP front): the phone is rung through the
+    registrar every agent registers with, so a caller on any switch reaches an agent registered anywhere.
+    An agent's own contact still wins."""
+    targets = [
+        route.format(extension=a.extension) if route and not a.contact else a.phone(domain) for a in offer.agents
+    ]
     # one variable only: a comma inside {} would read as a second dial target to simpler parsers
     return f"{{originate_timeout={int(timeout)}}}" + ",".join(targets)
 
@@ -143,7 +149,9 @@ def _ring(acd: AcdEngine, ticket: QueueTicket, offer: Offer, recorder: SessionRe
     before = yield Execute("multiset", "^^|cc_queue={}|cc_agent={}".format(*names))
     acd.calls.offered(ticket.entry_id, recorder.call_uuid, offer.agents)  # its database write follows the bridge
     # until_complete: a patient who hangs up mid-talk still ends a talk, with its recording and wrap-up
-    result = yield Execute("bridge", dial_string(offer, rules.no_answer_timeout, acd.domain), until_complete=True)
+    result = yield Execute(
+        "bridge", dial_string(offer, rules.no_answer_timeout, acd.domain, acd.agent_route), until_complete=True
+    )
     moved = False
     while moved_by_switch(before, result):
         # the talk goes on with whoever the transfer left the caller with (the hand-over or the failed

@@ -182,7 +182,11 @@ class Controller:
         if self.acd is None and self.settings.acd.enabled and on_database:
             from ccctl.acd.engine import AcdEngine
 
-            self.acd = AcdEngine(self.settings.database.url, self.settings.acd, domain=self.settings.freeswitch.domain)
+            front = self.settings.sip_front  # several switches: agents register with Kamailio, rung through it
+            route = f"sofia/trunk/{{extension}}@{front.listen}" if front.nodes else ""
+            self.acd = AcdEngine(
+                self.settings.database.url, self.settings.acd, domain=self.settings.freeswitch.domain, agent_route=route
+            )
         if self.acd is None:
             return
         if on_database:
