@@ -25,6 +25,7 @@ from ccctl.records.models.channels import FaxJob, SmsMessage
 from ccctl.records.models.inbox import InboxItem, PatientEmail, Ticket
 from ccctl.records.models.media import Recording
 from ccctl.records.models.patients import Patient, PatientPhone
+from ccctl.records.models.surveys import SurveyResponse
 from ccctl.records.models.web import AgentContact, CallWrapUp
 
 ERASED_NAME = "(erased)"
@@ -172,6 +173,9 @@ def erase_in(session: Session, code: str, reason: str, actor: str, source: str) 
     voice = _media(session, patient.id, uuids, erasure)
     items = _messages(session, patient.id, phones, emails, erasure)
     _tickets(session, patient.id, items, voice, erasure)
+    # survey answers stay counted in the reports, no longer the patient's
+    mine = SurveyResponse.patient_id == patient.id
+    erasure.add("survey response(s)", _blank(session, SurveyResponse, mine, patient_id=None))
     _visits_and_hl7(session, patient, hospital_id, erasure)
     counts = ", ".join(f"{n} {what}" for what, n in erasure.counts.items())
     record_audit(session, actor, "erase", patient.id, source, f"reason: {reason}; removed: {counts or 'the record'}")

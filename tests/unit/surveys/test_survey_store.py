@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ccctl.patients.erase import erase
 from ccctl.records.database import make_engine
 from ccctl.records.models.acd import QueueEntry, QueueEvent
 from ccctl.records.models.inbox import Ticket
@@ -106,3 +107,19 @@ def test_the_report_averages_scores_per_agent_within_the_period(db_url):
         ("bob", "score", 1, 2.0, 1, 0),
         ("bob", "resolved", 1, None, 0, 1),
     ]
+
+
+def test_erasing_the_patient_keeps_the_answers_counted_but_no_longer_theirs(db_url):
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        patient_id = patient(session)
+        save_response(session, SURVEY, Response("after-call", "call-3", patient_id, {"score": 4}, "en"), now=NOW)
+        session.commit()
+    engine.dispose()
+    erasure = erase(db_url, "P1", "P1", "patient asked", "dpo", "cli")
+    assert erasure.counts["survey response(s)"] == 1
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        assert responses_of_patient(session, patient_id) == []
+        assert len(answers_between(session, "after-call", None, None)) == 1
+    engine.dispose()
