@@ -3,11 +3,14 @@ holding the answers, "call me" puts the patient on the callback worklist, and th
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
+from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ccctl.cli import main
 from ccctl.patients.erase import erase
 from ccctl.records.database import make_engine
 from ccctl.records.models.acd import QueueEntry, QueueEvent
@@ -123,3 +126,26 @@ def test_erasing_the_patient_keeps_the_answers_counted_but_no_longer_theirs(db_u
         assert responses_of_patient(session, patient_id) == []
         assert len(answers_between(session, "after-call", None, None)) == 1
     engine.dispose()
+
+
+def test_surveys_report_prints_json_by_queue(sqlite_url, tmp_path):
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session:
+        for uuid, queue, score in (("c1", "cardio", 5), ("c2", "cardio", 1), ("c3", "derma", 4)):
+            save_response(session, SURVEY, Response("after-call", uuid, None, {"score": score}, "en", queue=queue))
+        session.commit()
+    engine.dispose()
+    settings = tmp_path / "ccctl.yaml"
+    settings.write_text(f"database: {{url: '{sqlite_url}'}}\nflows_dir: '{tmp_path}'\n")
+    result = CliRunner().invoke(
+        main, ["-c", str(settings), "surveys", "report", "after-call", "--by", "queue", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["responses"], data["by"]) == (3, "queue")
+    assert [(r["group"], r["answers"], r["average"], r["low"], r["spread"]) for r in data["rows"]] == [
+        ("cardio", 2, 3.0, 1, {"1": 1, "5": 1}),
+        ("derma", 1, 4.0, 0, {"4": 1}),
+    ]
+    unknown = CliRunner().invoke(main, ["-c", str(settings), "surveys", "report", "nothing"])
+    assert unknown.exit_code == 1 and "survey 'nothing': no such file" in unknown.output
