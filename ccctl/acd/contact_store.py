@@ -164,10 +164,14 @@ def finish(session: Session, entry_id: int, agent_name: str, wrapup: str, now: d
 
 
 def leave(session: Session, entry_id: int, kind: str, now: datetime) -> QueueEntry:
-    """The contact left the ACD without an agent finishing it (the patient closed the chat: `abandoned`)."""
+    """The contact left the ACD without an agent finishing it (the patient closed the chat: `abandoned`).
+    One an agent had accepted ends as answered: its talk is settled as by finish, with no wrap-up text."""
     entry = _entry(session, entry_id)
     if entry.status not in (WAITING, OFFERED, BRIDGED):
         raise ContactError(f"entry {entry_id} is not in a queue (it is {entry.status})")
+    agent = session.get(Agent, entry.agent_id) if entry.agent_id is not None else None
+    if entry.status == BRIDGED and agent is not None:
+        return finish(session, entry_id, agent.name, "", now)
     if entry.status != WAITING:
         _free_place(session, entry.agent_id, entry.channel)
     store.add_event(session, entry, kind, now, entry.agent_id)

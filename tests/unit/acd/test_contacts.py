@@ -188,3 +188,22 @@ def test_a_callers_position_counts_the_callers_ahead_not_the_chats(db_url, acd, 
     acd.queue_contact("cardio", "chat", "s2", None, 5)
     second = acd.enqueue("cardio", "call-2", 0, None)
     assert (acd.position(first.entry_id), acd.position(second.entry_id)) == (1, 2)
+
+
+def test_a_chat_closed_by_the_patient_is_abandoned_before_accept_and_answered_after(db_url, acd, clock):
+    site(db_url, {"ann": "cardio"})
+    waiting = acd.queue_contact("cardio", "chat", "s1", None, 0)
+    acd.leave_contact(waiting)
+    talked = acd.queue_contact("cardio", "chat", "s2", None, 0)
+    acd.route_once()
+    acd.accept(talked, "ann")
+    clock.advance(30)
+    acd.leave_contact(talked)
+    assert open_chats(db_url, "ann") == 0
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as session:
+            kpi = compute_kpis(session, T0, T0 + timedelta(days=1), channel="chat", now=clock.now)
+    finally:
+        engine.dispose()
+    assert (kpi.offered, kpi.answered, kpi.abandoned, kpi.aht_seconds) == (2, 1, 1, 30.0)
