@@ -12,7 +12,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ccctl.acd import model, store
@@ -59,6 +59,23 @@ ADOPTING = ">"
 def beat(session: Session, instance_id: str, now: datetime) -> None:
     """This process is alive (the router loop calls it every acd.heartbeat_seconds)."""
     session.merge(AcdProcess(instance_id=instance_id, seen_at=now))
+
+
+# a dead controller stays listed (ccctl status, the wallboard's alarms) this long after its last heartbeat
+DEAD_LISTED_SECONDS = 600
+
+
+def controllers(session: Session, now: datetime, fresh: datetime) -> list[dict]:
+    """Every controller with a heartbeat row: alive (seen since `fresh`) or silent; older rows are dropped."""
+    session.execute(delete(AcdProcess).where(AcdProcess.seen_at < now - timedelta(seconds=DEAD_LISTED_SECONDS)))
+    return [
+        {
+            "instance": row.instance_id,
+            "health": "alive" if row.seen_at >= fresh else "silent",
+            "seen_seconds_ago": round(max(0.0, (now - row.seen_at).total_seconds()), 1),
+        }
+        for row in session.scalars(select(AcdProcess).order_by(AcdProcess.instance_id))
+    ]
 
 
 def live_since(acd) -> datetime:

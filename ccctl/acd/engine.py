@@ -448,6 +448,16 @@ class AcdEngine:
 
         return self.in_db(work)
 
+    def controllers(self) -> list[dict]:
+        """Every controller on this database by its heartbeat: alive or silent (this one is marked `self`)."""
+        from ccctl.acd.adoption import controllers, live_since
+
+        now, fresh = self.clock(), live_since(self)
+        rows = self.in_db(lambda session: controllers(session, now, fresh))
+        for row in rows:
+            row["self"] = row["instance"] == self.instance_id
+        return rows
+
     def snapshot(self) -> dict[str, Any]:
         from ccctl.acd.live_view import build_snapshot
 

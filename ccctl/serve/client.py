@@ -88,6 +88,11 @@ def format_status(data: dict) -> str:
     ]
     if data.get("flows"):
         lines.append(f"flows:        {_flows_text(data['flows'])}")
+    for row in data.get("controllers") or []:
+        mark = " (this one)" if row.get("self") else ""
+        lines.append(
+            f"controller:   {row.get('instance')}{mark}: {row.get('health')}, seen {row.get('seen_seconds_ago')} s ago"
+        )
     return "\n".join(lines)
 
 

@@ -326,8 +326,19 @@ class Controller:
             "recordings_archive": self.jobs.archive_state if self.jobs is not None else {},
             "storage": self._storage(),
             "database": self._database(),
+            "controllers": self._controllers(),
             "version": __version__,
         }
+
+    def _controllers(self) -> list[dict]:
+        """Every ccctl serve on this database with its health (heartbeats), for status and the alarms."""
+        if self.acd is None:
+            return []
+        try:
+            return self.acd.controllers()
+        except Exception as exc:  # the database alarm says why; the status still answers
+            log.warning("controllers not read for status (%s)", type(exc).__name__)
+            return []
 
     def _database(self) -> dict:
         """Whether the flows' last database step met a locked or unreachable database (the wallboard alarms)."""

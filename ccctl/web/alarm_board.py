@@ -22,7 +22,7 @@ log = logging.getLogger("ccctl.alarms")
 
 @dataclass(frozen=True)
 class Alarm:
-    kind: str  # esl_lost, database, disk_low, caller_waiting, queue_full, service_level, agent_no_answer, recording_archive
+    kind: str  # esl_lost, controller_lost, database, disk_low, caller_waiting, queue_full, service_level, agent_no_answer, recording_archive
     subject: str  # what it is about: a queue, an agent, a path ("" for the whole system)
     text: str  # one English line for the log and the page (never patient data)
 
@@ -100,6 +100,10 @@ def evaluate(status: dict, acd: dict | None, limits: AlarmThresholds, disk_free:
     database = status.get("database") or {}
     if database.get("status") == "unreachable":
         alarms.append(Alarm("database", "", f"database unreachable: {database.get('last_error', '')}"))
+    for row in status.get("controllers") or []:
+        if row.get("health") == "silent":
+            alarms.append(Alarm("controller_lost", row.get("instance", ""), f"controller {row.get('instance')} "
+                                f"silent for {row.get('seen_seconds_ago')} s: the others take its callers"))  # fmt: skip
     archive = status.get("recordings_archive") or {}
     if archive.get("failing"):
         alarms.append(Alarm("recording_archive", "", f"recording archive failing: {archive.get('last_error', '')}"))

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from acd_site import AcdSite, acd_settings, add_agents, entries, events, queue, wait_until
+from serve_status import status_of
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,11 +54,13 @@ def test_callers_of_a_killed_controller_are_served_by_the_other_in_their_order(p
             set_status(postgres_url, "ann", "Available")
             outcomes = [h.wait(60) for h in handles]
             site.wait_idle()
+            health = {row["instance"]: row["health"] for row in status_of(site.controller)["controllers"]}
         finally:
             if doomed.poll() is None:
                 doomed.kill()
                 doomed.wait(10)
     assert all(o.answered and o.bridged_to for o in outcomes)
+    assert sorted(health.values()) == ["alive", "silent"] and health[survivor.instance_id] == "alive"
     assert survivor.adopted == 3
     assert set(entries(postgres_url).values()) == {"done"}
     kinds = [(uuid, kind) for uuid, kind, _ in events(postgres_url)]
