@@ -208,6 +208,7 @@ def log(session: Session, data: str) -> None:
 
 def _build() -> dict[str, AppSpec]:
     from ccctl.sim.att_xfer import att_xfer
+    from ccctl.sim.avmd_app import avmd_start, avmd_stop
     from ccctl.sim.bridge import bridge
     from ccctl.sim.conference import conference_app
     from ccctl.sim.digit_apps import play_and_get_digits, read_app
@@ -248,6 +249,8 @@ def _build() -> dict[str, AppSpec]:
         AppSpec("eavesdrop", eavesdrop, media=True),
         AppSpec("three_way", three_way, media=True),
         AppSpec("conference", conference_app, media=True),
+        AppSpec("avmd_start", avmd_start, media=True),
+        AppSpec("avmd_stop", avmd_stop),
     ]
     return {spec.name: spec for spec in specs}
 

@@ -112,6 +112,7 @@ class Channel:
         self.hangup_cause: str | None = None
         self.hung_up_by = ""
         self.hangup_at = 0.0  # simulated time of the hangup
+        self.beep_due: float | None = None  # simulated time the far end's voicemail greeting beeps (mod_avmd)
         self.hit_dialplan = direction == "inbound"
         self.variables: dict[str, str] = {}
         self.dtmf: deque[QueuedDigit] = deque()

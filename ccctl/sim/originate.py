@@ -27,6 +27,7 @@ class AgentEndpoint:
     talk_seconds: float | None = None  # hangs up this long after answering (None: waits for the other side)
     keys: str = ""  # digits pressed keys_after seconds after answering (a patient answering a campaign's menu)
     keys_after: float = 3.0
+    beep_after: float | None = None  # an answering machine: its greeting beeps this long after answering
 
 
 def parse_dial_string(url: str) -> tuple[dict[str, str], str]:
@@ -154,6 +155,8 @@ def _ring(switch: Switch, leg: Channel, endpoint: AgentEndpoint, caller: Channel
             leg.set_deadline(switch.clock.now() + endpoint.talk_seconds, by="agent")
         if endpoint.keys:
             leg.queue_dtmf(endpoint.keys, due=switch.clock.now() + endpoint.keys_after)
+        if endpoint.beep_after is not None:
+            leg.beep_due = switch.clock.now() + endpoint.beep_after
         return None
     _discard(switch, leg, cause)
     return cause
