@@ -30,6 +30,10 @@ log = logging.getLogger("ccctl.channels.web_form")
 blueprint = Blueprint("contact", __name__, url_prefix="/contact", template_folder="templates")
 
 LIMITS_KEY = "ccctl.contact_limits"
+# a number we can dial back: E.164 has at most 15 digits, the shortest subscriber numbers about 6;
+# people write spaces, dashes, dots and brackets between them
+PHONE_DIGITS = (6, 15)
+PHONE_SEPARATORS = set(" -.()/")
 # a request too large to parse is read this far for the fields typed before the document
 TYPED_FIELDS_BYTES = 256_000
 
@@ -57,6 +61,8 @@ class ContactForm:
     def problem(self, text: dict[str, str]) -> str:
         if not self.phone and not self.email:
             return text["need_contact"]
+        if self.phone and not callable_number(self.phone):
+            return text["bad_phone"]
         if not self.message:
             return text["need_message"]
         if len(self.message) > MAX_MESSAGE_CHARS:
@@ -74,6 +80,15 @@ class ContactForm:
         if self.patient_code:
             lines.append(f"Patient code: {self.patient_code}")
         return "\n".join(lines) + "\n\n" + self.message
+
+
+def callable_number(phone: str) -> bool:
+    """Digits with an optional leading + and the separators people type; 6 to 15 digits."""
+    body = phone[1:] if phone.startswith("+") else phone
+    digits = sum(c.isdigit() for c in body)
+    return all(c.isdigit() and c.isascii() or c in PHONE_SEPARATORS for c in body) and (
+        PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]
+    )
 
 
 def _context():

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 
 import click
 
-from ccctl.cli.common import CliError, actor_of, as_option, database_url, run
+from ccctl.cli.common import CliError, actor_of, as_option, database_url, run, settings_of
 
 
 @click.group()
@@ -47,8 +48,17 @@ def patients_add(ctx, code, given, family, phones, member_number, specialty, lan
             raise CliError("--field: expected NAME=VALUE")
         custom[name.strip()] = value
     data = PatientData(given, family, list(phones), code, member_number, specialty, language, custom)
+    accepts = _flow_accepts(ctx)
+    run(lambda: (accepts.check_language(language.strip()), accepts.check_member_number(member_number or "")))
     url = database_url(ctx)
     click.echo(run(lambda: patient_commands.add(url, data, fields_dir, actor_of(actor))))
+
+
+def _flow_accepts(ctx):
+    """What the flows (settings flows_dir) can take from a caller: PIN and member number lengths, languages."""
+    from ccctl.ivr.flow_accepts import flow_accepts
+
+    return flow_accepts(settings_of(ctx).flows_dir)
 
 
 @patients.command("show")
@@ -91,6 +101,7 @@ def patients_set_pin(ctx, code: str, pin_stdin: bool, actor) -> None:
         pin = sys.stdin.readline().strip()
     else:
         pin = click.prompt("PIN", hide_input=True, confirmation_prompt=True, err=True).strip()
+    run(lambda: _flow_accepts(ctx).check_pin(pin))  # a PIN the keypad prompts cannot take would lock them out
     run(lambda: patient_commands.set_pin(url, code, pin, actor_of(actor)))
     click.echo(f"PIN set for {code}")
 
@@ -161,6 +172,11 @@ def patients_import(ctx, file: str, fields_dir, actor) -> None:
     from ccctl.patients.csv_import import ImportFailed
 
     url = database_url(ctx)
+    problems = _rows_the_flows_refuse(file, _flow_accepts(ctx))
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise CliError(f"{len(problems)} {'row' if len(problems) == 1 else 'rows'} refused, nothing imported")
 
     def work() -> list[str]:
         try:
@@ -172,6 +188,26 @@ def patients_import(ctx, file: str, fields_dir, actor) -> None:
 
     codes = run(work)
     click.echo(f"imported {len(codes)} {'patient' if len(codes) == 1 else 'patients'} from {file}")
+
+
+def _rows_the_flows_refuse(file: str, accepts) -> list[str]:
+    """FILE:LINE: reason for each row whose language, member number or PIN no call could use."""
+    from ccctl.ivr.flow_accepts import FlowsRefuse
+
+    problems = []
+    try:
+        with open(file, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                try:
+                    accepts.check_language((row.get("language") or "").strip())
+                    accepts.check_member_number((row.get("member_number") or "").strip())
+                    accepts.check_pin((row.get("pin") or "").strip())
+                except FlowsRefuse as exc:
+                    problems.append(f"{file}:{reader.line_num}: {exc}")
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []  # the import itself reports an unreadable file
+    return problems
 
 
 COMMANDS = (patients,)

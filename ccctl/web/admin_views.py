@@ -20,6 +20,7 @@ from ccctl.acd.agent_admin import (
 )
 from ccctl.acd.agents import AgentError, add_agent, list_agents, parse_skills
 from ccctl.acd.queue_rules import STRATEGIES, QueueRulesError
+from ccctl.ivr.flow_accepts import FlowsRefuse, flow_accepts
 from ccctl.patients.commands import listing_detail, specialties_from
 from ccctl.patients.pins import PinFormatError, PinHasher, store_pin_hash, unlock_patient
 from ccctl.patients.repository import (
@@ -118,7 +119,9 @@ def edit_patient(patient_id: int):
 def set_pin(patient_id: int):
     try:
         pin_hash = PinHasher().hash(request.form.get("pin", ""))
-    except PinFormatError as exc:
+        # a PIN the flows' keypad prompts cannot take would lock the member out of every call
+        flow_accepts(web().settings.flows_dir).check_pin(request.form.get("pin", ""))
+    except (PinFormatError, FlowsRefuse) as exc:
         flash(("error", str(exc)))
         return redirect(url_for("patients.patient_page", patient_id=patient_id))
     with web().transaction() as db:

@@ -193,3 +193,18 @@ def test_what_the_patient_typed_reaches_no_log_line_filed_or_refused(db_url, tmp
     assert "web form filed as inbox item" in logged and "too many messages about one patient" in logged
     for typed in (ANNA_PHONE, "600100200", "Anna", "cardiology", "P000001"):
         assert typed not in logged
+
+
+@pytest.mark.parametrize("phone", ["call me", "12", "+48 601 234 567 890 123", "+48６０１２３４５６７"])
+def test_a_phone_number_we_could_not_call_is_refused_and_the_message_kept(sqlite_url, tmp_path, phone):
+    client = contact_site(sqlite_url, tmp_path).test_client()
+    page = send(client, phone=phone).get_data(as_text=True)
+    assert "The phone number is not one we can call: write it in digits" in page
+    assert MESSAGE in page  # still in the form, to send again
+    assert rows(sqlite_url, InboxItem) == []
+
+
+def test_a_phone_number_written_with_spaces_and_brackets_is_taken(sqlite_url, tmp_path):
+    client = contact_site(sqlite_url, tmp_path).test_client()
+    assert send(client, phone="+48 (60) 010-0200").status_code == 200
+    assert len(rows(sqlite_url, InboxItem)) == 1

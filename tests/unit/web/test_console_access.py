@@ -138,6 +138,11 @@ def test_admin_sets_a_pin_and_unlocks_without_the_pin_in_any_page(site):
     assert "Saved." in page and "4821" not in page
     bad = client.post(f"/patients/{ids['anna']}/pin", data={"pin": "12", "csrf_token": token}, follow_redirects=True)
     assert "a PIN is 4 to 8 digits" in bad.get_data(as_text=True)
+    too_long = client.post(f"/patients/{ids['anna']}/pin", data={"pin": "4821765", "csrf_token": token},
+                           follow_redirects=True)  # fmt: skip
+    assert "a PIN of 7 digits cannot be keyed in: the flows take 4 to 6 (authenticate node at ivr_flows/main.yaml:" in (
+        too_long.get_data(as_text=True)
+    )
     client.post(f"/patients/{ids['anna']}/unlock", data={"csrf_token": token})
     actions = [row[1] for row in audit_rows(url) if row[2] == ids["anna"]]
     assert "set_pin" in actions and "unlock" in actions
