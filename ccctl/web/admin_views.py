@@ -6,7 +6,6 @@ Searches are POSTed so no name, phone or code ever lands in a URL, a browser his
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from ccctl.acd.agent_admin import (
     DISABLED,
@@ -34,14 +33,13 @@ from ccctl.patients.repository import (
     update_patient,
 )
 from ccctl.records.audit import record_audit
-from ccctl.records.models.audit import AuditEntry
 from ccctl.records.models.base import utc_now
 from ccctl.records.models.patients import Patient
 from ccctl.web.accounts import LANGUAGES, ROLES, AccountError, add_user, list_users
+from ccctl.web.audit_log import audit_page, parse_filter
 from ccctl.web.context import audit_source, require_role, web
 
 admin = Blueprint("admin", __name__)
-AUDIT_ROWS = 200
 QUEUE_FORM_SETTINGS = ("max_wait_seconds", "service_level_seconds")
 SEARCH_ROWS = 100
 
@@ -182,12 +180,14 @@ def users():
     return render_template("admin_users.html", users=rows, roles=ROLES, languages=LANGUAGES)
 
 
-@admin.get("/admin/audit")
+@admin.route("/admin/audit", methods=["GET", "POST"])
 @require_role("admin")
 def audit():
+    """Filtered pages of the audit log; filters are POSTed (a patient code never lands in a URL)."""
+    wanted = parse_filter(request.form)
     with web().transaction() as db:
-        rows = list(db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_ROWS)))
-    return render_template("admin_audit.html", rows=rows)
+        found = audit_page(db, wanted)
+    return render_template("admin_audit.html", found=found, wanted=wanted)
 
 
 @admin.route("/admin/agents", methods=["GET", "POST"])

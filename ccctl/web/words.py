@@ -158,6 +158,15 @@ ENGLISH = {
     "wrapup_code_ticket": "Ticket opened",
     "wrapup_code_transferred": "Transferred",
     "wrapup_code_other": "Other",
+    "choose": "Choose...",
+    "role_admin": "admin",
+    "role_supervisor": "supervisor",
+    "role_agent": "agent",
+    "detail": "Detail",
+    "previous_page": "Previous",
+    "next_page": "Next",
+    "page": "Page",
+    "no_such_patient": "No patient has this code.",
 }
 
 CHINESE = {
@@ -311,6 +320,15 @@ CHINESE = {
     "wrapup_code_ticket": "已建工单",
     "wrapup_code_transferred": "已转接",
     "wrapup_code_other": "其他",
+    "choose": "请选择...",
+    "role_admin": "管理员",
+    "role_supervisor": "主管",
+    "role_agent": "坐席",
+    "detail": "详情",
+    "previous_page": "上一页",
+    "next_page": "下一页",
+    "page": "页",
+    "no_such_patient": "没有此编号的患者。",
 }
 
 POLISH = {
@@ -464,6 +482,15 @@ POLISH = {
     "wrapup_code_ticket": "Utworzono zgłoszenie",
     "wrapup_code_transferred": "Przekazano",
     "wrapup_code_other": "Inne",
+    "choose": "Wybierz...",
+    "role_admin": "administrator",
+    "role_supervisor": "kierownik",
+    "role_agent": "konsultant",
+    "detail": "Szczegóły",
+    "previous_page": "Poprzednia",
+    "next_page": "Następna",
+    "page": "Strona",
+    "no_such_patient": "Nie ma pacjenta o tym kodzie.",
 }
 
 WORDS = {"en": ENGLISH, "zh": CHINESE, "pl": POLISH}

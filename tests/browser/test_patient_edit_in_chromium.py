@@ -77,7 +77,7 @@ def test_admin_edits_a_patient_and_the_sensitive_fields_stay(console, browser_pa
 
     page.goto(f"{base}/admin/audit")
     (edit,) = edit_rows(page)
-    assert edit[1:4] == ["admin", "edit", str(anna)]
+    assert edit[1:4] == ["admin", "edit", "P000001"]
     assert edit[5] == "changed family_name, field:preferred_contact_time"
     assert "AB123456" not in page.content()
 
