@@ -61,6 +61,31 @@ def flow_check(ctx: click.Context, targets: tuple[str, ...], flows_dir: str | No
     if report.errors:
         raise _flows_failed(report.errors)
     click.echo(f"{report.flow_count} {'flow' if report.flow_count == 1 else 'flows'} OK")
+    _note_unvoiced(ctx, flows_dir, prompts_dir)
+
+
+def _note_unvoiced(ctx: click.Context, flows_dir: str, prompts_dir: str | None) -> None:
+    """On stderr: languages whose texts would be read by flite, which has English voices only."""
+    from pathlib import Path
+
+    from ccctl.ivr.prompt_audio import unvoiced
+    from ccctl.ivr.prompts import load_prompt_sets
+
+    if settings_of(ctx).freeswitch.tts_engine != "flite":
+        return
+    sets, _ = load_prompt_sets(Path(flows_dir), Path(prompts_dir or Path(flows_dir) / "prompts"))
+    missing = {
+        language: len(unvoiced(prompt_set))
+        for language, prompt_set in sorted(sets.items())
+        if language != "en" and prompt_set.tts_engine in ("", "flite")
+    }
+    counts = ", ".join(f"{count} in {language}" for language, count in missing.items() if count)
+    if counts:
+        click.echo(
+            f"note: prompt texts with no audio file ({counts}) would be read by flite's English voice: "
+            "run ccctl prompts build",
+            err=True,
+        )
 
 
 @flow.command("show")

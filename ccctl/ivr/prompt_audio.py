@@ -87,6 +87,13 @@ def synthesize(text: str, voice: str, target: Path) -> None:
         partial.replace(target)
 
 
+def unvoiced(prompt_set: PromptSet) -> list[str]:
+    """The keys `prompts build` would voice that have no file yet (the switch's TTS reads them)."""
+    return [
+        key for key, text in prompt_set.texts.items() if not is_templated(text) and prompt_set.audio_file(key) is None
+    ]
+
+
 def build_language(prompt_set: PromptSet, prompts_dir: Path, *, force: bool = False) -> BuildReport:
     """Render one prompt set; a text unchanged since the last build keeps its file."""
     voice = espeak_voice(prompt_set.language)

@@ -128,3 +128,26 @@ def test_flow_check_names_every_language_a_prompt_is_missing_in_with_file_and_li
     (prompts / "zh" / "goodbye.wav").write_bytes(b"RIFF")
     result = ccctl("flow", "check", "--flows-dir", str(flows), "--prompts-dir", str(prompts))
     assert "in language 'pl' (" in result.output
+
+
+def test_flow_check_notes_the_texts_flite_would_read_in_english_until_they_are_built(ccctl, tmp_path):
+    flows = write_flows(
+        tmp_path, {"en": {"welcome": "Hi", "goodbye": "Bye"}, "zh": {"welcome": "您好", "goodbye": "再见"}}
+    )
+    (flows / "line.yaml").write_text(FLOW.replace("[en, zh, pl]", "[en, zh]"))
+    prompts = tmp_path / "prompts"
+    check = ("flow", "check", "--flows-dir", str(flows), "--prompts-dir", str(prompts))
+
+    before = ccctl(*check)
+    assert (before.exit_code, before.stdout) == (0, "1 flow OK\n")
+    assert before.stderr == (
+        "note: prompt texts with no audio file (2 in zh) would be read by flite's English voice: "
+        "run ccctl prompts build\n"
+    )
+
+    assert (
+        ccctl("prompts", "build", "--lang", "zh", "--flows-dir", str(flows), "--prompts-dir", str(prompts)).exit_code
+        == 0
+    )
+    after = ccctl(*check)
+    assert (after.exit_code, after.stdout, after.stderr) == (0, "1 flow OK\n", "")
