@@ -61,6 +61,13 @@ class AlarmThresholds:
     agent_max_no_answer: int = 3
     disk_free_percent: float = 10.0
     disk_path: str = "."
+    # who hears of an alarm without looking at the wallboard: the supervisor on duty's e-mail and mobile
+    notify_email: str = ""
+    notify_sms: str = ""
+    # one notice per alarm (kind and subject) in this period, however often it clears and returns
+    notify_every_minutes: float = 60.0
+    # gateways checked for the gateway_down alarm: mail (SMTP), sms (Kannel's smsbox), fax (the switch's gateway)
+    gateways: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -607,6 +614,9 @@ def _validate(s: Settings) -> None:
             raise ConfigError(f"{s.source}: 'retention.{key}' must be 0 or more, got {value}")
     if not 0 <= s.kb.min_score <= 1:
         raise ConfigError(f"{s.source}: 'kb.min_score' must be between 0 and 1, got {s.kb.min_score}")
+    for gateway in s.web.alarms.gateways:
+        if gateway not in ("mail", "sms", "fax"):
+            raise ConfigError(f"{s.source}: 'web.alarms.gateways' has {gateway!r}: use mail, sms or fax")
 
 
 def _validate_pins(s: Settings) -> None:

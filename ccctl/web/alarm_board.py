@@ -1,6 +1,7 @@
 """Alarms of the wallboard: thresholds from settings checked against the live status and the ACD snapshot.
 
-Logic without sockets: evaluate() takes plain dicts; AlarmBoard logs each alarm once when it starts and when it ends.
+Logic without sockets: evaluate() takes plain dicts; AlarmBoard logs each alarm once when it starts and when it ends,
+and hands a starting alarm to its notifier (ccctl/web/alarm_notify.py: the supervisor on duty by e-mail or SMS).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,7 +24,7 @@ log = logging.getLogger("ccctl.alarms")
 
 @dataclass(frozen=True)
 class Alarm:
-    kind: str  # esl_lost, controller_lost, database, disk_low, caller_waiting, queue_full, service_level, agent_no_answer, recording_archive
+    kind: str  # esl_lost, gateway_down, controller_lost, database, disk_low, caller_waiting, queue_full, service_level, agent_no_answer, recording_archive
     subject: str  # what it is about: a queue, an agent, a path ("" for the whole system)
     text: str  # one English line for the log and the page (never patient data)
 
@@ -104,6 +106,9 @@ def evaluate(status: dict, acd: dict | None, limits: AlarmThresholds, disk_free:
         if row.get("health") == "silent":
             alarms.append(Alarm("controller_lost", row.get("instance", ""), f"controller {row.get('instance')} "
                                 f"silent for {row.get('seen_seconds_ago')} s: the others take its callers"))  # fmt: skip
+    for name, gateway in (status.get("gateways") or {}).items():
+        if gateway.get("status") == "down":
+            alarms.append(Alarm("gateway_down", name, f"{name} gateway down: {gateway.get('last_error', '')}"))
     archive = status.get("recordings_archive") or {}
     if archive.get("failing"):
         alarms.append(Alarm("recording_archive", "", f"recording archive failing: {archive.get('last_error', '')}"))
@@ -131,17 +136,28 @@ def stored_acd_alarms(db: Session) -> list[Alarm]:
 class AlarmBoard:
     """The alarms now active; each is logged as a warning when it starts and at info level when it ends."""
 
-    def __init__(self, limits: AlarmThresholds) -> None:
+    def __init__(
+        self,
+        limits: AlarmThresholds,
+        notify: Callable[[Alarm], object] | None = None,
+        gateways: Callable[[], dict] | None = None,
+    ) -> None:
         self.limits = limits
+        self._notify = notify  # called once as each alarm starts
+        self._gateways = gateways  # the watched gateways' last state (ccctl.web.alarm_notify.GatewayWatch)
         self._active: dict[str, Alarm] = {}
 
     def update(self, status: dict, acd: dict | None, stored: list[Alarm] = ()) -> list[Alarm]:
         """Alarms from the thresholds plus `stored` ones (the ACD's), each key once; logs the changes."""
+        if self._gateways is not None:
+            status = {**status, "gateways": self._gateways()}
         alarms = evaluate(status, acd, self.limits, disk_free_percent(self.limits.disk_path))
         now = {a.key: a for a in [*alarms, *stored]}
         for key, alarm in now.items():
             if key not in self._active:
                 log.warning("alarm: %s", alarm.text)
+                if self._notify is not None:
+                    self._notify(alarm)
         for key, alarm in self._active.items():
             if key not in now:
                 log.info("alarm cleared: %s", alarm.text)

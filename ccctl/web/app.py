@@ -19,6 +19,7 @@ from ccctl.config import Settings
 from ccctl.records.database import make_engine
 from ccctl.web.accounts import LoginLimits, user_by_id
 from ccctl.web.alarm_board import AlarmBoard
+from ccctl.web.alarm_notify import AlarmNotifier, GatewayWatch
 from ccctl.web.blueprints import all_blueprints
 from ccctl.web.context import HOME_BY_ROLE, WebContext, client_address, wants_json, web
 from ccctl.web.screen_pops import ScreenPops
@@ -121,7 +122,11 @@ def make_web_app(controller: Any, settings: Settings) -> Flask:
         settings=settings,
         engine=engine,
         screen_pops=ScreenPops(engine, settings.web.agent_recent_hours),
-        alarms=AlarmBoard(settings.web.alarms),
+        alarms=AlarmBoard(
+            settings.web.alarms,
+            notify=AlarmNotifier(settings).started,
+            gateways=GatewayWatch(settings, lambda: controller.inbound).current,
+        ),
         limits=LoginLimits(
             settings.web.login_max_failures,
             settings.web.login_max_failures_per_address,
