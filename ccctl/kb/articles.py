@@ -116,9 +116,6 @@ def read_article(path: Path, display: str | None = None) -> tuple[Article | None
     def problem(line: int | None, message: str) -> None:
         problems.append(ArticleProblem(display, line, message))
 
-    slug = path.stem
-    if not SLUG.match(slug):
-        problem(None, f"the file name '{slug}' is not a slug (lower-case letters, digits and -)")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -127,6 +124,18 @@ def read_article(path: Path, display: str | None = None) -> tuple[Article | None
     except OSError as exc:
         problem(None, f"cannot read the file ({exc.strerror})")
         return None, problems
+    return parse_article(text, path.stem, path.parent.name, display)
+
+
+def parse_article(text: str, slug: str, language: str, display: str) -> tuple[Article | None, list[ArticleProblem]]:
+    """An article's text as it would be read from <language>/<slug>.md: the checks of `ccctl kb check`."""
+    problems: list[ArticleProblem] = []
+
+    def problem(line: int | None, message: str) -> None:
+        problems.append(ArticleProblem(display, line, message))
+
+    if not SLUG.match(slug):
+        problem(None, f"the file name '{slug}' is not a slug (lower-case letters, digits and -)")
     lines = text.splitlines()
     if not lines or lines[0].strip() != FENCE:
         problem(1, f"an article starts with front matter between '{FENCE}' lines")
@@ -145,7 +154,7 @@ def read_article(path: Path, display: str | None = None) -> tuple[Article | None
     values = _check_keys(meta, key_lines, problem)
     if problems:
         return None, problems
-    return Article(slug=slug, language=path.parent.name, body=body, source=display, **values), problems
+    return Article(slug=slug, language=language, body=body, source=display, **values), problems
 
 
 def _front_matter(header: str, display: str, problems: list[ArticleProblem]) -> tuple[dict | None, dict[str, int]]:
