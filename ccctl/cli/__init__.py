@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "retention",  # retention run
     "report",
     "recordings",
+    "storage",  # storage keygen / encrypt-existing (media encrypted at rest)
     "inbox",
     "tickets",
     "channels",  # sms, fax
@@ -33,6 +34,7 @@ COMMAND_MODULES = (
     "campaigns",  # campaigns add / list / show / start / pause / stop / report
     "surveys",  # surveys check / report
     "users",
+    "web",  # web screenshots (docs/screenshots)
     "api_clients",  # api-clients add / list / revoke (the FHIR API's tokens)
     "fhir",  # fhir pull (the day's appointments from the hospital's FHIR server)
     "hl7",  # hl7 list / show / retry / send
