@@ -25,7 +25,6 @@ COMMAND_MODULES = (
     "retention",  # retention run
     "report",
     "recordings",
-    "storage",  # storage keygen / encrypt-existing (media encrypted at rest)
     "inbox",
     "tickets",
     "channels",  # sms, fax
