@@ -32,6 +32,7 @@ class Contacts:
         self.acd = acd
         self._deadlines: dict[int, float] = {}  # entry id -> monotonic time its offer lapses
         self._watch: gevent.Greenlet | None = None
+        self.queued = False  # a chat or task was queued by this process: the router looks for their channels
 
     def capacities(self) -> Capacities:
         settings = self.acd.settings
@@ -49,6 +50,7 @@ class Contacts:
             owner = self.acd.instance_id
             return contact_store.enter(session, rules, channel, contact_ref, patient_id, priority, owner, now).id
 
+        self.queued = True
         entry_id = self.acd.in_db(work)
         self.acd.wake()
         return entry_id

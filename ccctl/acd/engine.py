@@ -249,8 +249,9 @@ class AcdEngine:
         def read(session: Session) -> tuple[list, list, dict]:
             if self._line_empty and not store.anyone_waiting(session, self.instance_id):
                 return [], [], {}  # quiet times: one tiny read per pass
-            # busy times: few agents free (or with room on a channel someone waits on), many callers
-            channels = store.channels_waiting(session, self.instance_id)
+            # busy times: few agents free (or with room on a channel someone waits on), many callers;
+            # a process that never queued a chat or task has only calls (its own and callbacks) to offer
+            channels = store.channels_waiting(session, self.instance_id) if self.contacts.queued else (model.VOICE,)
             free = store.free_agents(session, now, self.contacts.capacities(), channels)
             if not free:
                 return [], [], {}
