@@ -225,6 +225,7 @@ def run_ccctl(url: str, queues: list[str], waiting: int, events: int, seed: int,
     rng = random.Random(seed)
     acd = AcdEngine(url, rng=random.Random(seed))
     _fill_line(url, _busy_queues(queues), waiting, acd.instance_id, rng, mixed)
+    acd.contacts.queued = mixed  # the line's chats are the rows queue_contact writes
     engine = make_engine(url)
     latencies = _kinds(mixed)
     try:
