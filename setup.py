@@ -32,6 +32,8 @@ setup(
         "bm25s>=0.2",
         "jieba>=0.42",
         "PyStemmer>=2.2",
+        # recordings, faxes and uploads sealed at rest with AES-GCM
+        "cryptography>=42",
     ],
     extras_require={
         # `ccctl bench calls` runs greenswitch's controller beside ours; nothing else uses it

@@ -126,6 +126,15 @@ class PinSettings:
 
 
 @dataclass
+class AgentsTlsSettings:
+    """A second agents profile for remote agents: SIP over TLS and SRTP only (port 0: none)."""
+
+    port: int = 0
+    # FreeSWITCH's tls-cert-dir: agent.pem (the certificate, then its private key) and cafile.pem (the CA chain)
+    cert_dir: str = ""
+
+
+@dataclass
 class FreeswitchSettings:
     domain: str = "cc.local"
     agents_sip_port: int = 5060
@@ -137,6 +146,7 @@ class FreeswitchSettings:
     # the UDP ports FreeSWITCH draws media from; two switches on one machine need ranges that do not overlap
     rtp_ports: str = "16384-32768"
     agents_password: str = "change-me"
+    agents_tls: AgentsTlsSettings = field(default_factory=AgentsTlsSettings)
     # the digests of each agent's own SIP password (ccctl agents passwd); fs render writes them instead
     # of agents_password for those extensions
     agents_credentials: str = "var/agent-sip.json"
@@ -240,6 +250,16 @@ class UploadSettings:
     """Files patients send from the web form (section `uploads`)."""
 
     max_bytes: int = 10_000_000
+
+
+@dataclass
+class StorageSettings:
+    """Media at rest: recordings, voice messages, faxes and uploads sealed with one key (section `storage`)."""
+
+    # a 32-byte key (`ccctl storage keygen`), readable by its owner only; empty: media is stored in clear
+    key_file: str = ""
+    # how often `ccctl serve` seals the recordings and voice messages of calls that ended
+    seal_every_seconds: float = 5.0
 
 
 @dataclass
@@ -438,6 +458,7 @@ class Settings:
     sms: SmsSettings = field(default_factory=SmsSettings)
     fax: FaxSettings = field(default_factory=FaxSettings)
     uploads: UploadSettings = field(default_factory=UploadSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
     contact_form: ContactFormSettings = field(default_factory=ContactFormSettings)
     appointments: AppointmentsSettings = field(default_factory=AppointmentsSettings)
     acd: AcdSettings = field(default_factory=AcdSettings)

@@ -1,5 +1,6 @@
 """A received fax, from the spandsp::rxfaxresult event to the inbox: stored under faxes/<patient code>/
-(or faxes/unassigned/), made readable as PDF and PNG, filed; a failed or corrupt fax is filed with its problem.
+(or faxes/unassigned/), made readable as PDF and PNG, sealed (storage.key_file), filed; a failed or
+corrupt fax is filed with its problem.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ccctl.config import Settings
 from ccctl.esl.inbound import InboundClient
 from ccctl.patients.repository import find_by_phone
 from ccctl.records.database import make_engine
+from ccctl.storage.sealed import load_key, seal_file
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 log = logging.getLogger("ccctl.channels.fax")
@@ -85,11 +87,17 @@ def _store(settings: Settings, received: Path, folder_name: str, call_uuid: str)
     tiff = folder / f"{stamp}-{_safe_name(call_uuid or received.stem)}.tif"
     shutil.move(str(received), tiff)
     attachments = [Attachment(tiff.name, "image/tiff", str(tiff))]
+    key = load_key(settings)
     try:
         pdf, png = readable_copies(tiff)
     except FaxFileError as exc:
+        if key is not None:
+            seal_file(tiff, key)
         return attachments, f"the received fax cannot be read: {exc}"
     attachments[:0] = [Attachment(pdf.name, "application/pdf", str(pdf)), Attachment(png.name, "image/png", str(png))]
+    if key is not None:
+        for path in (tiff, pdf, png):
+            seal_file(path, key)
     return attachments, ""
 
 

@@ -2,7 +2,7 @@
 
 Only PDF, JPEG and PNG pass, under a size limit, and none that carries something to run (a PDF's
 JavaScript or launch action, PHP or a script hidden in an image); stored under the attachments
-directory, which no web server serves: staff open them from the path `ccctl inbox show` prints.
+directory, which no web server serves, sealed with storage.key_file when it is set.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ccctl.channels.inbox import Attachment
 from ccctl.config import Settings
+from ccctl.storage.sealed import load_key, write_sealed
 
 # content type -> (signature at offset 0, extension on disk)
 SIGNATURES: dict[str, tuple[bytes, str]] = {
@@ -143,6 +144,5 @@ def store_upload(settings: Settings, data: bytes, filename: str) -> Attachment:
     folder = uploads_dir(settings) / f"{now:%Y}" / f"{now:%m}"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}{extension}"
-    path.write_bytes(data)
-    path.chmod(0o640)
+    write_sealed(path, data, load_key(settings))
     return Attachment(safe_filename(filename) or f"upload{extension}", content_type, str(path))

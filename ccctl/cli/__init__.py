@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "retention",  # retention run
     "report",
     "recordings",
+    "storage",  # storage keygen / encrypt-existing (media encrypted at rest)
     "inbox",
     "tickets",
     "channels",  # sms, fax

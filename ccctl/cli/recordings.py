@@ -71,9 +71,14 @@ def recordings_list(ctx, patient_code, agent, queue, since, until, limit, as_jso
 def recordings_get(ctx, call_uuid: str, out: str | None, actor) -> None:
     """Copy one call's recording (fetched back from S3 if pruned locally), checksum checked."""
     from ccctl.recordings.commands import get_recording
+    from ccctl.storage.sealed import load_key
 
     settings = settings_of(ctx)
-    path = run(lambda: get_recording(settings.database.url, call_uuid, out, actor_of(actor), settings.archive))
+    path = run(
+        lambda: get_recording(
+            settings.database.url, call_uuid, out, actor_of(actor), settings.archive, load_key(settings)
+        )
+    )
     click.echo(str(path))
 
 
@@ -86,11 +91,14 @@ def recordings_get(ctx, call_uuid: str, out: str | None, actor) -> None:
 def recordings_export(ctx, fmt, out_dir, patient_code, agent, queue, since, until, limit, actor) -> None:
     """Convert the matching recordings into DIR as <uuid>.<format>."""
     from ccctl.recordings.commands import export_recordings
+    from ccctl.storage.sealed import load_key
 
     settings = settings_of(ctx)
     filters = _filter(patient_code, agent, queue, since, until, limit)
     written = run(
-        lambda: export_recordings(settings.database.url, filters, fmt, out_dir, actor_of(actor), settings.archive)
+        lambda: export_recordings(
+            settings.database.url, filters, fmt, out_dir, actor_of(actor), settings.archive, load_key(settings)
+        )
     )
     for path in written:
         click.echo(str(path))
@@ -100,7 +108,7 @@ def recordings_export(ctx, fmt, out_dir, patient_code, agent, queue, since, unti
 @recordings.command("archive")
 @click.pass_context
 def recordings_archive(ctx) -> None:
-    """Upload finished recordings to S3, verify them, prune old local copies (exit 1 if any failed)."""
+    """Upload finished recordings to S3 (in clear), verify them, prune old local copies (exit 1 if any failed)."""
     from ccctl.recordings.archive import run_archive
 
     settings = settings_of(ctx)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from ccctl.records.database import database_problem, make_engine, safe_url
 from ccctl.records.models.base import utc_now
 from ccctl.records.models.calls import Call
 from ccctl.records.models.media import Recording
+from ccctl.storage.sealed import MediaKeyError, copy_clear, is_sealed, load_key
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +60,12 @@ def archive_recordings(
     store: ObjectStore | None = None,
     now: datetime | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    key: bytes | None = None,
 ) -> ArchiveReport:
-    """One run: upload every local recording, then prune the uploaded ones old enough. Commits per recording."""
+    """One run: upload every local recording, then prune the uploaded ones old enough. Commits per recording.
+
+    A recording sealed at rest is uploaded in clear, opened with `key` (storage.key_file) on the way.
+    """
     store = store or ObjectStore.from_settings(settings)
     now = now or utc_now()
     report = ArchiveReport()
@@ -68,7 +74,7 @@ def archive_recordings(
         if _still_recording(session, row, now):
             report.waiting.append(row.call_uuid)
             continue
-        _with_retries(row, settings, sleep, report, lambda r=row: _upload(r, settings, store), report.uploaded)
+        _with_retries(row, settings, sleep, report, lambda r=row: _upload(r, settings, store, key), report.uploaded)
         session.commit()
     cutoff = now - timedelta(days=settings.prune_after_days)
     uploaded = session.scalars(
@@ -121,16 +127,24 @@ def _with_retries(
     log.warning("recording %s: archive failed after %d attempts: %s", row.call_uuid, attempts, reason)
 
 
-def _upload(row: Recording, settings: ArchiveSettings, store: ObjectStore) -> None:
-    facts = file_facts(row.path)
-    if row.sha256 and row.sha256 != facts.sha256:
-        raise RecordingError(f"recording file {row.path}: its SHA-256 differs from the one recorded; not uploaded")
-    apply_facts(row, facts)
-    key = object_key(settings, row)
-    md5 = md5_of(row.path)
-    store.put(key, row.path, facts.sha256, md5)
-    store.verify(key, facts.size_bytes, facts.sha256, md5)
-    row.s3_key, row.archive_state, row.archived_at = key, "uploaded", utc_now()
+def _upload(row: Recording, settings: ArchiveSettings, store: ObjectStore, key: bytes | None) -> None:
+    with tempfile.TemporaryDirectory(prefix="ccctl-archive-") as scratch:
+        clear = Path(row.path)
+        if is_sealed(clear):
+            clear = Path(scratch) / f"{row.call_uuid}.wav"
+            try:
+                copy_clear(row.path, clear, key)
+            except MediaKeyError as exc:
+                raise RecordingError(f"recording {row.call_uuid}: {exc}") from None
+        facts = file_facts(clear)
+        if row.sha256 and row.sha256 != facts.sha256:
+            raise RecordingError(f"recording file {row.path}: its SHA-256 differs from the one recorded; not uploaded")
+        apply_facts(row, facts)
+        object_name = object_key(settings, row)
+        md5 = md5_of(clear)
+        store.put(object_name, clear, facts.sha256, md5)
+        store.verify(object_name, facts.size_bytes, facts.sha256, md5)
+    row.s3_key, row.archive_state, row.archived_at = object_name, "uploaded", utc_now()
 
 
 def _prune(row: Recording, store: ObjectStore) -> None:
@@ -173,10 +187,11 @@ def archive_failures(session: Session) -> list[dict]:
 def run_archive(settings: Settings, store: ObjectStore | None = None) -> ArchiveReport:
     """One archive run on the configured database and bucket (`ccctl recordings archive`)."""
     store = store or ObjectStore.from_settings(settings.archive)
+    key = load_key(settings)
     engine = make_engine(settings.database.url)
     try:
         with Session(engine, expire_on_commit=False) as session:
-            return archive_recordings(session, settings.archive, store)
+            return archive_recordings(session, settings.archive, store, key=key)
     except DBAPIError as exc:
         raise RecordingError(f"database {safe_url(settings.database.url)}: {database_problem(exc)}") from None
     finally:
@@ -194,6 +209,6 @@ def archive_forever(settings: Settings) -> None:
             report = pool.apply(run_archive, (settings,))
             if report.uploaded or report.pruned or report.failed:
                 log.info("recordings archive: %s", report.summary())
-        except (S3Problem, RecordingError) as exc:
+        except (S3Problem, RecordingError, MediaKeyError) as exc:
             log.warning("recordings archive run failed: %s", exc)
         time.sleep(settings.archive.every_seconds)

@@ -6,7 +6,6 @@ transaction; a pruned recording is fetched back from the S3 archive and checked 
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from ccctl.records.call_listing import ListError, parse_time
 from ccctl.records.database import in_transaction
 from ccctl.records.models.media import Recording
 from ccctl.records.models.patients import Patient
+from ccctl.storage.sealed import MediaKeyError, copy_clear
 
 T = TypeVar("T")
 SOURCE = "cli"
@@ -106,8 +106,13 @@ def list_recordings(url: str, filters: RecordingFilter, actor: str) -> list[dict
     return _in_transaction(url, work)
 
 
-def get_recording(url: str, call_uuid: str, out: str | Path | None, actor: str, archive: ArchiveSettings) -> Path:
-    """Copy one recording (WAV) to `out` (default ./<uuid>.wav), from S3 if pruned locally; the copy's path."""
+def get_recording(
+    url: str, call_uuid: str, out: str | Path | None, actor: str, archive: ArchiveSettings, key: bytes | None = None
+) -> Path:
+    """Copy one recording (WAV, in clear) to `out` (default ./<uuid>.wav), from S3 if pruned locally; its path.
+
+    `key` opens a recording sealed at rest (storage.key_file).
+    """
 
     def work(session: Session) -> Path:
         row = session.scalar(select(Recording).where(Recording.call_uuid == call_uuid))
@@ -115,14 +120,20 @@ def get_recording(url: str, call_uuid: str, out: str | Path | None, actor: str, 
             raise RecordingError(f"no recording of call {call_uuid}")
         target = Path(out) if out else Path(f"{call_uuid}.wav")
         _audit_reads(session, actor, "recording.get", [row])
-        _copy_out(row, target, archive)
+        _copy_out(row, target, archive, key)
         return target
 
     return _in_transaction(url, work)
 
 
 def export_recordings(
-    url: str, filters: RecordingFilter, fmt: str, out_dir: str | Path, actor: str, archive: ArchiveSettings
+    url: str,
+    filters: RecordingFilter,
+    fmt: str,
+    out_dir: str | Path,
+    actor: str,
+    archive: ArchiveSettings,
+    key: bytes | None = None,
 ) -> list[Path]:
     """Every recording matching the filters converted to `fmt` in out_dir as <uuid>.<fmt>; the files written."""
     if fmt not in FORMATS:
@@ -140,7 +151,7 @@ def export_recordings(
         with tempfile.TemporaryDirectory(prefix="ccctl-export-") as scratch:
             for row in rows:
                 wav = Path(scratch) / f"{row.call_uuid}.wav"
-                _copy_out(row, wav, archive)
+                _copy_out(row, wav, archive, key)
                 target = directory / f"{row.call_uuid}.{fmt}"
                 convert(wav, target, fmt)
                 written.append(target)
@@ -149,14 +160,14 @@ def export_recordings(
     return _in_transaction(url, work)
 
 
-def _copy_out(row: Recording, target: Path, archive: ArchiveSettings) -> None:
-    """The recording's bytes at target, checked against the stored SHA-256 when there is one."""
+def _copy_out(row: Recording, target: Path, archive: ArchiveSettings, key: bytes | None) -> None:
+    """The recording's clear bytes at target, checked against the stored SHA-256 when there is one."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if Path(row.path).is_file():
         try:
-            shutil.copyfile(row.path, target)
-        except OSError as exc:
-            raise RecordingError(f"copy of {row.path} to {target}: {exc.strerror}") from None
+            copy_clear(row.path, target, key)
+        except MediaKeyError as exc:
+            raise RecordingError(f"recording {row.call_uuid}: {exc}") from None
     elif row.s3_key:
         try:
             ObjectStore.from_settings(archive).fetch(row.s3_key, target)

@@ -38,6 +38,12 @@ class BackgroundJobs:
         self._inbox = InboxWorkers(self.settings)
         self._inbox.start()
         self._greenlets.append(gevent.spawn(watch_alarms, self.controller.web_app))
+        if self.settings.storage.key_file:
+            from ccctl.storage.jobs import seal_forever
+            from ccctl.storage.sealed import load_key
+
+            load_key(self.settings)  # a missing or unsafe key stops serve here, in one line, not at the first call
+            self._greenlets.append(gevent.spawn(seal_forever, self.settings))
         if self.settings.archive.bucket:
             self._greenlets.append(gevent.spawn(archive_forever, self.settings))
             self._greenlets.append(gevent.spawn(self._watch_archive))
