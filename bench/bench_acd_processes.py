@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import create_engine, delete, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -67,7 +67,19 @@ def build_site(url: str, agents: int, skills: int, seed: int) -> None:
     engine.dispose()
 
 
-def worker(url: str, skills: int, waiting: int, start_at: float, seconds: float, seed: int) -> dict:
+def reset(url: str) -> None:
+    """Nobody in line, every agent talking: the state each run starts from."""
+    from ccctl.records.models.acd import Agent, QueueEntry, QueueEvent
+
+    engine = create_engine(url)
+    with Session(engine) as session, session.begin():
+        session.execute(delete(QueueEvent))
+        session.execute(delete(QueueEntry))
+        session.execute(update(Agent).values(state="in_call", reserved_until=None, reserved_entry_id=None))
+    engine.dispose()
+
+
+def worker(url: str, skills: int, waiting: int, seconds: float, seed: int) -> dict:
     """One controller's router: its callers in line, then pass after pass until `seconds` are over."""
     from ccctl.acd.engine import AcdEngine
     from ccctl.config import AcdSettings
@@ -90,7 +102,8 @@ def worker(url: str, skills: int, waiting: int, start_at: float, seconds: float,
         session.execute(update(QueueEntry).where(QueueEntry.id.in_(entry_ids)).values(status="done"))
         session.execute(update(Agent).where(Agent.id.in_(agent_ids)).values(state="in_call", reserved_entry_id=None))
 
-    time.sleep(max(0.0, start_at - time.time()))
+    print("ready", flush=True)  # then all start together, when the parent says go
+    sys.stdin.readline()
     ends = time.monotonic() + seconds
     while time.monotonic() < ends:
         acd.in_db(end_one_talk)
@@ -120,18 +133,24 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def run_processes(url: str, processes: int, skills: int, waiting: int, seconds: float) -> dict:
-    start_at = time.time() + 3.0  # every worker has its callers in line and its engine up by then
     command = [sys.executable, "-m", "bench.bench_acd_processes", "worker", url, str(skills)]
     share = max(1, waiting // processes)
     workers = [
         subprocess.Popen(
-            [*command, str(share), str(start_at), str(seconds), str(n + 1)],
+            [*command, str(share), str(seconds), str(n + 1)],
             cwd=ROOT,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         for n in range(processes)
     ]
+    for w in workers:  # each has its callers in line and its engine up
+        if w.stdout.readline().strip() != "ready":
+            raise RuntimeError("bench acd --processes: a router process failed before it started")
+    for w in workers:
+        w.stdin.write("go\n")
+        w.stdin.flush()
     results = [json.loads(w.communicate(timeout=seconds + 120)[0]) for w in workers]
     latencies = [ms for r in results for ms in r["latencies_ms"]]
     claims = sum(r["claims"] for r in results)
@@ -154,13 +173,15 @@ def run(
     seconds: float = 10.0,
     seed: int = 1,
 ) -> dict:
-    """Each count of processes on its own fresh database on the PostgreSQL server `database`."""
+    """Each count of processes in turn on one fresh database on the PostgreSQL server `database`, the line
+    and the agents set back between runs."""
     if not database:
         raise ValueError("bench acd --processes needs --database postgresql://... (several processes share it)")
     rows = []
-    for count in processes:
-        with scratch_database(database, f"p{count}") as url:
-            build_site(url, agents, skills, seed)
+    with scratch_database(database, "runs") as url:
+        build_site(url, agents, skills, seed)
+        for count in processes:
+            reset(url)
             rows.append(run_processes(url, count, skills, waiting, seconds))
     return {"agents": agents, "skills": skills, "waiting": waiting, "seconds": seconds, "runs": rows}
 
@@ -180,5 +201,5 @@ def format_result(result: dict) -> str:
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["worker"]:
-    url, skills, waiting, start_at, seconds, seed = sys.argv[2:8]
-    print(json.dumps(worker(url, int(skills), int(waiting), float(start_at), float(seconds), int(seed))))
+    url, skills, waiting, seconds, seed = sys.argv[2:7]
+    print(json.dumps(worker(url, int(skills), int(waiting), float(seconds), int(seed))))
