@@ -87,6 +87,11 @@ class KnowledgeBase:
         """The article if it exists and is not past valid_until."""
         return self.snapshot().current.get((language, slug))
 
+    def current_articles(self, language: str) -> list[Article]:
+        """Every article of the language search offers (not past valid_until), by slug."""
+        current = self.snapshot().current
+        return sorted((a for (lang, _), a in current.items() if lang == language), key=lambda a: a.slug)
+
     # KbAnswers (ccctl.ivr.services), for the IVR's kb node
 
     def missing_article(self, slug: str, language: str) -> str | None:

@@ -140,6 +140,7 @@ class Controller:
         self.inbound: InboundClient | None = None
         self._calls = Pool()
         self._sessions: dict[gevent.Greenlet, OutboundSession] = {}  # each running call's greenlet and socket
+        self._apps: dict[str, CallApp] = {}  # each running call's app by its uuid (the path so far, for the console)
         self._web_requests = Pool()
         self._outbound: StreamServer | None = None
         self._web: WSGIServer | None = None
@@ -401,12 +402,23 @@ class Controller:
         self._sessions[gevent.getcurrent()] = session
         try:
             start_sink = self._owned_sink.start if self._owned_sink is not None else None
-            run_call(session, self.app_factory, self.record_sink, self.clock, self.stats, start_sink)
+            run_call(session, self._app_for, self.record_sink, self.clock, self.stats, start_sink)
         except Exception:
             log.exception("call %s: runner failed", session.uuid or "(unknown)")
             session.close()
         finally:
             self._sessions.pop(gevent.getcurrent(), None)
+            self._apps.pop(session.uuid or "", None)
+
+    def _app_for(self, call: CallInfo) -> CallApp:
+        app = self.app_factory(call)
+        self._apps[call.uuid] = app
+        return app
+
+    def call_path(self, call_uuid: str) -> list[str]:
+        """The IVR path so far of a call this controller drives (node names and outcomes); [] for any other."""
+        app = self._apps.get(call_uuid)
+        return list(app.path) if app is not None else []
 
     def _refuse(self, sock: socket.socket) -> None:
         """Over esl.max_calls: close at once (FreeSWITCH runs the dialplan's after-socket step) and say so,

@@ -28,6 +28,7 @@ OTHER_FEATURES: list[str] = [
     "ccctl.tickets.inbox_web:blueprint",
     "ccctl.tickets.web:blueprint",
     "ccctl.web.agent_desk:blueprint",
+    "ccctl.kb.web:blueprint",
 ]
 
 

@@ -30,6 +30,10 @@ class ServeProcess(Protocol):
     inbound: Any  # the inbound ESL client, or None before it connects / without a switch
     stats: Any  # call counters (active, completed, abandoned, failed)
 
+    def call_path(self, call_uuid: str) -> list[str]:
+        """The IVR path so far of a call this process drives ([] for any other)."""
+        ...
+
 
 @dataclass
 class WebContext:

@@ -1,13 +1,16 @@
-"""`ccctl` run through click's runner with kb.dir in tmp_path."""
+"""`ccctl` run through click's runner with kb.dir in tmp_path; the console's test helpers (web_site)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from ccctl.cli import main
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "web"))
 
 
 @pytest.fixture
