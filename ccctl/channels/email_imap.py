@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ccctl.channels.email import parse_email, unreadable_mail
 from ccctl.channels.inbox import receive
 from ccctl.config import EmailSettings
+from ccctl.storage.sealed import seal_file
 
 log = logging.getLogger(__name__)
 IMAP_TIMEOUT_S = 30
@@ -64,8 +65,11 @@ def _raw_mail(imap: imaplib.IMAP4, uid: bytes) -> bytes | None:
     return None
 
 
-def poll_mailbox(settings: EmailSettings, attachments_dir: str, engine: Engine) -> PollResult:
-    """File every unseen mail of the configured folder; each in its own transaction."""
+def poll_mailbox(settings: EmailSettings, attachments_dir: str, engine: Engine, key: bytes | None = None) -> PollResult:
+    """File every unseen mail of the configured folder; each in its own transaction.
+
+    With a key (storage.key_file) its attachments are sealed once filed (their size and checksum are the clear file's).
+    """
     result = PollResult(filed=[], problems=0)
     imap = _connect(settings)
     try:
@@ -82,6 +86,9 @@ def poll_mailbox(settings: EmailSettings, attachments_dir: str, engine: Engine) 
                 message = unreadable_mail(raw, attachments_dir, exc)
             with Session(engine) as session, session.begin():
                 result.filed.append(receive(session, message))
+            if key is not None:
+                for attachment in message.attachments:
+                    seal_file(attachment.path, key)
             result.problems += bool(message.problem)
             imap.uid("STORE", uid, "+FLAGS", "(\\Seen)")
     finally:

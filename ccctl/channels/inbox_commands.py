@@ -203,12 +203,13 @@ def add_address(url: str, patient_code: str, address: str, actor: str) -> None:
 def poll_email(settings: Settings) -> str:
     """Poll the configured IMAP folder once; a one-line summary."""
     from ccctl.channels.email_imap import MailboxError, poll_mailbox
+    from ccctl.storage.sealed import load_key
 
     if not settings.email.imap_host:
         raise InboxError(f"{settings.source}: 'email.imap_host' is empty: no mailbox to poll")
     with database.command_engine(settings.database.url, InboxError) as engine:
         try:
-            result = poll_mailbox(settings.email, settings.inbox.attachments_dir, engine)
+            result = poll_mailbox(settings.email, settings.inbox.attachments_dir, engine, load_key(settings))
         except MailboxError as exc:
             raise InboxError(str(exc)) from None
     return f"filed {len(result.filed)} mail(s), {result.problems} with a problem"

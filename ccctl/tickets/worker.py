@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ccctl.channels.email_imap import MailboxError, poll_mailbox
 from ccctl.config import Settings
 from ccctl.records.database import database_problem, make_engine
+from ccctl.storage.sealed import load_key
 from ccctl.tickets.follow_up import escalate_overdue, file_voice_messages
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,8 @@ class InboxWorkers:
 
     def poll_mail(self) -> int:
         """One IMAP poll; the number of mails filed."""
-        result = poll_mailbox(self.settings.email, self.settings.inbox.attachments_dir, self._engine)
+        key = load_key(self.settings)
+        result = poll_mailbox(self.settings.email, self.settings.inbox.attachments_dir, self._engine, key)
         return len(result.filed)
 
     def follow_up(self) -> tuple[list[int], list[int]]:
