@@ -47,7 +47,10 @@ def held_calls(session: Session, instance_id: str, ringing_too: bool) -> set[str
     keeps them if we let go (socket_resume was set as they entered; a callback has nothing to resume to)."""
     statuses = ADOPTABLE if ringing_too else (model.WAITING,)
     query = select(QueueEntry.call_uuid).where(
-        QueueEntry.owner == instance_id, QueueEntry.status.in_(statuses), QueueEntry.callback_number == ""
+        QueueEntry.owner == instance_id,
+        QueueEntry.status.in_(statuses),
+        QueueEntry.callback_number == "",
+        QueueEntry.channel == model.VOICE,
     )
     return set(session.scalars(query))
 
@@ -95,9 +98,16 @@ def adopt_orphans(acd, client, socket_address: str) -> None:
     def orphans(session: Session) -> list[tuple[int, str, str, str]]:
         live = select(AcdProcess.instance_id).where(AcdProcess.seen_at >= fresh)
         in_flight = QueueEntry.owner.startswith(ADOPTING) & (QueueEntry.updated_at >= fresh)
+        # chats and tasks have no channel on the switch: a live process simply takes them over
+        contacts = update(QueueEntry).where(
+            QueueEntry.status.in_(ADOPTABLE), QueueEntry.channel != model.VOICE, QueueEntry.owner.not_in(live)
+        )
+        if session.execute(contacts.values(owner=acd.instance_id)).rowcount:
+            acd.contacts.queued = True
         query = select(QueueEntry).where(
             QueueEntry.status.in_(ADOPTABLE),
             QueueEntry.callback_number == "",
+            QueueEntry.channel == model.VOICE,
             QueueEntry.owner.not_in(live),
             ~in_flight,
         )

@@ -207,3 +207,27 @@ def test_a_chat_closed_by_the_patient_is_abandoned_before_accept_and_answered_af
     finally:
         engine.dispose()
     assert (kpi.offered, kpi.answered, kpi.abandoned, kpi.aht_seconds) == (2, 1, 1, 30.0)
+
+
+class NoSwitch:
+    """Adoption's switch client: no call is left on it (only chats are taken over here)."""
+
+    def api(self, command: str, timeout: float = 5) -> str:
+        return "false"
+
+
+def test_the_chats_of_a_stopped_process_are_taken_over_by_a_live_one(db_url, acd, clock):
+    from ccctl.acd.adoption import adopt_orphans
+
+    site(db_url, {"ann": "cardio"})
+    acd._beat()
+    entry = acd.queue_contact("cardio", "chat", "s1", None, 0)
+    survivor = AcdEngine(db_url, AcdSettings(reservation_seconds=10), clock=clock)
+    try:
+        survivor._beat()
+        assert survivor.route_once() == []  # the chat is the other process's while it lives
+        acd.stop()  # its heartbeat goes at once
+        adopt_orphans(survivor, NoSwitch(), "127.0.0.1:8084")
+        assert [m.entry_id for m in survivor.route_once()] == [entry]
+    finally:
+        survivor.stop()
