@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ from ccctl.records import database
 from ccctl.records.audit import record_audit
 from ccctl.records.models.inbox import InboxItem
 from ccctl.records.models.patients import Patient
+from ccctl.storage.sealed import MediaKeyError, copy_clear
 
 T = TypeVar("T")
 SOURCE = "cli"
@@ -167,6 +169,24 @@ def show_text(url: str, item_id: int, actor: str) -> str:
         )
     lines += ["", item["body"]]
     return "\n".join(lines)
+
+
+def get_attachment(url: str, item_id: int, filename: str, out: str | Path, actor: str, key: bytes | None) -> Path:
+    """Copy one attachment of an item, in clear (sealed at rest), to `out`; audited like the console's download."""
+
+    def work(session: Session) -> Path:
+        item = get_item(session, item_id)
+        found = next((a for a in item.attachments if a.filename == filename), None)
+        if found is None:
+            raise InboxError(f"inbox item {item_id}: no attachment named {filename!r} (ccctl inbox show {item_id})")
+        record_audit(session, actor, "inbox attachment", item.patient_id, SOURCE, f"item {item_id}")
+        try:
+            copy_clear(found.path, out, key)
+        except MediaKeyError as exc:
+            raise InboxError(str(exc)) from None
+        return Path(out)
+
+    return in_transaction(url, work)
 
 
 def assign_item(url: str, item_id: int, user: str) -> None:

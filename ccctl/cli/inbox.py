@@ -53,6 +53,24 @@ def inbox_show(ctx, item_id: int, actor, as_json) -> None:
         click.echo(run(lambda: show_text(database_url(ctx), item_id, actor_of(actor))))
 
 
+@inbox.command("get")
+@click.argument("item_id", type=int)
+@click.argument("filename")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Where to write the file.")
+@as_option
+@click.pass_context
+def inbox_get(ctx, item_id: int, filename: str, out: str, actor) -> None:
+    """Copy an attachment (by the name `inbox show` lists) to OUT, in clear; audited."""
+    from ccctl.channels.inbox_commands import get_attachment
+    from ccctl.storage.sealed import load_key
+
+    settings = settings_of(ctx)
+    written = run(
+        lambda: get_attachment(settings.database.url, item_id, filename, out, actor_of(actor), load_key(settings))
+    )
+    click.echo(str(written))
+
+
 @inbox.command("assign")
 @click.argument("item_id", type=int)
 @click.argument("user")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,14 +39,22 @@ def keygen(path: str | Path) -> Path:
     return path
 
 
+# a recording touched this recently may still be written by the switch: the serve job seals it after its call
+RECENT_SECONDS = 120.0
+
+
 @dataclass
 class SealReport:
     sealed: dict[str, int] = field(default_factory=dict)  # folder kind -> files sealed
     already: int = 0
+    recent: int = 0
 
     def summary(self) -> str:
         parts = [f"{count} {kind}" for kind, count in sorted(self.sealed.items())] or ["nothing"]
-        return f"encrypted: {', '.join(parts)}; {self.already} already encrypted"
+        text = f"encrypted: {', '.join(parts)}; {self.already} already encrypted"
+        if self.recent:
+            text += f"; {self.recent} recordings still being written left for ccctl serve to encrypt after their call"
+        return text
 
 
 def media_folders(settings: Settings) -> dict[str, Path]:
@@ -56,17 +65,25 @@ def media_folders(settings: Settings) -> dict[str, Path]:
     }
 
 
-def encrypt_existing(settings: Settings) -> SealReport:
-    """Seal every clear file under the media folders (a fax still arriving in faxes/incoming is left)."""
+def encrypt_existing(settings: Settings, now: float | None = None) -> SealReport:
+    """Seal every clear file under the media folders.
+
+    Left in clear: the switch's own fax folders (incoming, still arriving; outgoing, read by txfax) and a
+    recording touched in the last RECENT_SECONDS (its call may go on).
+    """
     key = load_key(settings)
     if key is None:
         raise MediaKeyError(f"{settings.source}: {KEY_SETTING} is not set: make a key with `ccctl storage keygen`")
+    now = time.time() if now is None else now
     _fill_recording_facts(settings)
     report = SealReport()
-    incoming = Path(settings.fax.faxes_dir) / "incoming"
+    switch_folders = [Path(settings.fax.faxes_dir) / "incoming", Path(settings.fax.faxes_dir) / "outgoing"]
     for kind, folder in media_folders(settings).items():
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
-            if incoming in path.parents:
+            if any(switch_folder in path.parents for switch_folder in switch_folders):
+                continue
+            if kind == "recordings" and now - path.stat().st_mtime < RECENT_SECONDS and not is_sealed(path):
+                report.recent += 1
                 continue
             if seal_file(path, key):
                 report.sealed[kind] = report.sealed.get(kind, 0) + 1

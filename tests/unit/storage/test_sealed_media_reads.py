@@ -6,8 +6,10 @@ was stored before the key.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -111,11 +113,15 @@ def test_serve_seals_an_ended_calls_recording_and_recordings_get_returns_it_audi
 def test_encrypt_existing_seals_media_stored_before_the_key_and_export_checks_still_pass(sqlite_url, tmp_path):
     settings = site_settings(sqlite_url, tmp_path)
     recording, _ = add_call_and_recording(sqlite_url, tmp_path, "old-0001", ended=True)
+    hour_ago = time.time() - 3600
+    os.utime(recording, (hour_ago, hour_ago))
     clear = recording.read_bytes()
+    being_recorded, _ = add_call_and_recording(sqlite_url, tmp_path, "live-0002", ended=False)
     fax = Path(settings.fax.faxes_dir) / "P1" / "fax.pdf"
     arriving = incoming_folder(settings) / "now.tif"
+    sending = Path(settings.fax.faxes_dir) / "outgoing" / "000001.tif"
     upload = Path(settings.inbox.attachments_dir) / "uploads" / "2026" / "11" / "a.pdf"
-    for path in (fax, arriving, upload):
+    for path in (fax, arriving, sending, upload):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(MINIMAL_PDF)
     env = {
@@ -129,18 +135,25 @@ def test_encrypt_existing_seals_media_stored_before_the_key_and_export_checks_st
     result = CliRunner().invoke(main, ["storage", "encrypt-existing"], env=env)
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "encrypted: 1 attachments, 1 faxes, 1 recordings; 0 already encrypted"
+    assert result.output.strip() == (
+        "encrypted: 1 attachments, 1 faxes, 1 recordings; 0 already encrypted; "
+        "1 recordings still being written left for ccctl serve to encrypt after their call"
+    )
     assert all(not p.read_bytes().startswith((b"RIFF", b"%PDF")) for p in (recording, fax, upload))
-    assert arriving.read_bytes() == MINIMAL_PDF  # a fax still arriving is the switch's until it is filed
+    assert being_recorded.read_bytes().startswith(b"RIFF")
+    # the switch's own fax folders: one arriving, one waiting for txfax
+    assert arriving.read_bytes() == sending.read_bytes() == MINIMAL_PDF
     out = tmp_path / "back.wav"
     result = CliRunner().invoke(main, ["recordings", "get", "old-0001", "--out", str(out)], env=env)
     assert result.exit_code == 0, result.output  # the SHA-256 kept on the row is the clear file's
     assert out.read_bytes() == clear
     again = CliRunner().invoke(main, ["storage", "encrypt-existing"], env=env)
-    assert again.output.strip() == "encrypted: nothing; 3 already encrypted"
+    assert again.output.strip().startswith("encrypted: nothing; 3 already encrypted;")
 
 
-def test_the_console_plays_a_sealed_voice_message_audited_and_a_wrong_key_says_which_setting(sqlite_url, tmp_path):
+def test_the_console_and_inbox_get_play_a_sealed_voice_message_audited_and_a_wrong_key_says_which_setting(
+    sqlite_url, tmp_path
+):
     app, controller = console(sqlite_url)
     patients = seed(sqlite_url)
     settings = controller.settings
@@ -168,8 +181,17 @@ def test_the_console_plays_a_sealed_voice_message_audited_and_a_wrong_key_says_w
     answer = client.get(f"/inbox/{item_id}/files/{attachment_id}")
 
     assert (answer.status_code, answer.mimetype, answer.data) == (200, "audio/wav", clear)
-    trail = in_db(sqlite_url, lambda db: [r.action for r in audit_trail(db, patients["anna"])])
-    assert trail == ["inbox attachment"]
+    env = {"CCCTL_DATABASE__URL": sqlite_url, "CCCTL_STORAGE__KEY_FILE": settings.storage.key_file}
+    out = tmp_path / "copy.wav"
+    args = ["inbox", "get", str(item_id), "call-9.wav", "--out", str(out), "--as", "maria"]
+    assert CliRunner().invoke(main, args, env=env).exit_code == 0
+    assert out.read_bytes() == clear
+    trail = in_db(sqlite_url, lambda db: [(r.actor, r.action, r.source) for r in audit_trail(db, patients["anna"])])
+    assert [(actor, action) for actor, action, _ in trail] == [
+        ("admin", "inbox attachment"),
+        ("maria", "inbox attachment"),
+    ]
+    assert trail[1][2] == "cli"
     settings.storage.key_file = str(keygen(tmp_path / "other.key"))
     answer = client.get(f"/inbox/{item_id}/files/{attachment_id}")
     assert answer.status_code == 500
