@@ -112,6 +112,10 @@ function draw(snapshot) {
   for (const k of ["active", "completed", "abandoned", "failed"]) show(k, s.calls[k]);
   show("cps", s.cps.toFixed(1));
   show("esl", s.esl.inbound.status);
+  // every ccctl serve on the database: alive / all (a silent one is also a controller_lost alarm)
+  const controllers = s.controllers || [];
+  const alive = controllers.filter((c) => c.health === "alive").length;
+  show("controllers", controllers.length ? `${alive}/${controllers.length}` : "-");
   show("updated", new Date(snapshot.at).toLocaleTimeString(document.documentElement.lang));
   drawAlarms(snapshot.alarms);
   drawQueues(snapshot.acd);
