@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from ccctl.appointments import store as appointments
-from ccctl.callflow import AppResult, CallInfo, Command, Finish
+from ccctl.callflow import AppResult, CallInfo, Command, Execute, Finish
 from ccctl.campaigns import store
 from ccctl.campaigns.flows import flow_key, load_campaign_flows
 from ccctl.campaigns.model import CampaignSpec
@@ -36,6 +36,8 @@ from ccctl.records.models.patients import Patient
 log = logging.getLogger("ccctl.campaigns")
 
 ANSWER_VARIABLE = "campaign_answer"
+# set by mod_avmd on the channel when it hears a voicemail greeting's beep
+MACHINE_VARIABLE = "avmd_detect"
 # what the patient chose -> the outcome recorded on the attempt and the target
 OUTCOMES = {"confirm": "confirmed", "cancel": "cancelled", "agent": "agent", "opt_out": "opted_out"}
 
@@ -52,8 +54,11 @@ class CampaignCall:
         clock: Callable[[], dt.datetime],
         zone: ZoneInfo,
         recordings_dir: str,
+        listen_for_machine: bool = False,
     ) -> None:
         self.engine = engine
+        self.listen_for_machine = listen_for_machine
+        self._call: CallInfo | None = None
         self.target_id = target_id
         self.zone = zone
         self.services = services
@@ -68,6 +73,13 @@ class CampaignCall:
 
     def start(self, call: CallInfo) -> Command:
         self._uuid = call.uuid
+        if self.listen_for_machine:
+            # mod_avmd listens to the patient's side while the flow runs; its beep event reaches the dialer
+            self._call = call
+            return Execute("avmd_start")
+        return self._start_flow(call)
+
+    def _start_flow(self, call: CallInfo) -> Command:
         variables = self._answered_in_db(call.uuid)
         patient_code = variables.pop("patient_code", "")
         command = self.run.start(call)
@@ -79,7 +91,12 @@ class CampaignCall:
         return command
 
     def resume(self, result: AppResult) -> Command:
+        if self._call is not None:
+            call, self._call = self._call, None
+            return self._start_flow(call)
         command = self.run.resume(result)
+        if result.variable(MACHINE_VARIABLE).upper() == "TRUE":
+            self._answered = "machine"  # the dialer recorded it and told the switch what to do
         answer = self.run.context.variables.get(ANSWER_VARIABLE, "") if self.run.context else ""
         if answer and not self._answered:
             self._answered = str(answer)
@@ -170,5 +187,12 @@ class CampaignCalls:
             raise CampaignError(f"campaign '{spec.name}': no flow {flow_key(spec.flow)}.yaml")
         zone = ZoneInfo(spec.time_zone) if spec.time_zone else self.zone
         return CampaignCall(
-            self.engine, target_id, flow, self.services, dt.datetime.now, zone, str(self.settings.recordings_dir)
+            self.engine,
+            target_id,
+            flow,
+            self.services,
+            dt.datetime.now,
+            zone,
+            str(self.settings.recordings_dir),
+            listen_for_machine=bool(spec.machine),
         )

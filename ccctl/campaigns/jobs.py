@@ -26,6 +26,7 @@ from ccctl.campaigns.spec import load_spec
 from ccctl.channels.email import send_email
 from ccctl.channels.sms_records import send_and_record
 from ccctl.config import Settings
+from ccctl.ivr.fs_args import quote_arg, say
 from ccctl.records.database import make_engine
 from ccctl.records.models.campaigns import Campaign, CampaignTarget
 from ccctl.records.models.channels import SmsMessage
@@ -42,6 +43,8 @@ CAUSE_OUTCOMES = {
     "RECOVERY_ON_TIMER_EXPIRE": "no_answer",
     "CALL_REJECTED": "busy",
 }
+# mod_avmd's event when it hears a voicemail greeting's beep on a channel where avmd_start runs
+BEEP_EVENT = "avmd::beep"
 EXTRA_DUE_ROWS = 20  # due targets read per tick beyond the free room: opted-out ones are skipped in between
 
 
@@ -51,6 +54,8 @@ class SwitchApi(Protocol):
     def bgapi(self, command: str, timeout: float | None = None) -> str: ...
 
     def wait_job(self, job_uuid: str, timeout: float | None = None) -> str: ...
+
+    def api(self, command: str, timeout: float | None = None) -> str: ...
 
 
 def outcome_of(cause: str) -> str:
@@ -62,9 +67,28 @@ def originate_command(settings: Settings, number: str, campaign_id: int, target_
     digits = "".join(c for c in number if c.isdigit() or c == "+")
     target = settings.campaigns.dial.format(number=digits)
     ring = int(settings.campaigns.ring_seconds)
-    # sensitive_dtmf: the patient's keys stay out of FreeSWITCH's log, as on the hotline's dialplan
-    variables = f"{{cc_campaign={campaign_id},cc_target={target_id},originate_timeout={ring},sensitive_dtmf=true}}"
+    fs = settings.freeswitch
+    # sensitive_dtmf: the patient's keys stay out of FreeSWITCH's log; tts_engine/tts_voice: `say:` prompts
+    # speak (the hotline's dialplan sets the three; an originated leg never runs it)
+    variables = (
+        f"{{cc_campaign={campaign_id},cc_target={target_id},originate_timeout={ring},sensitive_dtmf=true,"
+        f"tts_engine={fs.tts_engine},tts_voice={fs.tts_voice}}}"
+    )
     return f"originate {variables}{target} '&socket({socket_address} async full)'"
+
+
+def machine_command(spec: CampaignSpec, call_uuid: str) -> str:
+    """The api command that answers a voicemail greeting's beep: the message, then the hangup
+    (uuid_broadcast's `app!cause::arg` queues the hangup after it), or the hangup at once."""
+    if spec.machine == "leave_message":
+        path = quote_arg(f"playback!normal_clearing::{prompt_target(spec.machine_message)}")
+        return f"uuid_broadcast {call_uuid} {path} aleg"
+    return f"uuid_kill {call_uuid} NORMAL_CLEARING"
+
+
+def prompt_target(prompt: str) -> str:
+    """A machine message as playback plays it: `say:` text made safe for the argument, or a sound URL."""
+    return say(prompt[4:]) if prompt.startswith("say:") else prompt
 
 
 class CampaignDialer:
@@ -98,14 +122,41 @@ class CampaignDialer:
         self.engine.dispose()
 
     def attach_events(self, inbound) -> None:
-        """A campaign call that ends while its flow still runs (the patient hung up) leaves its target done."""
-        inbound.subscribe(["CHANNEL_HANGUP_COMPLETE"])
+        """A campaign call that ends while its flow still runs (the patient hung up) leaves its target done;
+        mod_avmd's beep on a campaign call (an answering machine) gets the campaign's machine action."""
+        inbound.subscribe(["CHANNEL_HANGUP_COMPLETE", f"CUSTOM {BEEP_EVENT}"])
         inbound.on("CHANNEL_HANGUP_COMPLETE", self._hangup)
+        inbound.on(f"CUSTOM {BEEP_EVENT}", self._beep)
 
     def _hangup(self, event) -> None:
         target = event.get("variable_cc_target") or ""
         if target.isdigit():
             gevent.spawn(self._ended, int(target), event.uuid)
+
+    def _beep(self, event) -> None:
+        call_uuid = event.get("Unique-ID") or ""
+        if call_uuid:
+            gevent.spawn(self._machine, call_uuid)
+
+    def _machine(self, call_uuid: str) -> None:
+        """The outcome first ("machine"), then the switch is told: the flow's own end must not overwrite it."""
+        with Session(self.engine) as session:
+            target = store.target_of_call(session, call_uuid)
+            campaign = session.get(Campaign, target.campaign_id) if target is not None else None
+            if target is None or campaign is None or target.state != "talking":
+                return
+            _, spec = self._pacer(campaign)
+            if not spec.machine:
+                return
+            store.machine_answered(session, spec, target, call_uuid, self.clock())
+            session.commit()
+        if self.switch is None:
+            return
+        command = machine_command(spec, call_uuid)
+        try:
+            self.switch.api(command, timeout=5)
+        except Exception as exc:  # the call may have just ended by itself
+            log.warning("campaign %s: %s failed: %s", spec.name, command.split()[0], type(exc).__name__)
 
     def _ended(self, target_id: int, call_uuid: str) -> None:
         with Session(self.engine) as session:

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 KINDS = ("reminder", "notification", "survey")
 OUTCOMES = ("busy", "no_answer", "machine", "failed")
+# what a campaign does when mod_avmd hears a voicemail greeting's beep
+MACHINE_ACTIONS = ("leave_message", "hang_up")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
 
@@ -84,6 +86,8 @@ class CampaignSpec:
     email_text: str = ""  # after the SMS (or instead when there is no SMS); "" = no e-mail
     caps: Caps = field(default_factory=Caps)
     description: str = ""
+    machine: str = ""  # "" = no answering-machine detection; else one of MACHINE_ACTIONS
+    machine_message: str = ""  # a prompt ("say:..." or a sound URL) left after the beep
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,35 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ccctl.campaigns.model import DAYS, KINDS, OUTCOMES, CallingHours, CampaignSpec, Caps, TargetList, Window
+from ccctl.campaigns.model import (
+    DAYS,
+    KINDS,
+    MACHINE_ACTIONS,
+    OUTCOMES,
+    CallingHours,
+    CampaignSpec,
+    Caps,
+    TargetList,
+    Window,
+)
 from ccctl.errors import UserError
 from ccctl.ivr.flow_yaml import LineDict, load_yaml
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 PERIOD = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
-TOP_KEYS = {"name", "kind", "flow", "description", "targets", "channels", "calling", "retry", "caps"}
+TOP_KEYS = {
+    "name",
+    "kind",
+    "flow",
+    "description",
+    "targets",
+    "channels",
+    "calling",
+    "retry",
+    "caps",
+    "machine",
+    "machine_message",
+}
 # where campaign flows live, under flows_dir: ordinary flow files the hotline's checker reads
 FLOWS_SUBDIR = "campaigns/flows"
 
@@ -39,6 +61,18 @@ class _Report:
 
     def __call__(self, line: int | None, message: str) -> None:
         self.errors.append(f"{self.source}:{line}: {message}" if line else f"{self.source}: {message}")
+
+
+def campaigns_listen_for_machines(flows_dir: str | Path) -> bool:
+    """Whether a campaign file beside the flows sets `machine:` (fs render then loads mod_avmd).
+    A file that does not check is left to `ccctl campaigns check`, which names its mistakes."""
+    for path in sorted((Path(flows_dir) / "campaigns").glob("*.yaml")):
+        try:
+            if load_spec(path).machine:
+                return True
+        except CampaignFileError:
+            continue
+    return False
 
 
 def load_spec(path: str | Path, text: str | None = None) -> CampaignSpec:
@@ -91,6 +125,7 @@ def _read(doc: LineDict, report: _Report, folder: Path) -> CampaignSpec:
     sms_text = _text(channels, "sms", report)
     email = _mapping(channels, "email", report)
     hours, zone = _calling_hours(calling, report)
+    machine, machine_message = _machine(doc, report)
     return CampaignSpec(
         name=name if isinstance(name, str) else "",
         kind=kind if isinstance(kind, str) else "reminder",
@@ -105,7 +140,23 @@ def _read(doc: LineDict, report: _Report, folder: Path) -> CampaignSpec:
         email_subject=_text(email, "subject", report),
         email_text=_text(email, "text", report),
         caps=_caps(_mapping(doc, "caps", report), report),
+        machine=machine,
+        machine_message=machine_message,
     )
+
+
+def _machine(doc: LineDict, report: _Report) -> tuple[str, str]:
+    """What an answering machine gets: ("", "") when the campaign does not listen for one."""
+    machine = doc.get("machine", "")
+    message = _text(doc, "machine_message", report)
+    if machine and machine not in MACHINE_ACTIONS:
+        report(doc.line_of("machine"), f"machine must be one of {', '.join(MACHINE_ACTIONS)}, got {machine!r}")
+        return "", ""
+    if machine == "leave_message" and not message.startswith("say:") and "://" not in message:
+        report(doc.line_of("machine"), 'machine: leave_message needs machine_message ("say:..." or a sound URL)')
+    if message and machine != "leave_message":
+        report(doc.line_of("machine_message"), "machine_message is only spoken with machine: leave_message")
+    return str(machine or ""), message
 
 
 def _mapping(doc: LineDict, key: str, report: _Report) -> LineDict:

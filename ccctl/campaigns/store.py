@@ -321,6 +321,29 @@ def call_failed(
     session.flush()
 
 
+def target_of_call(session: Session, call_uuid: str) -> CampaignTarget | None:
+    """The target a campaign call was placed for, by the call's uuid (the originate's +OK reply)."""
+    attempt = session.scalars(
+        select(ContactAttempt).where(ContactAttempt.call_uuid == call_uuid[:64], ContactAttempt.channel == "voice")
+    ).first()
+    return session.get(CampaignTarget, attempt.target_id) if attempt is not None and attempt.target_id else None
+
+
+def machine_answered(
+    session: Session, spec: CampaignSpec, target: CampaignTarget, call_uuid: str, now: datetime
+) -> None:
+    """An answering machine took the call: the attempt's outcome is "machine". A left message ends the
+    target; a hang-up waits the campaign's machine spacing like an unanswered call (then the SMS)."""
+    attempt = _attempt_of(session, target.id, call_uuid)
+    if spec.machine == "leave_message":
+        if attempt is not None:
+            attempt.outcome, attempt.ended_at = "machine", now
+        target.state, target.last_outcome = "done", "machine"
+        session.flush()
+    elif attempt is not None:
+        call_failed(session, spec, target.id, attempt.id, "machine", "", now)
+
+
 def release_stale(session: Session, campaign_id: int, now: datetime, older_than: timedelta) -> int:
     """Targets left dialing or talking by a process that died: never called again at once, retried later
     as failed attempts (they may have been reached, so the next call waits the failed spacing)."""

@@ -16,6 +16,7 @@ from pathlib import Path
 import jinja2
 
 from ccctl.acd.sip_credentials import load_a1_hashes
+from ccctl.campaigns.spec import campaigns_listen_for_machines
 from ccctl.config import Settings
 from ccctl.errors import UserError
 
@@ -188,7 +189,7 @@ def build_model(settings: Settings) -> RenderModel:
     agents = _agent_extensions(settings)
     return RenderModel(
         settings=settings,
-        modules=[*BASE_MODULES, TTS_MODULES[fs.tts_engine], *SAY_MODULES],
+        modules=[*BASE_MODULES, TTS_MODULES[fs.tts_engine], *SAY_MODULES, *_campaign_modules(settings)],
         hotlines=_hotline_routes(settings, set(agents.ids)),
         features=[FeatureCode(digits, name, "^" + re.escape(digits) + "$") for digits, name in FEATURE_CODES],
         agents=agents,
@@ -380,6 +381,11 @@ def _same_width_parts(lo: str, hi: str) -> list[str]:
         lead = str(start) if start == end else f"[{start}-{end}]"
         parts.append(lead + "[0-9]" * rest)
     return parts + upper
+
+
+def _campaign_modules(settings: Settings) -> list[str]:
+    """mod_avmd when a campaign listens for answering machines (`machine:`), none otherwise."""
+    return ["mod_avmd"] if campaigns_listen_for_machines(settings.flows_dir) else []
 
 
 def _trunk_cidrs(settings: Settings) -> list[str]:

@@ -143,6 +143,9 @@ class InboundClient:
         # FreeSWITCH adds to a listener's subscriptions and switches the format of all of them:
         # send what is new, or what was asked for when only the format changes
         words = new or (requested if fmt != self._format else [])
+        if any("::" in word for word in words) and "CUSTOM" not in words:
+            # mod_event_socket reads a subclass only after CUSTOM in the same command
+            words = ["CUSTOM", *words]
         self._format = fmt
         if words and self.state.status == "connected":
             self._check_ok(self._request(_event_command(fmt, words)), "event")

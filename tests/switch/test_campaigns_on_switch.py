@@ -8,13 +8,14 @@ rings out; the records, the appointments and the SMS row are read back from the 
 
 from __future__ import annotations
 
+import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sipp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from switch_site import QUEUE_FLOW, SippRun, SwitchSite, free_port
+from switch_site import QUEUE_FLOW, SippRun, SwitchSite, free_port, tone
 
 from ccctl.records.database import make_engine
 from ccctl.records.models.appointments import Appointment, Department, Doctor, Slot
@@ -167,6 +168,48 @@ def test_a_reminder_campaign_confirms_cancels_retries_busy_and_texts_the_unreach
     }
     text = "City Hospital: please call 7000 about your visit."
     assert sorted(sms) == sorted([(str(ports["P3"]), "queued", text), (str(ports["P4"]), "queued", text)])
+
+
+def voicemail_greeting(site: SwitchSite) -> str:
+    """Two seconds of noise (someone's recorded voice), the 1000 Hz beep, then silence, as SIPp streams it."""
+    folder = site.root / "sipp"
+    noise, beep, silence = folder / "noise.wav", folder / "beep.wav", folder / "silence.wav"
+    ulaw = ["-r", "8000", "-c", "1", "-e", "u-law"]
+    subprocess.run(["sox", "-q", "-n", *ulaw, str(noise), "synth", "2", "pinknoise", "vol", "0.3"], check=True)
+    tone(beep, 0.6, 1000)
+    subprocess.run(["sox", "-q", "-n", *ulaw, str(silence), "trim", "0", "20"], check=True)
+    greeting = folder / "greeting.wav"
+    subprocess.run(["sox", "-q", str(noise), str(beep), str(silence), str(greeting)], check=True)
+    return str(greeting)
+
+
+def test_a_voicemail_greeting_is_heard_by_mod_avmd_and_gets_the_campaigns_message(tmp_path):
+    port = free_port()
+    campaign = CAMPAIGN.replace("voice_attempts: 2", "voice_attempts: 1") + (
+        'machine: leave_message\nmachine_message: "say:City Hospital calling. Please call us back."\n'
+    )
+    flows = {"main.yaml": QUEUE_FLOW, "campaigns/flows/reminder.yaml": reminder_flow(), "campaigns/vm.yaml": campaign}
+    settings = {"campaigns": {"dial": "sofia/trunk/patient@127.0.0.1:{number}", "tick_seconds": 0.5}}
+    with SwitchSite(tmp_path, flows, settings=settings) as site:
+        assert "mod_avmd" in (site.root / "conf/autoload_configs/modules.conf.xml").read_text()
+        assert "avmd_start" in site.api("show application avmd_start")
+        url = site._settings()["database"]["url"]
+        seed(url, {"P1": str(port)})
+        scenario = sipp.agent_phone_scenario("answer", 300, 0, voicemail_greeting(site))
+        phone = patient_phone(site, "voicemail", scenario, port, 1)
+        site.ccctl("campaigns", "add", str(site.root / "flows/campaigns/vm.yaml"))
+        site.ccctl("campaigns", "start", "reminders")
+        found = site.wait_for(lambda: outcomes(url).get("P1") == ["machine"] and outcomes(url), 40, "the machine")
+        assert phone.wait(20) == 0, phone.errors()  # the switch hung up after the message
+        log = site.freeswitch_log()
+    assert found == {"P1": ["machine"]}
+    assert "AVMD - Beep Detected" in log
+    # the message, queued by uuid_broadcast inside the reminder's menu, spoken (no "Invalid Args" from
+    # switch_ivr_play_say.c: the leg carries tts_engine and tts_voice), then the hangup queued after it
+    message = log[log.index("AVMD - Beep Detected") :]
+    assert "playback(say:City Hospital calling. Please call us back.)" in message
+    assert "Invalid Args" not in log
+    assert message.index("playback(say:") < message.index("hangup(normal_clearing)")
 
 
 def appointment_statuses(url: str) -> dict[int, str]:
