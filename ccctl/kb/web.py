@@ -220,10 +220,12 @@ def sms_to_caller():
     with ctx.transaction() as db:
         if _offered_queue(db, g.user.agent, call_uuid) is None:
             return jsonify(error="this call was not offered to you"), 403
+        # the call this controller drives, else its in-progress record (a call on another controller)
         call = db.scalars(select(Call).where(Call.uuid == call_uuid)).first()
-        if call is None or not call.caller_number:
+        number = ctx.controller.caller_number(call_uuid) or (call.caller_number if call else "")
+        patient_id = call.patient_id if call else _offered_patient(db, g.user.agent, call_uuid)
+        if not number:
             return jsonify(error="the caller's number is not known for this call"), 409
-        number, patient_id = call.caller_number, call.patient_id
     with Session(ctx.engine, expire_on_commit=False) as db:  # send_one commits the row before Kannel is asked
         message = send_one(db, ctx.settings, number, found.short, patient_id)
         detail = f"article {language}/{slug}.md to the caller of call {call_uuid}: sms {message.id} {message.status}"
@@ -234,6 +236,11 @@ def sms_to_caller():
     if status not in ("sent", "queued", "sending"):
         return jsonify(error=error or status, status=status), 502
     return jsonify(status=status, slug=slug, language=language)
+
+
+def _offered_patient(db, agent: str, call_uuid: str) -> int | None:
+    query = select(AgentContact.patient_id).where(AgentContact.agent == agent, AgentContact.call_uuid == call_uuid)
+    return db.scalars(query.limit(1)).first()
 
 
 def _offered_queue(db, agent: str, call_uuid: str) -> str | None:

@@ -140,7 +140,8 @@ class Controller:
         self.inbound: InboundClient | None = None
         self._calls = Pool()
         self._sessions: dict[gevent.Greenlet, OutboundSession] = {}  # each running call's greenlet and socket
-        self._apps: dict[str, CallApp] = {}  # each running call's app by its uuid (the path so far, for the console)
+        # each running call and its app by uuid: the console reads the IVR path so far and the caller's number
+        self._running: dict[str, tuple[CallInfo, CallApp]] = {}
         self._web_requests = Pool()
         self._outbound: StreamServer | None = None
         self._web: WSGIServer | None = None
@@ -408,17 +409,22 @@ class Controller:
             session.close()
         finally:
             self._sessions.pop(gevent.getcurrent(), None)
-            self._apps.pop(session.uuid or "", None)
+            self._running.pop(session.uuid or "", None)
 
     def _app_for(self, call: CallInfo) -> CallApp:
         app = self.app_factory(call)
-        self._apps[call.uuid] = app
+        self._running[call.uuid] = (call, app)
         return app
 
     def call_path(self, call_uuid: str) -> list[str]:
         """The IVR path so far of a call this controller drives (node names and outcomes); [] for any other."""
-        app = self._apps.get(call_uuid)
-        return list(app.path) if app is not None else []
+        running = self._running.get(call_uuid)
+        return list(running[1].path) if running is not None else []
+
+    def caller_number(self, call_uuid: str) -> str:
+        """The number a call this controller drives came from ("" for any other call)."""
+        running = self._running.get(call_uuid)
+        return running[0].caller_number if running is not None else ""
 
     def _refuse(self, sock: socket.socket) -> None:
         """Over esl.max_calls: close at once (FreeSWITCH runs the dialplan's after-socket step) and say so,

@@ -34,6 +34,10 @@ class ServeProcess(Protocol):
         """The IVR path so far of a call this process drives ([] for any other)."""
         ...
 
+    def caller_number(self, call_uuid: str) -> str:
+        """The number a call this process drives came from ("" for any other)."""
+        ...
+
 
 @dataclass
 class WebContext:
