@@ -173,6 +173,7 @@ def build_model(settings: Settings) -> RenderModel:
     """Validate the settings FreeSWITCH will see and derive what the templates need."""
     fs, esl = settings.freeswitch, settings.esl
     _check_ports(settings)
+    _check_agents_tls(settings)
     _check_name(settings, "freeswitch.domain", fs.domain, _HOSTNAME)
     _check_name(settings, "freeswitch.sounds_dir", fs.sounds_dir, _PATH)
     _check_secret(settings, "esl.password", esl.password)
@@ -265,6 +266,44 @@ def _check_ports(settings: Settings) -> None:
         if ports[key] in seen:
             raise _error(settings, key, f"{ports[key]} is already used by '{seen[ports[key]]}'")
         seen[ports[key]] = key
+
+
+# what sofia's tls-cert-dir must hold: the profile's certificate then its key, and the CA chain
+TLS_CERT_FILES = {"agent.pem": ("CERTIFICATE", "PRIVATE KEY"), "cafile.pem": ("CERTIFICATE",)}
+
+
+def _check_agents_tls(settings: Settings) -> None:
+    """The TLS agents profile (port 0: none) binds its own port and finds its certificates, or nothing is written."""
+    tls, key = settings.freeswitch.agents_tls, "freeswitch.agents_tls"
+    if tls.port == 0:
+        return
+    if not 1 <= tls.port <= 65535:
+        raise _error(
+            settings, f"{key}.port", f"must be a port number (1-65535), or 0 for no TLS profile, got {tls.port}"
+        )
+    fs = settings.freeswitch
+    taken = {
+        "freeswitch.agents_sip_port": fs.agents_sip_port,
+        "freeswitch.trunk_sip_port": fs.trunk_sip_port,
+        "esl.inbound_port": settings.esl.inbound_port,
+    }
+    for other, port in taken.items():
+        if tls.port == port:
+            raise _error(settings, f"{key}.port", f"{port} is already used by '{other}'")
+    if not tls.cert_dir:
+        raise _error(
+            settings, f"{key}.cert_dir", f"must name the folder of agent.pem and cafile.pem when {key}.port is set"
+        )
+    _check_name(settings, f"{key}.cert_dir", tls.cert_dir, _PATH)
+    for name, blocks in TLS_CERT_FILES.items():
+        path = Path(tls.cert_dir) / name
+        try:
+            text = path.read_text(encoding="ascii", errors="replace")
+        except OSError as exc:
+            raise _error(settings, f"{key}.cert_dir", f"{path}: cannot read it ({exc.strerror})") from None
+        missing = [block for block in blocks if not re.search(rf"-----BEGIN [A-Z ]*{block}-----", text)]
+        if missing:
+            raise _error(settings, f"{key}.cert_dir", f"{path} holds no PEM {' and no '.join(missing)}")
 
 
 def _rtp_ports(settings: Settings) -> tuple[int, int]:
