@@ -94,8 +94,10 @@ def new_article():
     if request.method == "GET":
         return _editor(ArticleForm(language), new=True)
     form = ArticleForm.from_mapping(language, request.form)
-    if store.published(_kb_dir(), language, form.slug) is not None:
-        return _editor(form, new=True, problems={"slug": [words_for(g.user.language)["slug_taken"]]})
+    with web().transaction() as db:
+        drafted = store.draft_for(db, language, form.slug) is not None
+    if drafted or (SLUG.match(form.slug) and store.published(_kb_dir(), language, form.slug) is not None):
+        return _editor(form, new=True, problems={"slug": [words_for(g.user.language)["slug_taken"]]}), 400
     return _save(form, new=True)
 
 
@@ -233,6 +235,8 @@ def sms_to_caller():
         db.commit()
         status, error = message.status, message.error
     log.info("agent %s sent article %s/%s by SMS (%s)", g.user.agent, language, slug, status)
+    if status == "opted_out":
+        return jsonify(error="the caller's number opted out of SMS", status=status), 409
     if status not in ("sent", "queued", "sending"):
         return jsonify(error=error or status, status=status), 502
     return jsonify(status=status, slug=slug, language=language)

@@ -98,7 +98,10 @@ def test_the_editor_names_each_invalid_field_and_saves_nothing(site):
     assert "'valid_until' must be a date like 2027-12-31, got 'next spring'" in problems["valid_until"]
     assert 'value="nurses@example.org"' in shown  # what was typed stays in the form
     assert rows(url, KbDraft) == [] and not (kb_dir / "en" / "flu-jabs.md").exists()
-    assert audit(url) == []
+    # a new article may not take the name of one that exists: the existing one is edited instead
+    taken = post(agent, "/kb/new?language=en", {**NEW_ARTICLE, "slug": "parking"})
+    assert taken.status_code == 400 and 'data-field="slug"' in taken.get_data(as_text=True)
+    assert rows(url, KbDraft) == [] and audit(url) == []
 
 
 def test_a_draft_is_served_nowhere_until_a_supervisor_publishes_it_and_each_step_is_audited(site, monkeypatch):
