@@ -7,13 +7,14 @@ and the booking is in the database, held by the slot, made by this call.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sipp
-from switch_site import SwitchSite
+from switch_site import CCCTL, SwitchSite
 
 CALLER = "0612345678"  # the number SwitchSite's patients call from
 
@@ -101,3 +102,73 @@ def test_a_chinese_caller_books_the_next_cardiology_slot_by_keypad(tmp_path):
         log = site.freeswitch_log()
         assert f"say(zh CURRENT_DATE_TIME PRONOUNCED {int(first_slot.timestamp())})" in log
         assert "Error Opening File" not in log and "Timezone" not in log
+
+
+VISITS_FLOW = """\
+flow: main
+description: a member logs in, hears their next visit and cancels it
+language: en
+start: login
+nodes:
+  login:
+    type: authenticate
+    member_prompt: "say:Member number"
+    pin_prompt: "say:PIN"
+    member_min_length: 6
+    member_max_length: 10
+    pin_min_length: 4
+    pin_max_length: 6
+    attempts: 1
+    timeout: 6
+    on_success: visits
+    on_failure: bye
+    on_locked: bye
+  visits:
+    type: visits
+    prompt: "tone_stream://%(100,0,440)"
+    options_prompt: "say:To cancel press two"
+    cancelled_prompt: "say:Cancelled"
+    timeout: 8
+    tries: 1
+    on_none: bye
+    on_done: bye
+    on_failure: bye
+  bye:
+    type: hangup
+    prompt: "say:Goodbye"
+"""
+MEMBER_NUMBER = "12345678"
+PIN = "2589"
+
+
+def test_a_member_hears_their_next_visit_and_cancels_it_by_keypad(tmp_path):
+    settings = {"appointments": {"timezone": "Europe/Warsaw", "confirm_by": []}}
+    with SwitchSite(tmp_path, {"main.yaml": VISITS_FLOW}, settings=settings) as site:
+        import_cardiology(site)
+        code = site.ccctl(
+            "patients", "add", "--given", "Anna", "--family", "Nowak", "--member-number", MEMBER_NUMBER
+        ).stdout.split()[-1]
+        subprocess.run(
+            [*CCCTL, "-c", str(site.config), "patients", "set-pin", code, "--pin-stdin"],
+            cwd=site.root,
+            input=PIN + "\n",
+            text=True,
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
+        [slot, *_] = json.loads(site.ccctl("schedule", "slots", "--department", "CARD", "--json").stdout)
+        site.ccctl("appointments", "book", "--patient", code, "--slot", str(slot["id"]))
+
+        steps = [sipp.wait(1500), *sipp.press(MEMBER_NUMBER + "#"), sipp.wait(2000), *sipp.press(PIN + "#")]
+        patient = site.patient([*steps, sipp.wait(6000), *sipp.press("2"), sipp.until_switch_hangs_up()])
+        assert patient.wait(60) == 0, patient.errors()
+        [call] = site.wait_for_calls(1)
+        assert call["disposition"] == "completed", call
+        assert "visits:cancelled" in call["path"], call
+        visits = json.loads(site.ccctl("appointments", "list", "--patient", code, "--json").stdout)
+        assert visits["upcoming"] == [], visits  # the cancelled visit is no longer ahead of the patient
+        # the slot is free again for the next caller
+        assert slot["id"] in [
+            s["id"] for s in json.loads(site.ccctl("schedule", "slots", "--department", "CARD", "--json").stdout)
+        ]
