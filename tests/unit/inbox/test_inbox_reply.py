@@ -4,8 +4,8 @@ import socket
 
 import pytest
 
-from ccctl.channels.inbox import InboxError, InboxFilter, IncomingMessage, list_items, receive, set_flag
-from ccctl.channels.inbox_reply import reply
+from ccctl.channels.inbox import InboxError, InboxFilter, IncomingMessage, get_item, list_items, receive, set_flag
+from ccctl.channels.inbox_reply import reply, reply_route
 from ccctl.config import EmailSettings, Settings
 
 
@@ -39,3 +39,13 @@ def test_the_list_can_be_worked_oldest_first(session):
     second = receive(session, IncomingMessage("sms", "+1 555 0101", body="two"))
     assert [i.id for i in list_items(session, InboxFilter())] == [second, first]
     assert [i.id for i in list_items(session, InboxFilter(oldest_first=True))] == [first, second]
+
+
+def test_a_web_form_item_is_answered_by_the_email_or_the_phone_the_patient_gave(session):
+    by_mail = receive(session, IncomingMessage("web", "ann.lee@example.org", "Web form", "", verified=False))
+    by_phone = receive(session, IncomingMessage("web", "+48600100200", "Web form", "", verified=False))
+    voice = receive(session, IncomingMessage("voice", "", "voice message: complaint"))
+    routes = [reply_route(get_item(session, item)) for item in (by_mail, by_phone, voice)]
+    assert routes == [("email", "ann.lee@example.org"), ("sms", "+48600100200"), ("", "")]
+    with pytest.raises(InboxError, match=f"inbox item {voice} came by voice, which has no automatic reply"):
+        reply(session, Settings(), voice, "We will call you back.", "maria")
