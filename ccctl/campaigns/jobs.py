@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ccctl.campaigns import channel_plan, store
 from ccctl.campaigns.model import CampaignSpec
-from ccctl.campaigns.pacer import Pacer
+from ccctl.campaigns.pacer import Pacer, progressive_room
 from ccctl.campaigns.spec import load_spec
 from ccctl.channels.email import send_email
 from ccctl.channels.sms_records import send_and_record
@@ -201,6 +201,11 @@ class CampaignDialer:
             store.release_stale(session, campaign.id, now, stale)
             in_progress, placed_today = store.load(session, campaign.id, store.day_start(now, zone))
             room = min(spec.caps.concurrent - in_progress, pacer.room(now))
+            if spec.mode == "progressive":
+                load = store.agent_load(session, campaign.id, spec.agent_skill, now)
+                room = min(room, progressive_room(load, spec.abandon_percent))
+                # the pacer's concurrency check then allows no more than the free agents
+                in_progress = max(in_progress, spec.caps.concurrent - room)
             due = store.due_targets(session, campaign.id, now, max(0, room) + EXTRA_DUE_ROWS, zone) if room > 0 else []
             store.skip_unreachable(session, campaign.id, due)
             session.commit()

@@ -13,6 +13,8 @@ KINDS = ("reminder", "notification", "survey")
 OUTCOMES = ("busy", "no_answer", "machine", "failed")
 # what a campaign does when mod_avmd hears a voicemail greeting's beep
 MACHINE_ACTIONS = ("leave_message", "hang_up")
+# automated: the flow talks to the patient; progressive: a call only for a free agent with the campaign's skill
+MODES = ("automated", "progressive")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
 
@@ -88,6 +90,21 @@ class CampaignSpec:
     description: str = ""
     machine: str = ""  # "" = no answering-machine detection; else one of MACHINE_ACTIONS
     machine_message: str = ""  # a prompt ("say:..." or a sound URL) left after the beep
+    mode: str = "automated"
+    agent_skill: str = ""  # progressive: the skill of the agents the calls are for
+    abandon_percent: float = 3.0  # progressive: no new call while answered calls abandoned exceed this
+
+
+@dataclass(frozen=True)
+class AgentLoad:
+    """What progressive pacing decides on: agents free for the campaign's skill, its calls ringing, its
+    answered patients still waiting for an agent, and its answered and abandoned calls so far."""
+
+    free_agents: int
+    ringing: int
+    waiting: int
+    answered: int = 0
+    abandoned: int = 0
 
 
 @dataclass(frozen=True)

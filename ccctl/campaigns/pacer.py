@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ccctl.campaigns.model import CallingHours, Caps, DueTarget
+from ccctl.campaigns.model import AgentLoad, CallingHours, Caps, DueTarget
+
+# answered calls before the abandon rate is trusted: one early hang-up must not stop a campaign
+ABANDON_MIN_ANSWERED = 20
+
+
+def progressive_room(load: AgentLoad, abandon_percent: float) -> int:
+    """New calls a progressive campaign may place now: one per free agent not already spoken for by a call
+    ringing or a patient waiting; none while the abandon rate is over the limit."""
+    if load.answered >= ABANDON_MIN_ANSWERED and load.abandoned * 100.0 > abandon_percent * load.answered:
+        return 0
+    return max(0, load.free_agents - load.ringing - load.waiting)
 
 
 class Pacer:

@@ -17,6 +17,7 @@ from ccctl.campaigns.model import (
     DAYS,
     KINDS,
     MACHINE_ACTIONS,
+    MODES,
     OUTCOMES,
     CallingHours,
     CampaignSpec,
@@ -41,6 +42,8 @@ TOP_KEYS = {
     "caps",
     "machine",
     "machine_message",
+    "mode",
+    "agents",
 }
 # where campaign flows live, under flows_dir: ordinary flow files the hotline's checker reads
 FLOWS_SUBDIR = "campaigns/flows"
@@ -126,6 +129,7 @@ def _read(doc: LineDict, report: _Report, folder: Path) -> CampaignSpec:
     email = _mapping(channels, "email", report)
     hours, zone = _calling_hours(calling, report)
     machine, machine_message = _machine(doc, report)
+    mode, skill, abandon = _mode(doc, report)
     return CampaignSpec(
         name=name if isinstance(name, str) else "",
         kind=kind if isinstance(kind, str) else "reminder",
@@ -142,7 +146,27 @@ def _read(doc: LineDict, report: _Report, folder: Path) -> CampaignSpec:
         caps=_caps(_mapping(doc, "caps", report), report),
         machine=machine,
         machine_message=machine_message,
+        mode=mode,
+        agent_skill=skill,
+        abandon_percent=abandon,
     )
+
+
+def _mode(doc: LineDict, report: _Report) -> tuple[str, str, float]:
+    """(mode, agents' skill, abandon limit in percent); progressive needs `agents: {skill: ...}`."""
+    mode = doc.get("mode", "automated")
+    agents = _mapping(doc, "agents", report)
+    if mode not in MODES:
+        report(doc.line_of("mode"), f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        return "automated", "", 3.0
+    skill = agents.get("skill", "")
+    abandon = agents.get("abandon_percent", 3.0)
+    if mode == "progressive" and (not isinstance(skill, str) or not skill):
+        report(agents.line or doc.line_of("mode"), "mode: progressive needs agents: {skill: <the agents' skill>}")
+    if isinstance(abandon, bool) or not isinstance(abandon, (int, float)) or not 0 <= abandon <= 100:
+        report(agents.line_of("abandon_percent"), "agents: abandon_percent is a number from 0 to 100")
+        abandon = 3.0
+    return str(mode), str(skill or ""), float(abandon)
 
 
 def _machine(doc: LineDict, report: _Report) -> tuple[str, str]:

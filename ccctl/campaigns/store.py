@@ -13,8 +13,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from ccctl.campaigns.model import CampaignSpec, DueTarget
+from ccctl.acd import model as acd_model
+from ccctl.acd import store as acd_store
+from ccctl.campaigns.model import AgentLoad, CampaignSpec, DueTarget
 from ccctl.errors import UserError
+from ccctl.records.models.acd import QueueEntry
 from ccctl.records.models.appointments import ACTIVE_STATUSES, Appointment, Slot
 from ccctl.records.models.campaigns import Campaign, CampaignTarget, ContactAttempt, ContactConsent
 from ccctl.records.models.channels import SmsOptOut
@@ -319,6 +322,41 @@ def call_failed(
     else:
         target.state, target.channel, target.next_attempt_at = "waiting", "sms", now
     session.flush()
+
+
+def agent_load(session: Session, campaign_id: int, skill: str, now: datetime) -> AgentLoad:
+    """What progressive pacing needs, from the ACD's rows: free agents with `skill` and room for a call, this
+    campaign's calls ringing, its answered patients not yet with an agent, its answered and abandoned calls."""
+    free = sum(
+        1
+        for agent in acd_store.free_agents(session, now, channels=(acd_model.VOICE,))
+        if skill in agent.skills and agent.capacity.get(acd_model.VOICE, 1) > 0
+    )
+    ringing = session.scalar(
+        select(func.count()).where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.state == "dialing")
+    )
+    calls = select(ContactAttempt.call_uuid).where(
+        ContactAttempt.campaign_id == campaign_id, ContactAttempt.channel == "voice", ContactAttempt.call_uuid != ""
+    )
+    talking = session.scalar(
+        select(func.count()).where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.state == "talking")
+    )
+    entries = dict(
+        session.execute(
+            select(QueueEntry.status, func.count()).where(QueueEntry.call_uuid.in_(calls)).group_by(QueueEntry.status)
+        ).all()
+    )
+    in_line = entries.get(acd_model.WAITING, 0) + entries.get(acd_model.OFFERED, 0)
+    with_agent = entries.get(acd_model.BRIDGED, 0)
+    # a talking target is waiting for an agent until its queue entry is bridged (or it just answered)
+    waiting = max(in_line, int(talking or 0) - with_agent)
+    return AgentLoad(
+        free_agents=free,
+        ringing=int(ringing or 0),
+        waiting=waiting,
+        answered=sum(entries.values()),
+        abandoned=entries.get("abandoned", 0),
+    )
 
 
 def target_of_call(session: Session, call_uuid: str) -> CampaignTarget | None:
