@@ -66,6 +66,8 @@ class AlarmThresholds:
     notify_sms: str = ""
     # one notice per alarm (kind and subject) in this period, however often it clears and returns
     notify_every_minutes: float = 60.0
+    # an alarm is told only once it has lasted this long (a blip, or the switch link at start-up, tells nobody)
+    notify_after_seconds: float = 15.0
     # gateways checked for the gateway_down alarm: mail (SMTP), sms (Kannel's smsbox), fax (the switch's gateway)
     gateways: list[str] = field(default_factory=list)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -141,9 +142,14 @@ class AlarmBoard:
         limits: AlarmThresholds,
         notify: Callable[[Alarm], object] | None = None,
         gateways: Callable[[], dict] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limits = limits
-        self._notify = notify  # called once as each alarm starts
+        # called once for each alarm that has lasted notify_after_seconds (a blip at start-up tells nobody)
+        self._notify = notify
+        self._clock = clock
+        self._since: dict[str, float] = {}
+        self._notified: set[str] = set()
         self._gateways = gateways  # the watched gateways' last state (ccctl.web.alarm_notify.GatewayWatch)
         self._active: dict[str, Alarm] = {}
 
@@ -153,13 +159,19 @@ class AlarmBoard:
             status = {**status, "gateways": self._gateways()}
         alarms = evaluate(status, acd, self.limits, disk_free_percent(self.limits.disk_path))
         now = {a.key: a for a in [*alarms, *stored]}
+        at = self._clock()
         for key, alarm in now.items():
             if key not in self._active:
                 log.warning("alarm: %s", alarm.text)
-                if self._notify is not None:
-                    self._notify(alarm)
+                self._since[key] = at
+            lasted = at - self._since.get(key, at) >= self.limits.notify_after_seconds
+            if self._notify is not None and key not in self._notified and lasted:
+                self._notified.add(key)
+                self._notify(alarm)
         for key, alarm in self._active.items():
             if key not in now:
                 log.info("alarm cleared: %s", alarm.text)
+                self._since.pop(key, None)
+                self._notified.discard(key)
         self._active = now
         return list(now.values())

@@ -25,7 +25,9 @@ def test_the_supervisor_on_duty_gets_one_mail_per_alarm(sqlite_url, tmp_path, sm
         closed.bind(("127.0.0.1", 0))  # nothing listens here: Kannel is down
         kannel = closed.getsockname()[1]
         settings = site_settings(sqlite_url, tmp_path)
-        alarms = dataclasses.replace(settings.web.alarms, notify_email="duty@hospital.example", gateways=["sms"])
+        alarms = dataclasses.replace(
+            settings.web.alarms, notify_email="duty@hospital.example", gateways=["sms"], notify_after_seconds=0.3
+        )
         settings = dataclasses.replace(
             settings,
             # nothing listens on the inbound port either: the switch connection keeps failing

@@ -43,11 +43,13 @@ def notified_board(settings: Settings, clock: Clock, mails: list, texts: list, m
             sends.append(greenlet)
             greenlet.join()
 
-    return AlarmBoard(settings.web.alarms, notify=notify), sends
+    return AlarmBoard(settings.web.alarms, notify=notify, clock=clock), sends
 
 
 def test_the_supervisor_on_duty_hears_of_an_alarm_once_per_period_by_mail_and_sms():
-    settings = settings_with(notify_email="duty@hospital.example", notify_sms="+48600999000", notify_every_minutes=30)
+    settings = settings_with(
+        notify_email="duty@hospital.example", notify_sms="+48600999000", notify_every_minutes=30, notify_after_seconds=0
+    )
     clock, mails, texts = Clock(), [], []
     board, _ = notified_board(settings, clock, mails, texts)
     board.update(DOWN, None)
@@ -69,11 +71,28 @@ def test_the_supervisor_on_duty_hears_of_an_alarm_once_per_period_by_mail_and_sm
 
 
 def test_a_mail_server_that_is_down_does_not_silence_the_sms():
-    settings = settings_with(notify_email="duty@hospital.example", notify_sms="+48600999000")
+    settings = settings_with(notify_email="duty@hospital.example", notify_sms="+48600999000", notify_after_seconds=0)
     mails, texts = [], []
     board, _ = notified_board(settings, Clock(), mails, texts, mail_fails=True)
     board.update(DOWN, None)
     assert mails == [] and len(texts) == 1
+
+
+def test_an_alarm_is_told_only_once_it_has_lasted_notify_after_seconds():
+    settings = settings_with(notify_email="duty@hospital.example", notify_after_seconds=15)
+    clock, mails = Clock(), []
+    board, _ = notified_board(settings, clock, mails, [])
+    board.update(DOWN, None)  # the switch link while the controller starts...
+    clock.now += 5
+    board.update(UP, None)  # ...connected within seconds: nobody is told
+    board.update(DOWN, None)
+    clock.now += 14
+    board.update(DOWN, None)
+    assert mails == []
+    clock.now += 1
+    board.update(DOWN, None)
+    board.update(DOWN, None)
+    assert [subject for _, subject, _ in mails] == ["Contact center alarm: esl_lost"]
 
 
 def test_without_anyone_on_duty_set_nothing_is_sent():
