@@ -48,6 +48,13 @@ def patient_codes(db, ids: set[int | None]) -> dict[int, str]:
     return dict(db.execute(select(Patient.id, Patient.patient_code).where(Patient.id.in_(wanted))).all())
 
 
+def audit_listing(db, action: str, codes: list[str]) -> None:
+    """A list that shows patients' items (codes, subjects) is a read of them: one audit row names them all."""
+    named = sorted({code for code in codes if code})
+    if named:
+        record_audit(db, g.user.name, action, None, audit_source(), f"patients {', '.join(named)}"[:2000])
+
+
 def item_flags(item: InboxItem) -> list[str]:
     flags = [("unverified", item.suggested_patient_id is not None), ("needs-reply", item.needs_reply and not item.done)]
     flags += [("done", item.done), ("problem", bool(item.problem))]
@@ -85,6 +92,7 @@ def page():
             }
             for item in items
         ]
+        audit_listing(db, "inbox list", [row["patient"] for row in rows])
     return render_template("inbox.html", rows=rows, show=show, sort=sort, shows=SHOWS, w=inbox_words(g.user.language))
 
 

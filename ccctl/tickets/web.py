@@ -14,7 +14,7 @@ from ccctl.errors import UserError
 from ccctl.records.audit import record_audit
 from ccctl.records.models.inbox import Ticket
 from ccctl.tickets.follow_up import resolve_ticket
-from ccctl.tickets.inbox_web import local_time, patient_codes
+from ccctl.tickets.inbox_web import audit_listing, local_time, patient_codes
 from ccctl.tickets.service import (
     OPEN_STATES,
     TRANSITIONS,
@@ -65,6 +65,7 @@ def board():
                     "source": t.source,
                 }
             )
+        audit_listing(db, "tickets board", list(codes.values()))
     return render_template("tickets.html", columns=columns, mine=mine, w=inbox_words(g.user.language))
 
 

@@ -139,6 +139,8 @@ def test_an_agent_answers_files_and_tickets_inbox_items_and_works_the_ticket_boa
     audits = in_db(url, lambda db: db.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.patient_id)).all())
     for action in ("inbox show", "inbox attachment", "inbox reply", "ticket show"):
         assert ("agent1", action, anna) in [tuple(row) for row in audits]
+    for action in ("inbox list", "tickets board"):  # the lists show patients' codes and subjects too
+        assert ("agent1", action, None) in [tuple(row) for row in audits]
 
     for language, board, inbox in (("zh", "工单看板", "收件箱"), ("pl", "Tablica zgłoszeń", "Skrzynka")):
         page.select_option("#language", language)
