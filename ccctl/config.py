@@ -36,6 +36,15 @@ class DatabaseSettings:
 
 
 @dataclass
+class EslNode:
+    """One FreeSWITCH's event socket when a controller drives several (esl.nodes)."""
+
+    name: str = ""  # the node's freeswitch.node_name: its events' FreeSWITCH-Switchname
+    host: str = "127.0.0.1"
+    port: int = 8021
+
+
+@dataclass
 class EslSettings:
     # outbound: FreeSWITCH connects here once per call ('socket HOST:PORT async full')
     outbound_host: str = "127.0.0.1"
@@ -49,6 +58,8 @@ class EslSettings:
     # calls driven at once; a connection beyond it is closed at once, and the dialplan's after-socket
     # step hangs that caller up (503 before answer) instead of every call slowing down together
     max_calls: int = 2000
+    # several switches, each by its freeswitch.node_name; empty: the one at inbound_host/inbound_port
+    nodes: list[EslNode] = field(default_factory=list)
 
 
 @dataclass
@@ -155,6 +166,8 @@ class FreeswitchSettings:
     sounds_dir: str = "/usr/share/freeswitch/sounds"
     tts_engine: str = "flite"
     tts_voice: str = "slt"
+    # this node's name among several (switch.conf's switchname, in every event); empty: the host name
+    node_name: str = ""
 
 
 @dataclass
@@ -627,6 +640,7 @@ def _validate(s: Settings) -> None:
         hotline.flow = hotline.flow or hotline.name
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"{s.source}: 'log_level' must be DEBUG, INFO, WARNING or ERROR, got {s.log_level!r}")
+    _validate_nodes(s)
     _validate_inbox(s)
     _validate_pins(s)
     _validate_contact_form(s)
@@ -640,6 +654,23 @@ def _validate(s: Settings) -> None:
     for gateway in s.web.alarms.gateways:
         if gateway not in ("mail", "sms", "fax"):
             raise ConfigError(f"{s.source}: 'web.alarms.gateways' has {gateway!r}: use mail, sms or fax")
+
+
+_NODE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def _validate_nodes(s: Settings) -> None:
+    if s.freeswitch.node_name and not _NODE_NAME.fullmatch(s.freeswitch.node_name):
+        raise ConfigError(f"{s.source}: 'freeswitch.node_name' takes letters, digits, '.', '_' and '-', "
+                          f"got {s.freeswitch.node_name!r}")  # fmt: skip
+    names: set[str] = set()
+    for i, node in enumerate(s.esl.nodes):
+        key = f"esl.nodes[{i}]"
+        if not _NODE_NAME.fullmatch(node.name or "") or node.name in names:
+            raise ConfigError(f"{s.source}: '{key}.name' must be a node name, set and unique, got {node.name!r}")
+        if not node.host or not 0 < node.port <= 65535:
+            raise ConfigError(f"{s.source}: '{key}' needs a host and a TCP port (1-65535), got {node.host}:{node.port}")
+        names.add(node.name)
 
 
 def _validate_pins(s: Settings) -> None:

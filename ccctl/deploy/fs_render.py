@@ -187,6 +187,8 @@ def build_model(settings: Settings) -> RenderModel:
             settings, "freeswitch.tts_voice", f"must be a flite voice ({', '.join(FLITE_VOICES)}), got {fs.tts_voice!r}"
         )
     _check_name(settings, "freeswitch.tts_voice", fs.tts_voice, _NAME)
+    if fs.node_name:
+        _check_name(settings, "freeswitch.node_name", fs.node_name, _NAME)
     agents = _agent_extensions(settings)
     return RenderModel(
         settings=settings,
