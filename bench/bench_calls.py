@@ -52,7 +52,7 @@ def _wait_listening(port: int, proc: subprocess.Popen, seconds: float = 20.0) ->
 class ControllerProcess:
     """One controller under test: started, sampled with psutil, stopped with SIGTERM for its stats."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, extra_args: list[str] | None = None) -> None:
         self.name = name
         self.port = _free_port()
         self.stats_file = Path(tempfile.mkstemp(prefix=f"bench-{name}-", suffix=".json")[1])
@@ -63,8 +63,11 @@ class ControllerProcess:
             str(self.port),
             "--stats-file",
             str(self.stats_file),
+            *(extra_args or []),
         ]
-        self.proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # a file, not a pipe nobody reads: a controller logging more than a pipe holds would block
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log)
         _wait_listening(self.port, self.proc)
         self.ps = psutil.Process(self.proc.pid)
         time.sleep(0.5)
@@ -93,7 +96,24 @@ def _emulator(port: int, args: list[str]) -> subprocess.Popen:
     command = [sys.executable, "-m", "ccctl.sim", "--controller", f"127.0.0.1:{port}", "--esl-port", "0"]
     command += ["--did", "7000", "--json", *args]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    # files, not pipes read only at the end: a summary listing many failed calls, or warnings about
+    # them, would fill a pipe and the emulator would stall writing it
+    out, log = tempfile.TemporaryFile(mode="w+"), tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=log, env=env, text=True)
+    proc.files = (out, log)  # type: ignore[attr-defined]
+    return proc
+
+
+def emulator_summary(shard: subprocess.Popen) -> dict:
+    """The emulator's JSON summary (it has ended), or RuntimeError with the end of what it logged."""
+    shard.wait()
+    out, log = shard.files
+    out.seek(0)
+    try:
+        return json.loads(out.read())
+    except json.JSONDecodeError:
+        log.seek(0)
+        raise RuntimeError(f"emulator gave no summary: {log.read().strip()[-300:]}") from None
 
 
 def _merge(summaries: list[dict], seconds: float) -> dict:
@@ -121,14 +141,11 @@ def sustained(name: str, rate: float, seconds: float, time_factor: float, emulat
         peak_rss = max(peak_rss, controller.ps.memory_info().rss)
         time.sleep(SAMPLE_SECONDS)
     cpu = controller.cpu_seconds() - cpu_before
-    summaries = []
-    for shard in shards:
-        out, err = shard.communicate()
-        try:
-            summaries.append(json.loads(out))
-        except json.JSONDecodeError:
-            controller.stop()
-            raise RuntimeError(f"emulator gave no summary: {err.strip()[-300:]}") from None
+    try:
+        summaries = [emulator_summary(shard) for shard in shards]
+    except RuntimeError:
+        controller.stop()
+        raise
     stats = controller.stop()
     merged = _merge(summaries, seconds)
     return {

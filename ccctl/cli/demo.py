@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ccctl.cli.common import CliError, at_option, patch_gevent, run, settings_of
+from ccctl.cli.common import CliError, at_option, database_url, patch_gevent, run, settings_of
 
 
 @click.command()
@@ -143,6 +143,21 @@ def bench_kb(articles: int, rounds: int, as_json: bool) -> None:
     from ccctl.local_site.bench import run_kb_bench
 
     result = run_kb_bench(articles, rounds)
+    click.echo(json.dumps(result, indent=2) if as_json else result["text"])
+
+
+@bench.command("soak")
+@click.option("--minutes", type=float, default=10.0, show_default=True, help="How long calls are offered.")
+@click.option("--rate", type=float, default=250.0, show_default=True, help="Offered calls per second.")
+@click.option("--emulators", type=int, default=2, show_default=True, help="Emulator processes sharing the rate.")
+@click.option("--database", "url", default="", help="Where the call records go (default: the settings' database).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def bench_soak(ctx, minutes: float, rate: float, emulators: int, url: str, as_json: bool) -> None:
+    """The controller for minutes with its call records in the database: failures, records, RSS, loop lag."""
+    from ccctl.local_site.bench import run_soak_bench
+
+    result = run(lambda: run_soak_bench(url or database_url(ctx), rate, minutes, emulators))
     click.echo(json.dumps(result, indent=2) if as_json else result["text"])
 
 

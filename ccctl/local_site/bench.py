@@ -144,6 +144,11 @@ def run_campaigns_bench(patients: int = 1000, rate: float = 20.0, concurrent: in
     return _bench_module("bench_campaigns").run(patients=patients, rate=rate, concurrent=concurrent, seconds=seconds)
 
 
+def run_soak_bench(database: str, rate: float = 250.0, minutes: float = 10.0, emulators: int = 2) -> dict:
+    """The controller for `minutes` with its call records in `database` (bench/bench_soak.py); "text" is the table."""
+    return _bench_module("bench_soak").run(database, rate=rate, minutes=minutes, emulators=emulators)
+
+
 def run_kb_bench(articles: int = 5000, rounds: int = 3) -> dict:
     """Knowledge-base search latency on generated articles (bench/bench_kb.py); "text" is the table."""
     return _bench_module("bench_kb").run(articles=articles, rounds=rounds)
