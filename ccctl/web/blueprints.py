@@ -29,6 +29,7 @@ OTHER_FEATURES: list[str] = [
     "ccctl.tickets.web:blueprint",
     "ccctl.web.agent_desk:blueprint",
     "ccctl.kb.web:blueprint",
+    "ccctl.campaigns.web:blueprint",
 ]
 
 
