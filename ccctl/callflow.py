@@ -64,6 +64,7 @@ class CallInfo:
     destination: str
     hotline: str
     variables: dict[str, str] = field(default_factory=dict)
+    node: str = ""  # the switch the channel is on (FreeSWITCH-Switchname)
 
 
 @dataclass

@@ -86,12 +86,14 @@ def live_since(acd) -> datetime:
     return acd.clock() - timedelta(seconds=acd.settings.heartbeat_seconds * acd.settings.heartbeats_missed)
 
 
-def adopt_orphans(acd, client, socket_address: str) -> None:
+def adopt_orphans(acd, switches, socket_address: str) -> None:
     """Take back the queued callers of processes that stopped or died (acd.adopted counts them).
 
     Several live processes sweep at once: each orphan is first claimed with a compare-and-set on its owner,
     so only one of them transfers the caller to its socket. A claim whose caller never arrived (the transfer
-    failed, or its process died too) is an orphan again after the same heartbeat window.
+    failed, or its process died too) is an orphan again after the same heartbeat window. `switches`
+    (ccctl.esl.nodes.SwitchNodes) finds the node each caller is on; a caller on a node that is not
+    connected waits for a later pass.
     """
     fresh = live_since(acd)
 
@@ -116,15 +118,18 @@ def adopt_orphans(acd, client, socket_address: str) -> None:
 
     for entry_id, call_uuid, status, owner in acd.in_db(orphans):
         try:
-            _adopt_one(acd, client, socket_address, entry_id, call_uuid, status, owner)
+            _adopt_one(acd, switches, socket_address, entry_id, call_uuid, status, owner)
         except Exception as exc:  # one caller the switch would not answer for must not leave the others as ghosts
             log.warning("queue entry %d: not taken back or settled this pass (%s)", entry_id, type(exc).__name__)
     acd.adoption_passes += 1
 
 
-def _adopt_one(acd, client, socket_address: str, entry_id: int, call_uuid: str, status: str, owner: str) -> None:
-    """One orphan: settled when the switch has no such call, else claimed and transferred back to our socket."""
-    if client.api(f"uuid_exists {call_uuid}").strip() != "true":
+def _adopt_one(acd, switches, socket_address: str, entry_id: int, call_uuid: str, status: str, owner: str) -> None:
+    """One orphan: settled when no switch has the call, else claimed and transferred back to our socket."""
+    found = switches.exists(call_uuid)
+    if found is None:
+        return  # its node is not connected: settled or taken back once it is back or known gone
+    if not found:
         acd.calls.call_finished(call_uuid)  # abandoned while nobody watched, or a talk that ended: settled now
         outcome = "completed" if status == model.BRIDGED else "abandoned"
         acd.in_db(partial(settle_record, call_uuid=call_uuid, disposition=outcome, now=acd.clock()))
@@ -133,6 +138,7 @@ def _adopt_one(acd, client, socket_address: str, entry_id: int, call_uuid: str, 
         return  # still talking: the bridge does not need us; its end is settled once the channel is gone
     if not acd.in_db(partial(claim_orphan, entry_id=entry_id, owner=owner, adopter=acd.instance_id, now=acd.clock())):
         return  # another live process took this caller first
+    client = switches.client_for(call_uuid)
     channel = channel_times(client.api(f"uuid_dump {call_uuid} json"))
     if channel:
         acd.in_db(partial(first_part_from_switch, call_uuid=call_uuid, channel=channel))

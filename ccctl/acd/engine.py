@@ -28,6 +28,7 @@ from ccctl.acd.queued_calls import QueuedCalls
 from ccctl.acd.routing import plan_assignments, queues_served
 from ccctl.callflow import AppResult, CallInfo, Command
 from ccctl.config import AcdSettings
+from ccctl.esl.nodes import SwitchNodes
 from ccctl.ivr.hold_words import HoldWords
 from ccctl.ivr.services import Surveys
 from ccctl.records.database import make_engine
@@ -78,7 +79,8 @@ class AcdEngine:
         # chats and tasks: queued, offered to an agent with room on their channel, accepted, finished
         self.contacts = Contacts(self)
         self._loop: gevent.Greenlet | None = None
-        self.inbound = None  # ccctl.esl.inbound.InboundClient, set by attach_inbound
+        self.inbound = None  # the default node's ccctl.esl.inbound.InboundClient, set by attach_switches
+        self.switches: SwitchNodes | None = None  # every node's client, and which node each call is on
         self.recordings_dir = ""
         # the surveys a queue's `survey` setting names (ccctl.surveys.call.DbSurveys, set by the Controller)
         self.surveys: Surveys | None = None
@@ -116,19 +118,33 @@ class AcdEngine:
         self._wake.set()
 
     def attach_inbound(self, client) -> None:
-        """Learn answer times from CHANNEL_BRIDGE; place callbacks; take back callers a dead controller left."""
-        self.inbound = client
-        gevent.spawn(self._adopt_when_connected, client)
-        client.subscribe(["CHANNEL_BRIDGE", "CUSTOM sofia::register sofia::unregister sofia::expire"])
-        for subclass in ("sofia::register", "sofia::unregister", "sofia::expire"):
-            client.on(f"CUSTOM {subclass}", self._registration)
-        client.on("CHANNEL_BRIDGE", self._bridge_event)
+        """One switch's inbound client (ccctl serve attaches all its nodes with attach_switches)."""
+        self.attach_switches(SwitchNodes({"": client}))
 
-    def _bridge_event(self, event) -> None:
+    def attach_switches(self, switches: SwitchNodes) -> None:
+        """Learn answer times from CHANNEL_BRIDGE; place callbacks; take back callers a dead controller left:
+        on every node."""
+        self.switches = switches
+        self.inbound = switches.default
+        gevent.spawn(self._adopt_when_connected)
+        switches.subscribe(["CHANNEL_BRIDGE", "CUSTOM sofia::register sofia::unregister sofia::expire"])
+        for subclass in ("sofia::register", "sofia::unregister", "sofia::expire"):
+            switches.on(f"CUSTOM {subclass}", self._registration)
+        switches.on("CHANNEL_BRIDGE", self._bridge_event)
+
+    def client_for(self, call_uuid: str):
+        """The inbound client of the node a call is on (None without a connection)."""
+        return self.switches.client_for(call_uuid) if self.switches is not None else self.inbound
+
+    def callback_client(self):
+        """A connected node's client for a call we place (each node in turn); None when none is."""
+        return self.switches.next_live() if self.switches is not None else self.inbound
+
+    def _bridge_event(self, node: str, event) -> None:
         self.calls.channel_bridged(event.uuid, event.get("Other-Leg-Channel-Name") or "")
         self.calls.bridge_seen(event)
 
-    def _registration(self, event) -> None:
+    def _registration(self, node: str, event) -> None:
         """A phone (un)registered: the agent with that extension is rung there from now on."""
         from ccctl.acd.registrations import contact_dial_string, learn_contact
 
@@ -138,12 +154,12 @@ class AcdEngine:
         if user:
             gevent.spawn(self.in_db, lambda session: learn_contact(session, user, contact))
 
-    def _adopt_when_connected(self, client) -> None:
+    def _adopt_when_connected(self) -> None:
         from ccctl.acd.adoption import adopt_orphans
 
         try:
-            if client.wait_connected(timeout=30) and self.callback_socket is not None:
-                adopt_orphans(self, client, self.callback_socket())
+            if self.inbound.wait_connected(timeout=30) and self.callback_socket is not None:
+                adopt_orphans(self, self.switches, self.callback_socket())
         except Exception:  # the callers stay in the table: the next sweep tries again
             log.exception("re-adopting queued callers failed")
         finally:
@@ -201,10 +217,10 @@ class AcdEngine:
 
     def _sweep_orphans(self) -> None:
         """Callers of a process that died since we started: taken over here (one sweep at a time)."""
-        if self.inbound is None or self.callback_socket is None or self._sweeping:
+        if self.switches is None or self.callback_socket is None or self._sweeping:
             return
         self._sweeping = True
-        gevent.spawn(self._adopt_when_connected, self.inbound)
+        gevent.spawn(self._adopt_when_connected)
 
     def _queue_rules(self, session: Session, name: str = "") -> dict:
         """Queue settings change rarely (`ccctl queues add`): the cached ones, read now only when there are
@@ -311,7 +327,7 @@ class AcdEngine:
                 if entry_id not in self._offers:
                     return  # the prompt ended: the caller's greenlet took the offer
             try:
-                self.inbound.api(f"uuid_break {call_uuid}", timeout=5)
+                self.client_for(call_uuid).api(f"uuid_break {call_uuid}", timeout=5)
             except Exception as exc:  # the call may have just ended; the prompt ends by itself anyway
                 log.debug("uuid_break %s: %s", call_uuid, type(exc).__name__)
                 return

@@ -261,12 +261,13 @@ class QueuedCalls:
         from ccctl.acd.callback_call import originate_command
 
         address = self.acd.callback_socket() if self.acd.callback_socket else ""
-        if self.acd.inbound is None or not address:
+        client = self.acd.callback_client()
+        if client is None or not address:
             self._callback_failed(entry_id, "no inbound ESL connection to place the call")
             return
         command = originate_command(self.acd.settings.callback_dial, number, entry_id, address, 60)
         try:
-            reply = self.acd.inbound.api(command, timeout=90)
+            reply = client.api(command, timeout=90)
         except Exception as exc:  # the switch is unreachable: the place is kept, the agents freed
             reply = f"-ERR {type(exc).__name__}"
         if not reply.startswith("+OK"):

@@ -103,6 +103,7 @@ class OutboundSession:
             destination=destination,
             hotline=hotline,
             variables=variables,
+            node=data.get("FreeSWITCH-Switchname") or "",
         )
         return self.call
 

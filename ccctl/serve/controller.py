@@ -25,6 +25,7 @@ from ccctl import __version__
 from ccctl.callflow import CallApp, CallInfo, CallRecord
 from ccctl.config import Settings
 from ccctl.esl.inbound import InboundClient
+from ccctl.esl.nodes import SwitchNodes
 from ccctl.esl.outbound import OutboundSession
 from ccctl.ivr.errors import FlowCheckFailed
 from ccctl.ivr.registry import FlowRegistry
@@ -137,7 +138,8 @@ class Controller:
         self.connect_inbound = connect_inbound
         self.clock = clock
         self.stats = CallStats()
-        self.inbound: InboundClient | None = None
+        self.inbound: InboundClient | None = None  # the default (first) node's client
+        self.nodes: SwitchNodes | None = None  # every node's client, and which node each call is on
         self._calls = Pool()
         self._sessions: dict[gevent.Greenlet, OutboundSession] = {}  # each running call's greenlet and socket
         # each running call and its app by uuid: the console reads the IVR path so far and the caller's number
@@ -168,12 +170,11 @@ class Controller:
             self._outbound.stop()
             raise
         if self.connect_inbound:
-            self.inbound = InboundClient(
-                esl.inbound_host, esl.inbound_port, esl.password, esl.reconnect_seconds, esl.command_timeout
-            )
-            self.inbound.start()
+            self.nodes = SwitchNodes.from_settings(esl, self.settings.freeswitch.node_name)
+            self.inbound = self.nodes.default
+            self.nodes.start()
             if self.acd is not None:
-                self.acd.attach_inbound(self.inbound)
+                self.acd.attach_switches(self.nodes)
         self._started = time.monotonic()
         log.info("outbound ESL listening on %s, status on http://%s", self.outbound_address_text, self.web_address_text)
 
@@ -236,8 +237,8 @@ class Controller:
             self._calls.join(timeout=grace)
             self._hand_over_queued_calls(ringing_too=True)
             self._calls.kill(block=True, timeout=1)
-        if self.inbound is not None:
-            self.inbound.stop()
+        if self.nodes is not None:
+            self.nodes.stop()
         if self._web is not None:
             self._web.stop(timeout=1)
         # records first: the next controller may take the callers back as soon as our heartbeat goes
@@ -309,12 +310,14 @@ class Controller:
         else:
             inbound = {"status": "disabled", "address": "", "last_error": ""}
         round_trips = list(self.stats.round_trips)
+        nodes = self.nodes.states() if self.nodes is not None else []
         return {
             "calls": self.stats.calls(),
             "cps": round(self.stats.cps(), 2),
             "greenlets": len(self._calls) + len(self._web_requests) + (1 if self.inbound is not None else 0),
             "esl": {
                 "inbound": inbound,
+                "nodes": nodes,
                 "outbound": {
                     "listening": self.outbound_address_text,
                     "max_calls": self.settings.esl.max_calls,
@@ -410,8 +413,16 @@ class Controller:
         finally:
             self._sessions.pop(gevent.getcurrent(), None)
             self._running.pop(session.uuid or "", None)
+            if self.nodes is not None:
+                self.nodes.forget(session.uuid or "")
+
+    def client_for(self, call_or_node: str) -> InboundClient | None:
+        """The inbound client of a node (by name) or of the node a call (uuid) is on; None without one."""
+        return self.nodes.client_for(call_or_node) if self.nodes is not None else None
 
     def _app_for(self, call: CallInfo) -> CallApp:
+        if self.nodes is not None:
+            self.nodes.learn(call.uuid, call.node)
         app = self.app_factory(call)
         self._running[call.uuid] = (call, app)
         return app

@@ -48,13 +48,14 @@ def settle(session: Session, uuids: list[str], now: datetime) -> int:
     return session.execute(query).rowcount
 
 
-def sweep(engine, client, running: Callable[[], set[str]], older_than: datetime, now: datetime) -> int:
+def sweep(engine, switches, running: Callable[[], set[str]], older_than: datetime, now: datetime) -> int:
     """One pass over the in-progress rows started before `older_than`: those of calls this controller does
-    not run and the switch does not know are settled as interrupted; returns how many."""
+    not run and no switch knows are settled as interrupted; returns how many. A call that may be on a node
+    not connected now (ccctl.esl.nodes.SwitchNodes.exists says None) waits until that node is back."""
     with Session(engine) as session:
         candidates = open_calls(session, older_than)
     mine = running()
-    gone = [uuid for uuid in candidates if uuid not in mine and client.api(f"uuid_exists {uuid}").strip() == "false"]
+    gone = [uuid for uuid in candidates if uuid not in mine and switches.exists(uuid) is False]
     if not gone:
         return 0
     with Session(engine) as session:
@@ -72,7 +73,7 @@ def settle_interrupted_forever(controller, every: float = SWEEP_SECONDS) -> None
     later passes leave rows younger than MIN_AGE_SECONDS alone, as their controller may only be busy.
     """
     engine = make_engine(controller.settings.database.url)
-    client = controller.inbound
+    client, switches = controller.inbound, controller.nodes
     started = datetime.now(UTC)
     first = True
     while True:
@@ -80,7 +81,7 @@ def settle_interrupted_forever(controller, every: float = SWEEP_SECONDS) -> None
             if client.wait_connected(timeout=every):
                 now = datetime.now(UTC)
                 older_than = started if first else now - timedelta(seconds=MIN_AGE_SECONDS)
-                sweep(engine, client, controller.running_call_uuids, older_than, now)
+                sweep(engine, switches, controller.running_call_uuids, older_than, now)
                 first = False
         except Exception as exc:  # a busy database or a lost switch: the rows wait for the next pass
             log.warning("interrupted calls not settled this pass: %s", type(exc).__name__)
