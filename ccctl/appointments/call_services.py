@@ -98,6 +98,22 @@ class DbAppointments:
     def cancel(self, patient_id: int, appointment_id: int, call_uuid: str) -> str | None:
         return self._change(patient_id, appointment_id, call_uuid, "cancelled")
 
+    def move(self, patient_id: int, appointment_id: int, slot_id: int, call_uuid: str) -> str | None:
+        def work(session: Session) -> Notice | str:
+            try:
+                if store.get(session, appointment_id).patient_id != patient_id:
+                    return "not_found"
+                moved = store.move(session, appointment_id, slot_id, source=SOURCE, by=booked_by(call_uuid))
+            except SlotTaken:
+                return "taken"
+            except SlotNotBookable:
+                return "not_bookable"
+            except AppointmentError:
+                return "not_changeable"
+            return self._changed(session, moved, "moved", call_uuid)
+
+        return self._send(self._in_transaction(work))
+
     def _change(self, patient_id: int, appointment_id: int, call_uuid: str, change: str) -> str | None:
         def work(session: Session) -> Notice | str:
             try:

@@ -94,7 +94,7 @@ class Visit:
 class Appointments(Protocol):
     """What appointment nodes ask of the booking system (implemented in ccctl.appointments.call_services).
 
-    book, confirm and cancel return None when done, else why not: "taken" (another booking won the
+    book, confirm, cancel and move return None when done, else why not: "taken" (another booking won the
     slot), "not_bookable" (blocked, started, unknown), "not_found" (not this patient's visit) or
     "not_changeable" (no longer booked or confirmed)."""
 
@@ -110,6 +110,8 @@ class Appointments(Protocol):
     def confirm(self, patient_id: int, appointment_id: int, call_uuid: str) -> str | None: ...
 
     def cancel(self, patient_id: int, appointment_id: int, call_uuid: str) -> str | None: ...
+
+    def move(self, patient_id: int, appointment_id: int, slot_id: int, call_uuid: str) -> str | None: ...
 
 
 class KbAnswers(Protocol):

@@ -17,6 +17,7 @@ from ccctl.local_site.demo import DEMO_MEMBERS, seed_demo_members
 from ccctl.records.database import make_engine
 from ccctl.records.migrate import upgrade
 from ccctl.records.models.appointments import Appointment, Department, Doctor, Slot
+from ccctl.records.models.audit import AuditEntry
 from ccctl.records.models.channels import SmsMessage
 from ccctl.records.models.patients import Patient, PatientPhone
 
@@ -106,3 +107,36 @@ def test_a_chinese_caller_books_the_next_cardiology_slot(hospital):
         assert booking.booked_by.startswith("ivr:")
         [sms] = session.scalars(select(SmsMessage)).all()
         assert sms.body.startswith("您已预约：心内科") and sms.patient_id == patient.id
+
+
+def test_a_member_moves_their_visit_to_the_first_free_cardiology_slot(hospital):
+    config, engine, slot_ids, times = hospital
+    member = DEMO_MEMBERS[0]
+    with Session(engine) as session, session.begin():
+        patient_id = session.scalar(select(Patient.id).where(Patient.member_number == member.member_number))
+        store.book(session, patient_id, slot_ids[1], source="agent", booked_by="alice")
+    # 1 English, 1 member, number, PIN, 6 my visits, 4 move it, 1 the first free time offered
+    keys = f"1,1,{member.member_number}#,{member.pin}#,6,4,1"
+    run = ccctl(config, "flow", "simulate", "main", "--keys", keys, "--at", OPEN)
+    assert run.returncode == 0, run.stderr
+    prompts = run.stdout.split("prompts:\n")[1].split("\n\n")[0]
+    heard = [line.split(". ", 1)[1] for line in prompts.splitlines()]
+    offered = heard[heard.index("[tts] The next free times in Cardiology.") :]
+    assert offered[:8] == [
+        "[tts] The next free times in Cardiology.",
+        "[tts] For Dr Wang, press 1:",
+        said(times[0], "en"),
+        "[tts] For Dr Wang, press 2:",
+        said(times[2], "en"),
+        "[tts] Please choose a time.",
+        "[tts] Your visit is moved to Cardiology, Dr Wang, on",
+        said(times[0], "en"),
+    ]
+    assert "my_visits:moved" in run.stdout.split("path:\n")[1]
+    with Session(engine) as session:
+        old, new = session.scalars(select(Appointment).order_by(Appointment.id)).all()
+        assert (old.status, old.held_slot_id) == ("moved", None)
+        assert (new.status, new.slot_id, new.moved_from_id, new.source) == ("booked", slot_ids[0], old.id, "ivr")
+        [sms] = session.scalars(select(SmsMessage)).all()
+        assert sms.body.startswith("Your visit has moved to") and sms.patient_id == patient_id
+        assert session.scalar(select(AuditEntry.id).where(AuditEntry.action == "appointment_moved")) is not None

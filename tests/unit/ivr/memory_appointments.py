@@ -53,6 +53,21 @@ class MemoryAppointments:
     def cancel(self, patient_id: int, appointment_id: int, call_uuid: str) -> str | None:
         return self._change(patient_id, appointment_id, call_uuid, "cancelled")
 
+    def move(self, patient_id: int, appointment_id: int, slot_id: int, call_uuid: str) -> str | None:
+        chosen = next(s for s in self.slots if s.id == slot_id)
+        if slot_id in self.taken_meanwhile:
+            self.taken_meanwhile.discard(slot_id)
+            self.visits.setdefault(-1, []).append(Visit(1000 + slot_id, "booked", chosen))
+            return "taken"
+        visits = self.visits.get(patient_id, [])
+        for i, visit in enumerate(visits):
+            if visit.id == appointment_id and visit.status in ("booked", "confirmed"):
+                visits[i] = Visit(visit.id, "moved", visit.slot)
+                visits.append(Visit(100 + len(visits), "booked", chosen))
+                self.changes.append(("moved", patient_id, appointment_id, call_uuid))
+                return None
+        return "not_found"
+
     def _change(self, patient_id: int, appointment_id: int, call_uuid: str, status: str) -> str | None:
         visits = self.visits.get(patient_id, [])
         for i, visit in enumerate(visits):

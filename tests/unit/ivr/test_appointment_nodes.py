@@ -41,6 +41,18 @@ VISITS_FLOW = """
         type: hangup
 """
 
+MOVE_FLOW = VISITS_FLOW.replace(
+    "        on_none: bye\n",
+    """        moved_prompt: "say:Moved to {{ visit.doctor }} on"
+        move_slot_prompt: "say:For {{ slot.doctor }} press {{ slot.key }}:"
+        move_choose_prompt: "say:Choose."
+        move_none_prompt: "say:Nothing is free."
+        taken_prompt: "say:That time was just taken."
+        limit: 2
+        on_none: bye
+""",
+)
+
 BOOK_FLOW = """
     nodes:
       who:
@@ -143,6 +155,63 @@ def test_visits_are_not_read_to_a_caller_who_did_not_log_in(tmp_path):
     assert booked.asked_at == [] and booked.changes == []
 
 
+def test_a_member_moves_a_visit_to_the_next_free_slot_chosen_by_key(tmp_path):
+    booked = MemoryAppointments(
+        slots=[slot(1, FIRST), slot(2, SECOND, "Dr Li"), slot(3, THIRD), slot(4, THIRD, code="pediatrics")],
+        visits={ANNA.id: [Visit(7, "confirmed", slot(1, FIRST))]},
+    )
+    call = run_flow(tmp_path, MOVE_FLOW, member_services(booked), [MEMBER_NUMBER, PIN, "4", "2"])
+    assert spoken_and_said(call)[-10:] == [
+        "Visit 1: Cardiology with Dr Wang on",
+        said(FIRST),
+        "1 confirms, 2 cancels, 3 the next visit.",
+        "For Dr Li press 1:",
+        said(SECOND),
+        "For Dr Wang press 2:",
+        said(THIRD),
+        "Choose.",
+        "Moved to Dr Wang on",
+        said(THIRD),
+    ]
+    assert booked.changes == [("moved", ANNA.id, 7, CALL_UUID)]
+    assert [(v.status, v.slot.id) for v in booked.visits[ANNA.id]] == [("moved", 1), ("booked", 3)]
+    assert call.path[-4:] == ["visits", "visits:move", "visits:moved", "bye"]
+
+
+def test_a_slot_taken_while_moving_offers_the_fresh_list(tmp_path):
+    booked = MemoryAppointments(
+        slots=[slot(1, FIRST), slot(2, SECOND, "Dr Li"), slot(3, THIRD)],
+        visits={ANNA.id: [Visit(7, "booked", slot(1, FIRST))]},
+        taken_meanwhile={2},
+    )
+    call = run_flow(tmp_path, MOVE_FLOW, member_services(booked), [MEMBER_NUMBER, PIN, "4", "1", "1"])
+    heard = spoken_and_said(call)
+    taken = heard.index("That time was just taken.")
+    assert heard[taken + 1 : taken + 3] == ["For Dr Wang press 1:", said(THIRD)]
+    assert [(v.status, v.slot.id) for v in booked.visits[ANNA.id]] == [("moved", 1), ("booked", 3)]
+    assert call.path[-4:] == ["visits:move", "visits:taken", "visits:moved", "bye"]
+
+
+def test_with_nothing_free_to_move_to_the_member_hears_the_visit_options_again(tmp_path):
+    booked = MemoryAppointments(slots=[slot(1, FIRST)], visits={ANNA.id: [Visit(7, "booked", slot(1, FIRST))]})
+    call = run_flow(tmp_path, MOVE_FLOW, member_services(booked), [MEMBER_NUMBER, PIN, "4", "2"])
+    assert spoken_and_said(call)[-5:] == [
+        "Nothing is free.",
+        "Visit 1: Cardiology with Dr Wang on",
+        said(FIRST),
+        "1 confirms, 2 cancels, 3 the next visit.",
+        "Cancelled.",
+    ]
+    assert booked.changes == [("cancelled", ANNA.id, 7, CALL_UUID)]
+
+
+def test_the_move_key_is_not_taken_when_the_flow_does_not_offer_moving(tmp_path):
+    booked = MemoryAppointments(slots=[slot(2, SECOND)], visits={ANNA.id: [Visit(7, "booked", slot(1, FIRST))]})
+    call = run_flow(tmp_path, VISITS_FLOW, member_services(booked), [MEMBER_NUMBER, PIN, "4", "4", "4"])
+    assert booked.changes == [] and "visits:move" not in call.path
+    assert call.path[-2:] == ["visits:failed", "bye"]
+
+
 def test_a_caller_on_file_books_the_slot_chosen_by_key(tmp_path):
     slots = MemoryAppointments(slots=[slot(1, FIRST), slot(2, SECOND, "Dr Li"), slot(3, THIRD)])
     services = MemoryServices(others={CALLER: PatientView(9, "P9", "Li Lei", member=False)}, appointments=slots)
@@ -212,6 +281,7 @@ def test_flow_check_names_the_line_of_a_bad_appointment_node(tmp_path):
         "    choose_prompt: 'say:Choose.'\n    limit: 12\n"
         "    on_booked: visits\n"
         "  visits:\n    type: visits\n    prompt: 'say:Visit'\n    tries: 0\n"
+        "    move_key: '1'\n    move_slot_prompt: 'say:Press {{ slot.key }}'\n"
     )
     errors = [
         str(e).replace(str(flow), "bad_booking.yaml")
@@ -222,4 +292,6 @@ def test_flow_check_names_the_line_of_a_bad_appointment_node(tmp_path):
         "bad_booking.yaml:7: node 'book': 'limit' must be 1 to 9 (one key each)",
         "bad_booking.yaml:10: node 'visits': missing required key 'options_prompt' for a visits node",
         "bad_booking.yaml:12: node 'visits': 'tries' must be at least 1",
+        "bad_booking.yaml:13: node 'visits': 'move_key' must be one of the keys 0456789, got '1'",
+        "bad_booking.yaml:14: node 'visits': 'move_slot_prompt' needs 'move_choose_prompt' too",
     ]
