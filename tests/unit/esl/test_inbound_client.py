@@ -198,3 +198,29 @@ def test_custom_events_reach_handlers_of_their_subclass():
     finally:
         client.stop()
         switch.stop()
+
+
+def test_a_later_subclass_is_asked_for_after_custom_again():
+    """mod_event_socket takes a subclass only after CUSTOM in the same `event` command."""
+    commands = []
+
+    def script(sock):
+        reader = CommandReader(sock)
+        sock.sendall(AUTH_REQUEST)
+        reader.read_command()
+        sock.sendall(ACCEPTED)
+        for _ in range(2):
+            commands.append(reader.read_command().line)
+            sock.sendall(b"Content-Type: command/reply\nReply-Text: +OK event listener enabled plain\n\n")
+        reader.read_command()
+
+    switch = FakeSwitch(script)
+    client = switch.client()
+    try:
+        assert client.wait_connected(5)
+        client.subscribe(["CHANNEL_BRIDGE", "CUSTOM sofia::register"])
+        client.subscribe(["CUSTOM avmd::beep"])
+        assert commands == ["event plain CHANNEL_BRIDGE CUSTOM sofia::register", "event plain CUSTOM avmd::beep"]
+    finally:
+        client.stop()
+        switch.stop()
