@@ -265,3 +265,27 @@ def test_the_archive_uploads_a_sealed_recording_in_clear_and_get_fetches_it_back
         assert stored == clear and not path.exists()
         out = get_recording(sqlite_url, "arch-0001", tmp_path / "back.wav", "qa", archive, key)
     assert out.read_bytes() == clear
+
+
+def test_the_serve_loop_seals_a_recording_once_its_call_has_ended(sqlite_url, tmp_path):
+    import gevent
+
+    from ccctl.storage.jobs import seal_forever
+
+    settings = site_settings(sqlite_url, tmp_path)
+    settings.storage.seal_every_seconds = 0.05
+    path, _ = add_call_and_recording(sqlite_url, tmp_path, "loop-0001", ended=False)
+    loop = gevent.spawn(seal_forever, settings)
+    try:
+        gevent.sleep(0.3)
+        assert not is_sealed(path)  # the call goes on
+
+        def end(db: Session) -> None:
+            db.scalar(select(Call).where(Call.uuid == "loop-0001")).ended_at = STARTED + timedelta(minutes=1)
+
+        in_db(sqlite_url, end)
+        with gevent.Timeout(10, AssertionError("the recording was not sealed after its call")):
+            while not is_sealed(path):
+                gevent.sleep(0.05)
+    finally:
+        loop.kill()
