@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ccctl.acd.model import Offer, QueueTicket
+from ccctl.acd.wait_estimate import expected_wait_minutes, expected_wait_seconds
 from ccctl.callflow import AppResult, AwaitBridgeEnd, Execute
 from ccctl.ivr.hold_words import ENGLISH_TTS, HoldWords
 
@@ -129,6 +130,9 @@ def wait_for_agent(
             offered_callback = False
         if rules.callback_key and not offered_callback:
             offered_callback = True
+            minutes = _expected_wait_minutes(acd, ticket)
+            if minutes:  # the choice is the caller's: how long staying on the line would take
+                pending.append(words.expected_wait(minutes))
             pending.append(words.callback_offer(rules.callback_key))
         # one playback a turn: an agent who comes free between two is offered at once
         result = yield Execute("playback", pending.pop(0) if pending else rules.hold_prompt)
@@ -136,6 +140,12 @@ def wait_for_agent(
             acd.calls.request_callback(ticket.entry_id, caller_number)
             yield Execute("playback", words.callback_taken())
             return "callback"
+
+
+def _expected_wait_minutes(acd: AcdEngine, ticket: QueueTicket) -> int | None:
+    position, rules, now = acd.position(ticket.entry_id), ticket.rules, acd.clock()
+    seconds = acd.in_db(lambda session: expected_wait_seconds(session, rules, position, now))
+    return expected_wait_minutes(seconds)
 
 
 def _ring(acd: AcdEngine, ticket: QueueTicket, offer: Offer, recorder: SessionRecorder) -> Generator:

@@ -3,7 +3,7 @@
 The queue node makes one from its call and hands it to the ACD's hold loop, which knows the
 position and the callback key but not the caller's language. Each text is a prompt key, so
 `ccctl prompts build` gives it a real voice; a number that varies picks one key per value
-(`queue.position.3`, `queue.callback_offer.1`) for the same reason. A set without the key
+(`queue.position.3`, `queue.expected_wait.2`, `queue.callback_offer.1`) for the same reason. A set without the key
 falls back to English TTS.
 """
 
@@ -30,6 +30,14 @@ class HoldWords:
             self.speak(f"queue.position.{place}", {})
             or self.speak("queue.position.many", {"position": place})
             or f"say:You are number {place} in line."
+        )
+
+    def expected_wait(self, minutes: int) -> str:
+        """`queue.expected_wait.<minutes>`, else `queue.expected_wait.many` (a template with {{ minutes }})."""
+        return (
+            self.speak(f"queue.expected_wait.{minutes}", {})
+            or self.speak("queue.expected_wait.many", {"minutes": minutes})
+            or f"say:The expected wait is about {minutes} {'minute' if minutes == 1 else 'minutes'}."
         )
 
     def callback_offer(self, key: str) -> str:
