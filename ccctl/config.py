@@ -365,6 +365,19 @@ class RetentionSettings:
 
 
 @dataclass
+class FhirPullSettings:
+    """`ccctl serve` pulling the day's visits from the hospital's FHIR server (section `fhir_pull`); off by default."""
+
+    # the FHIR base (https://his.example/fhir/r4) and a file whose first line is its bearer token
+    server: str = ""
+    token_file: str = ""
+    # a pull every so many minutes (0: never; `ccctl fhir pull` from cron instead)
+    every_minutes: float = 0.0
+    # today and the days after it, in the site's zone (appointments.timezone)
+    days: int = 1
+
+
+@dataclass
 class Hl7Settings:
     """HL7 v2 over MLLP with the hospital's systems (section `hl7`); both directions off by default."""
 
@@ -479,6 +492,7 @@ class Settings:
     acd: AcdSettings = field(default_factory=AcdSettings)
     campaigns: CampaignSettings = field(default_factory=CampaignSettings)
     hl7: Hl7Settings = field(default_factory=Hl7Settings)
+    fhir_pull: FhirPullSettings = field(default_factory=FhirPullSettings)
     sip_front: SipFrontSettings = field(default_factory=SipFrontSettings)
     kb: KbSettings = field(default_factory=KbSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
@@ -649,6 +663,7 @@ def _validate(s: Settings) -> None:
     for key, value in vars(s.retention).items():
         if value < 0:
             raise ConfigError(f"{s.source}: 'retention.{key}' must be 0 or more, got {value}")
+    _validate_fhir_pull(s)
     if not 0 <= s.kb.min_score <= 1:
         raise ConfigError(f"{s.source}: 'kb.min_score' must be between 0 and 1, got {s.kb.min_score}")
     for gateway in s.web.alarms.gateways:
@@ -671,6 +686,14 @@ def _validate_nodes(s: Settings) -> None:
         if not node.host or not 0 < node.port <= 65535:
             raise ConfigError(f"{s.source}: '{key}' needs a host and a TCP port (1-65535), got {node.host}:{node.port}")
         names.add(node.name)
+
+
+def _validate_fhir_pull(s: Settings) -> None:
+    pull = s.fhir_pull
+    if pull.every_minutes < 0 or pull.days < 1:
+        raise ConfigError(f"{s.source}: 'fhir_pull' needs every_minutes 0 or more and days 1 or more")
+    if pull.every_minutes > 0 and not (pull.server and pull.token_file):
+        raise ConfigError(f"{s.source}: 'fhir_pull.every_minutes' is set: 'server' and 'token_file' are needed too")
 
 
 def _validate_pins(s: Settings) -> None:

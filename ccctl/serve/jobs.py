@@ -1,5 +1,5 @@
 """The background jobs of a running `ccctl serve`: inbox and tickets, recordings archive, faxes, alarms, HL7 out,
-retention.
+the FHIR pull, retention.
 
 Tests start bare Controllers; `ccctl serve` and `ccctl demo` add these with BackgroundJobs(controller).start().
 """
@@ -51,6 +51,10 @@ class BackgroundJobs:
             from ccctl.records.retention import retention_forever
 
             self._greenlets.append(gevent.spawn(retention_forever, self.settings))
+        if self.settings.fhir_pull.every_minutes > 0:
+            from ccctl.patients.fhir.jobs import pull_forever
+
+            self._greenlets.append(gevent.spawn(pull_forever, self.settings))
         if self.settings.hl7.outbound_host:
             from ccctl.patients.hl7_outbound import send_forever
 
