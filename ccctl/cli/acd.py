@@ -24,7 +24,7 @@ from ccctl.cli.common import (
 
 @click.group()
 def agents() -> None:
-    """ACD agents: add, log in and out, breaks, status."""
+    """ACD agents: add, log in and out, breaks, status; edit, disable, enable, remove."""
 
 
 @agents.command("add")
@@ -118,7 +118,7 @@ def agents_status(ctx, as_json) -> None:
 
 @click.group()
 def queues() -> None:
-    """ACD queues: add (or replace), list, show."""
+    """ACD queues: add (or replace), edit, list, show, remove."""
 
 
 @queues.command("add")
