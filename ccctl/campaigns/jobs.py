@@ -45,7 +45,11 @@ CAUSE_OUTCOMES = {
 }
 # mod_avmd's event when it hears a voicemail greeting's beep on a channel where avmd_start runs
 BEEP_EVENT = "avmd::beep"
-EXTRA_DUE_ROWS = 20  # due targets read per tick beyond the free room: opted-out ones are skipped in between
+EXTRA_DUE_ROWS = 20
+# a patient outside their calling hours is looked at again this much later (their window may open by then)
+OUTSIDE_HOURS_RECHECK_MINUTES = (
+    5  # due targets read per tick beyond the free room: opted-out ones are skipped in between
+)
 
 
 class SwitchApi(Protocol):
@@ -208,6 +212,8 @@ class CampaignDialer:
                 in_progress = max(in_progress, spec.caps.concurrent - room)
             due = store.due_targets(session, campaign.id, now, max(0, room) + EXTRA_DUE_ROWS, zone) if room > 0 else []
             store.skip_unreachable(session, campaign.id, due)
+            outside = [t for t in due if t.number and not t.voice_opted_out and not pacer.may_call(t, now)]
+            store.defer(session, outside, now + timedelta(minutes=OUTSIDE_HOURS_RECHECK_MINUTES))
             session.commit()
         chosen = pacer.calls_to_place(now, due, in_progress, placed_today)
         placed = 0

@@ -214,6 +214,18 @@ def skip_unreachable(session: Session, campaign_id: int, targets: list[DueTarget
     return moved
 
 
+def defer(session: Session, targets: list[DueTarget], until: datetime) -> None:
+    """Due targets the pacer may not call now (outside their hours) are read again only from `until`:
+    otherwise, soonest due first, they would fill every tick's read and starve the patients who may be called."""
+    ids = [target.id for target in targets]
+    if ids:
+        session.execute(
+            update(CampaignTarget)
+            .where(CampaignTarget.id.in_(ids), CampaignTarget.state == "waiting")
+            .values(next_attempt_at=until)
+        )
+
+
 def load(session: Session, campaign_id: int, day_start: datetime) -> tuple[int, int]:
     """(calls in progress, voice attempts placed since day_start) for the pacer."""
     in_progress = session.scalar(

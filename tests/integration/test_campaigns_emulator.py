@@ -60,7 +60,7 @@ PATIENTS = {
     "P3": ("13800000003", AgentEndpoint(answers=False)),
     "P4": ("13800000004", AgentEndpoint(answer_after=1, keys="1")),
 }
-TUESDAY_LUNCH_SHANGHAI = datetime(2026, 12, 8, 4, 30, tzinfo=UTC)  # 12:30 there: quiet
+MONDAY_LUNCH_SHANGHAI = datetime(2026, 12, 7, 4, 30, tzinfo=UTC)  # 12:30 there: quiet
 TUESDAY_10AM_SHANGHAI = datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
 
 
@@ -131,7 +131,7 @@ def test_reminder_campaign_confirms_cancels_texts_skips_and_survives_a_restart(s
     cli(settings_file, "campaigns", "opt-out", "P4", "--channel", "sms")  # as if they had sent STOP
     cli(settings_file, "campaigns", "start", "reminders")
 
-    now = [TUESDAY_LUNCH_SHANGHAI]
+    now = [MONDAY_LUNCH_SHANGHAI]
     with EmulatedSite(settings, registry=build_flow_registry(settings), time_factor=20) as site:
         site.switch.remotes.update({number: phone for number, phone in PATIENTS.values()})
         assert site.controller.inbound.wait_connected(timeout=10)
