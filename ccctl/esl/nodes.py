@@ -7,6 +7,7 @@ A call's commands (uuid_break, uuid_transfer, eavesdrop...) must reach the switc
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
@@ -20,6 +21,7 @@ log = logging.getLogger("ccctl.esl.nodes")
 CALLS_KEPT = 20000  # calls whose node is remembered; the oldest are forgotten first
 WATCH_SECONDS = 1.0  # how often a node's connection is looked at for node_lost / node_back
 NodeHandler = Callable[[str], None]
+_CHANNEL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
 class SwitchNodes:
@@ -100,6 +102,12 @@ class SwitchNodes:
         if node is None and len(self.clients) > 1:
             node = self._find(key)
         return self.clients[node] if node else self.default
+
+    def client_for_command(self, command: str) -> InboundClient:
+        """The node of the first channel an API command names (`uuid_kill <uuid>`, `originate ...
+        &eavesdrop(<uuid>)`); a command naming no channel goes to the default node."""
+        named = _CHANNEL_UUID.search(command)
+        return self.client_for(named.group(0)) if named else self.default
 
     def exists(self, call_uuid: str) -> bool | None:
         """Whether a call's channel is still up on some node; None when that cannot be known now

@@ -86,6 +86,10 @@ def format_status(data: dict) -> str:
         f"outbound ESL: listening on {outbound.get('listening', '?')}" + _refused_text(outbound),
         f"inbound ESL:  {inbound_text}",
     ]
+    nodes = esl.get("nodes") or []
+    for node in nodes if len(nodes) > 1 else []:  # several switches: each node's connection
+        error = f" (last error: {node['last_error']})" if node.get("last_error") else ""
+        lines.append(f"node:         {node.get('name')}: {node.get('status')} to {node.get('address')}{error}")
     if data.get("flows"):
         lines.append(f"flows:        {_flows_text(data['flows'])}")
     for row in data.get("controllers") or []:

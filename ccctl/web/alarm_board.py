@@ -25,7 +25,7 @@ log = logging.getLogger("ccctl.alarms")
 
 @dataclass(frozen=True)
 class Alarm:
-    kind: str  # esl_lost, gateway_down, controller_lost, database, disk_low, caller_waiting, queue_full, service_level, agent_no_answer, recording_archive
+    kind: str  # esl_lost, node_lost, gateway_down, controller_lost, database, disk_low, caller_waiting, queue_full, service_level, agent_no_answer, recording_archive
     subject: str  # what it is about: a queue, an agent, a path ("" for the whole system)
     text: str  # one English line for the log and the page (never patient data)
 
@@ -80,7 +80,13 @@ def evaluate(status: dict, acd: dict | None, limits: AlarmThresholds, disk_free:
     """The alarms the data shows now (an ACD snapshot per the ACD contract, or None when no ACD runs)."""
     alarms = []
     inbound = status.get("esl", {}).get("inbound", {})
-    if inbound.get("status") not in ("connected", "disabled", None):
+    nodes = status.get("esl", {}).get("nodes") or []
+    if len(nodes) > 1:  # several switches: each one not connected is its own alarm, naming it
+        for node in nodes:
+            if node.get("status") != "connected":
+                alarms.append(Alarm("node_lost", node.get("name", ""), f"FreeSWITCH node {node.get('name')} "
+                                    f"({node.get('address', '')}) is {node.get('status')}"))  # fmt: skip
+    elif inbound.get("status") not in ("connected", "disabled", None):
         alarms.append(Alarm("esl_lost", "", f"inbound ESL to FreeSWITCH {inbound.get('address', '')} is "
                             f"{inbound.get('status')}"))  # fmt: skip
     if disk_free is not None and disk_free < limits.disk_free_percent:

@@ -96,16 +96,16 @@ TRANSFER_KINDS = ("blind", "warm", "complete", "cancel")
 
 
 def _switch_api(error: type[Exception]):
-    """(api, None): the controller's inbound `api`, raising `error` when the ESL connection fails;
-    (None, a 503 response) when there is no inbound connection at all."""
-    inbound = web().controller.inbound
-    if inbound is None:
+    """(api, None): `api` on the node of the call each command names, raising `error` when the ESL
+    connection fails; (None, a 503 response) when there is no inbound connection at all."""
+    nodes = web().controller.nodes
+    if nodes is None:
         return None, (jsonify(error="no inbound ESL connection to FreeSWITCH"), 503)
     from ccctl.esl.inbound import EslCommandError, EslUnavailable
 
     def api(command: str) -> str:
         try:
-            return inbound.api(command)
+            return nodes.client_for_command(command).api(command)
         except (EslUnavailable, EslCommandError) as exc:
             raise error(f"FreeSWITCH: {exc}") from None
 
