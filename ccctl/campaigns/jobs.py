@@ -45,11 +45,9 @@ CAUSE_OUTCOMES = {
 }
 # mod_avmd's event when it hears a voicemail greeting's beep on a channel where avmd_start runs
 BEEP_EVENT = "avmd::beep"
-EXTRA_DUE_ROWS = 20
+EXTRA_DUE_ROWS = 20  # due targets read per tick beyond the free room: opted-out ones are skipped in between
 # a patient outside their calling hours is looked at again this much later (their window may open by then)
-OUTSIDE_HOURS_RECHECK_MINUTES = (
-    5  # due targets read per tick beyond the free room: opted-out ones are skipped in between
-)
+OUTSIDE_HOURS_RECHECK_MINUTES = 5
 
 
 class SwitchApi(Protocol):
