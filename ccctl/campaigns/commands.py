@@ -1,4 +1,4 @@
-"""The work behind `ccctl campaigns ...`: check, add, list, show, start/pause/stop, report, opt-out."""
+"""The work behind `ccctl campaigns ...`: check, add, list, show, start/pause/stop, report, export, opt-out."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from ccctl.campaigns import store
+from ccctl.campaigns import outcomes, store
 from ccctl.campaigns.flows import flow_key, load_campaign_flows
 from ccctl.campaigns.model import CampaignSpec
 from ccctl.campaigns.spec import CampaignFileError, flow_path, load_spec
 from ccctl.campaigns.store import CampaignError
 from ccctl.config import Settings
 from ccctl.records.audit import record_audit
-from ccctl.records.database import in_transaction
+from ccctl.records.database import in_transaction, make_engine
 from ccctl.records.models.campaigns import Campaign, CampaignTarget
 from ccctl.records.models.patients import Patient
 
@@ -110,6 +111,34 @@ def show(settings: Settings, name: str) -> dict:
 
 def report(settings: Settings, name: str) -> dict:
     return in_transaction(settings.database.url, CampaignError, lambda s: store.report(s, store.get_campaign(s, name)))
+
+
+def export(settings: Settings, name: str, path: Path, by: str) -> int:
+    """One CSV row per target (patient code, hospital id, attempts, outcomes, channel, appointment change);
+    audited as one `campaign_export` row. How many rows were written."""
+
+    def work(session) -> list[dict]:
+        campaign = store.get_campaign(session, name)
+        rows = outcomes.target_rows(session, campaign)
+        record_audit(session, by, "campaign_export", None, "cli", detail=f"{name}: {len(rows)} targets to {path}")
+        return rows
+
+    rows = in_transaction(settings.database.url, CampaignError, work)
+    try:
+        outcomes.write_csv(rows, path)
+    except OSError as exc:
+        raise CampaignError(f"{path}: cannot write the CSV ({exc.strerror})") from None
+    return len(rows)
+
+
+def patient_contacts(url: str, patient_id: int) -> list[dict]:
+    """The patient's latest campaign contacts for their record (the record's read is audited by its caller)."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            return outcomes.patient_contacts(session, patient_id)
+    finally:
+        engine.dispose()
 
 
 def opt_out(settings: Settings, patient_code: str, channel: str, by: str) -> None:

@@ -93,6 +93,7 @@ class CampaignSpec:
     mode: str = "automated"
     agent_skill: str = ""  # progressive: the skill of the agents the calls are for
     abandon_percent: float = 3.0  # progressive: no new call while answered calls abandoned exceed this
+    webhook: str = ""  # an http(s) URL given a JSON POST per finished target; "" = none
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import re
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ccctl.campaigns.model import (
@@ -44,6 +45,7 @@ TOP_KEYS = {
     "machine_message",
     "mode",
     "agents",
+    "webhook",
 }
 # where campaign flows live, under flows_dir: ordinary flow files the hotline's checker reads
 FLOWS_SUBDIR = "campaigns/flows"
@@ -149,7 +151,18 @@ def _read(doc: LineDict, report: _Report, folder: Path) -> CampaignSpec:
         mode=mode,
         agent_skill=skill,
         abandon_percent=abandon,
+        webhook=_webhook(doc, report),
     )
+
+
+def _webhook(doc: LineDict, report: _Report) -> str:
+    """The URL told of every finished target (ccctl.campaigns.webhooks); "" when the file has none."""
+    url = _text(doc, "webhook", report)
+    parts = urlsplit(url)
+    if url and (parts.scheme not in ("http", "https") or not parts.hostname):
+        report(doc.line_of("webhook"), f"webhook must be an http:// or https:// URL, got {url!r}")
+        return ""
+    return url
 
 
 def _mode(doc: LineDict, report: _Report) -> tuple[str, str, float]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ccctl.cli.common import (
@@ -140,6 +142,21 @@ def campaigns_report(ctx, name, as_json) -> None:
     click.echo("")
     attempts = [(r["channel"], r["outcome"], r["count"]) for r in data["attempts"]]
     echo_table(("channel", "outcome", "attempts"), attempts, empty="no attempts yet")
+
+
+@campaigns.command("export")
+@click.argument("name")
+@click.option(
+    "--csv", "csv_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The file to write."
+)
+@as_option
+@click.pass_context
+def campaigns_export(ctx, name, csv_file, actor) -> None:
+    """One row per patient for the hospital's systems: code, hospital id, attempts, outcome, channel, visit change."""
+    from ccctl.campaigns.commands import export
+
+    count = run(lambda: export(settings_of(ctx), name, csv_file, actor_of(actor)))
+    click.echo(f"campaign {name}: {count} patients written to {csv_file}")
 
 
 @campaigns.command("opt-out")

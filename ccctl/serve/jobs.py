@@ -1,5 +1,5 @@
 """The background jobs of a running `ccctl serve`: inbox and tickets, recordings archive, faxes, alarms, HL7 out,
-the FHIR pull, retention.
+the FHIR pull, campaign webhooks, retention.
 
 Tests start bare Controllers; `ccctl serve` and `ccctl demo` add these with BackgroundJobs(controller).start().
 """
@@ -31,6 +31,7 @@ class BackgroundJobs:
         self._campaigns = None
 
     def start(self) -> BackgroundJobs:
+        from ccctl.campaigns.webhooks import post_forever
         from ccctl.recordings.archive import archive_forever
         from ccctl.tickets.worker import InboxWorkers
         from ccctl.web.wallboard import watch_alarms
@@ -38,6 +39,7 @@ class BackgroundJobs:
         self._inbox = InboxWorkers(self.settings)
         self._inbox.start()
         self._greenlets.append(gevent.spawn(watch_alarms, self.controller.web_app))
+        self._greenlets.append(gevent.spawn(post_forever, self.settings))  # campaign webhooks
         if self.settings.storage.key_file:
             from ccctl.storage.jobs import seal_forever
             from ccctl.storage.sealed import load_key

@@ -92,3 +92,18 @@ class ContactConsent(Base):
     channel: Mapped[str] = mapped_column(String(8))
     opted_out_at: Mapped[datetime] = mapped_column(default=utc_now)
     source: Mapped[str] = mapped_column(String(32), default="")  # keypad, form, staff:<user>
+
+
+class CampaignWebhookPost(Base):
+    """A finished target told to the campaign's webhook: tried until the hospital's server answers 2xx."""
+
+    __tablename__ = "campaign_webhook_posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("campaign_targets.id", ondelete="CASCADE"), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    tries: Mapped[int] = mapped_column(default=0)
+    next_try_at: Mapped[datetime] = mapped_column(default=utc_now)
+    delivered_at: Mapped[datetime | None]
+    # the server's HTTP status or the error's name, for `ccctl campaigns show`
+    last_status: Mapped[str] = mapped_column(String(32), default="")
