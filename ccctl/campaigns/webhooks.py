@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
+import yaml
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
 from ccctl.campaigns.outcomes import target_rows
-from ccctl.campaigns.spec import CampaignFileError, load_spec
 from ccctl.config import Settings
 from ccctl.records.database import make_engine
 from ccctl.records.models.base import utc_now
@@ -66,12 +66,15 @@ def body_of(campaign: Campaign, row: dict, now: datetime) -> dict:
 
 
 def _webhook_of(campaign: Campaign) -> str:
+    """The campaign's webhook URL from its text as added (checked then by load_spec), else ""."""
     if "webhook" not in campaign.source_text:
         return ""
     try:
-        return load_spec(campaign.source_path, campaign.source_text).webhook
-    except CampaignFileError:
-        return ""  # checked when added; a file that no longer reads has no webhook to call
+        document = yaml.safe_load(campaign.source_text)
+    except yaml.YAMLError:
+        return ""
+    url = document.get("webhook") if isinstance(document, dict) else None
+    return url.strip() if isinstance(url, str) else ""
 
 
 def _due(session: Session, campaign_id: int, now: datetime) -> list[int]:
