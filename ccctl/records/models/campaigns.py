@@ -105,5 +105,5 @@ class CampaignWebhookPost(Base):
     tries: Mapped[int] = mapped_column(default=0)
     next_try_at: Mapped[datetime] = mapped_column(default=utc_now)
     delivered_at: Mapped[datetime | None]
-    # the server's HTTP status or the error's name, for `ccctl campaigns show`
+    # the server's HTTP status, or the name of the error when there was no answer
     last_status: Mapped[str] = mapped_column(String(32), default="")
