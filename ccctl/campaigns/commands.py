@@ -131,12 +131,13 @@ def export(settings: Settings, name: str, path: Path, by: str) -> int:
     return len(rows)
 
 
-def patient_contacts(url: str, patient_id: int) -> list[dict]:
-    """The patient's latest campaign contacts for their record (the record's read is audited by its caller)."""
+def patient_contacts(url: str, patient_id: int) -> tuple[list[dict], list[dict]]:
+    """What each campaign came to for the patient and their latest campaign contacts, for their record (the
+    record's read is audited by its caller)."""
     engine = make_engine(url)
     try:
         with Session(engine) as session:
-            return outcomes.patient_contacts(session, patient_id)
+            return outcomes.patient_results(session, patient_id), outcomes.patient_contacts(session, patient_id)
     finally:
         engine.dispose()
 

@@ -94,6 +94,37 @@ def write_csv(rows: list[dict], path: Path) -> None:
         writer.writerows(rows)
 
 
+def patient_results(session: Session, patient_id: int, limit: int = HISTORY_LIMIT) -> list[dict]:
+    """What each campaign came to for the patient, latest campaign first: reached, notified, unreachable or
+    in_progress, the last outcome and the visit change."""
+    rows = session.execute(
+        select(CampaignTarget, Campaign.name)
+        .join(Campaign, Campaign.id == CampaignTarget.campaign_id)
+        .where(CampaignTarget.patient_id == patient_id)
+        .order_by(CampaignTarget.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "campaign": name,
+            "result": result_of(target.state, target.last_outcome),
+            "last_outcome": target.last_outcome,
+            "attempts": target.attempts,
+            "appointment_change": appointment_change(target),
+        }
+        for target, name in rows
+    ]
+
+
+def results_lines(results: list[dict]) -> list[str]:
+    """`campaign reminders: reached after 1 contacts, visit confirmed`."""
+    lines = []
+    for item in results:
+        change = f", visit {item['appointment_change']}" if item["appointment_change"] else ""
+        lines.append(f"campaign {item['campaign']}: {item['result']} after {item['attempts']} contacts{change}")
+    return lines
+
+
 def patient_contacts(session: Session, patient_id: int, limit: int = HISTORY_LIMIT) -> list[dict]:
     """The patient's latest campaign contacts, newest first: campaign, channel, when, why, what came of it."""
     rows = session.execute(

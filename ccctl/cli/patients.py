@@ -71,7 +71,7 @@ def _flow_accepts(ctx):
 def patients_show(ctx, code: str, sensitive: bool, as_json: bool, fields_dir, actor) -> None:
     """Print one patient's record (never the PIN hash); the read goes to the audit log."""
     from ccctl.campaigns.commands import patient_contacts
-    from ccctl.campaigns.outcomes import contacts_lines
+    from ccctl.campaigns.outcomes import contacts_lines, results_lines
     from ccctl.patients import commands as patient_commands
     from ccctl.surveys.commands import patient_surveys, surveys_lines
 
@@ -79,15 +79,16 @@ def patients_show(ctx, code: str, sensitive: bool, as_json: bool, fields_dir, ac
     specialties = run(lambda: patient_commands.specialties_from(fields_dir))
     record = run(lambda: patient_commands.show(url, code, actor_of(actor), sensitive))
     answered = patient_surveys(url, record.id)  # the survey answers are part of the record
-    contacts = patient_contacts(url, record.id)  # and so are the campaigns' contacts with their outcomes
+    results, contacts = patient_contacts(url, record.id)  # and so are the campaigns' outcomes and contacts
     if as_json:
         data = patient_commands.record_json(record, specialties, sensitive)
         data["surveys"] = [{**item, "answered_at": item["answered_at"].isoformat()} for item in answered]
+        data["campaign_results"] = results
         data["campaign_contacts"] = [{**item, "at": item["at"].isoformat()} for item in contacts]
         click.echo(json.dumps(data, indent=2))
     else:
         click.echo(patient_commands.format_record(record, specialties, sensitive))
-        for line in surveys_lines(answered) + contacts_lines(contacts):
+        for line in surveys_lines(answered) + results_lines(results) + contacts_lines(contacts):
             click.echo(line)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from ccctl.campaigns.outcomes import patient_contacts
+from ccctl.campaigns.outcomes import patient_contacts, patient_results
 from ccctl.patients.commands import record_json
 from ccctl.patients.fields import SpecialtyFields
 from ccctl.patients.repository import patient_record
@@ -91,6 +91,7 @@ def patient_detail(db: Session, patient_id: int, specialties: dict[str, Specialt
     data["open_tickets"] = _other_rows(db, TICKET_TABLES, TICKET_COLUMNS, patient_id, open_only=True)
     data["recent_messages"] = _other_rows(db, MESSAGE_TABLES, MESSAGE_COLUMNS, patient_id, open_only=False)
     data["surveys"] = _surveys(db, patient_id)
+    data["campaign_results"] = patient_results(db, patient_id, LAST_CALLS)
     data["campaign_contacts"] = [
         {**item, "at": _json_value(item["at"])} for item in patient_contacts(db, patient_id, LAST_CALLS)
     ]

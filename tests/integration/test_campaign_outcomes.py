@@ -141,12 +141,16 @@ def test_patients_show_lists_the_campaign_contacts_with_their_outcome(campaign):
     text = CliRunner().invoke(main, show)
     assert text.exit_code == 0, text.output
     when = NOW.strftime("%Y-%m-%d %H:%M")
-    contacts = [line for line in text.output.splitlines() if line.startswith("campaign ")]
+    contacts = [line for line in text.output.splitlines() if line.startswith("campaign reminders (")]
     assert sorted(contacts) == [
         f"campaign reminders (reminder) {when} sms: queued (not reached after 1 calls)",
         f"campaign reminders (reminder) {when} voice: busy (call 1 of 1)",
     ]
+    assert "campaign reminders: notified after 2 contacts\n" in text.output
+    jan = CliRunner().invoke(main, ["-c", str(settings_file), "patients", "show", "P-JAN"]).output
+    assert "campaign reminders: unreachable after 1 contacts\n" in jan
     data = json.loads(CliRunner().invoke(main, [*show, "--json"]).output)
+    assert [(r["campaign"], r["result"]) for r in data["campaign_results"]] == [("reminders", "notified")]
     assert sorted((c["channel"], c["outcome"]) for c in data["campaign_contacts"]) == [
         ("sms", "queued"),
         ("voice", "busy"),
@@ -165,6 +169,7 @@ def test_the_console_patient_page_lists_the_campaign_contacts(campaign, sqlite_u
     page = client.get(f"/patients/{anna_id}").get_data(as_text=True)
     section = page.split('id="patient-campaign-contacts"')[1].split("</section>")[0]
     assert "<h2>Campaign contacts</h2>" in section
+    assert '<ul class="campaign-results">\n<li>reminders · reached · confirmed</li></ul>' in section
     assert "<li>reminders · " in section and " · voice · confirmed · call 1 of 1</li>" in section
 
 
