@@ -81,6 +81,8 @@ class AcdEngine:
         self._loop: gevent.Greenlet | None = None
         self.inbound = None  # the default node's ccctl.esl.inbound.InboundClient, set by attach_switches
         self.switches: SwitchNodes | None = None  # every node's client, and which node each call is on
+        self._registered_through: dict[str, str] = {}  # extension -> the node its phone registered through
+        self._paused_by_node: dict[str, list[str]] = {}  # node -> agents on break while it does not answer
         self.recordings_dir = ""
         # the surveys a queue's `survey` setting names (ccctl.surveys.call.DbSurveys, set by the Controller)
         self.surveys: Surveys | None = None
@@ -131,6 +133,9 @@ class AcdEngine:
         for subclass in ("sofia::register", "sofia::unregister", "sofia::expire"):
             switches.on(f"CUSTOM {subclass}", self._registration)
         switches.on("CHANNEL_BRIDGE", self._bridge_event)
+        if not self.agent_route:  # behind Kamailio every live node reaches every phone
+            switches.on_lost(self._node_lost)
+            switches.on_back(self._node_back)
 
     def client_for(self, call_uuid: str):
         """The inbound client of the node a call is on (None without a connection)."""
@@ -152,7 +157,30 @@ class AcdEngine:
         registered = event.subclass == "sofia::register" and event.get("expires") != "0"
         contact = contact_dial_string(event.get("profile-name") or "", event.get("contact") or "") if registered else ""
         if user:
+            if contact:
+                self._registered_through[user] = node
+            else:
+                self._registered_through.pop(user, None)
             gevent.spawn(self.in_db, lambda session: learn_contact(session, user, contact))
+
+    def _node_lost(self, node: str) -> None:
+        """The agents whose phones registered through `node` leave routing (on break) until it answers again."""
+        from ccctl.acd.node_loss import pause_agents
+
+        extensions = [extension for extension, through in self._registered_through.items() if through == node]
+        names = self.in_db(lambda session: pause_agents(session, extensions, node, self.clock()))
+        if names:
+            self._paused_by_node.setdefault(node, []).extend(names)
+            log.warning("FreeSWITCH node %s lost: %d agent(s) registered through it left routing", node, len(names))
+
+    def _node_back(self, node: str) -> None:
+        from ccctl.acd.node_loss import resume_agents
+
+        names = self._paused_by_node.pop(node, [])
+        back = self.in_db(lambda session: resume_agents(session, names, self.clock()))
+        if back:
+            log.info("FreeSWITCH node %s back: %d agent(s) available again", node, len(back))
+            self.wake()
 
     def _adopt_when_connected(self) -> None:
         from ccctl.acd.adoption import adopt_orphans

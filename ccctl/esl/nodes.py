@@ -34,6 +34,7 @@ class SwitchNodes:
         self._calls: OrderedDict[str, str] = OrderedDict()
         self._turn = 0
         self._up: dict[str, bool] = {name: False for name in self.clients}
+        self._connects: dict[str, int] = {name: 0 for name in self.clients}
         self._lost_handlers: list[NodeHandler] = []
         self._back_handlers: list[NodeHandler] = []
         self._watch: gevent.Greenlet | None = None
@@ -175,20 +176,21 @@ class SwitchNodes:
         ]
 
     def check(self) -> None:
-        """Tell the handlers of each node whose connection went down or came back since the last check."""
+        """Tell the handlers of each node whose connection went down or came back since the last check
+        (a node that connected and dropped between two checks is lost too)."""
         for name, client in self.clients.items():
-            up = client.state.status == "connected"
-            was = self._up[name]
-            self._up[name] = up
-            if up == was or (up and client.state.connects <= 1):
-                continue  # the first connect is no "back"
-            for handler in self._lost_handlers if was else self._back_handlers:
+            up, connects = client.state.status == "connected", client.state.connects
+            was, seen = self._up[name], self._connects[name]
+            self._up[name], self._connects[name] = up, connects
+            lost = not up and (was or connects > seen)
+            back = up and not was and connects > 1  # the first connect is no "back"
+            if lost:
+                log.warning("FreeSWITCH node %s (%s) lost: %s", name, client.state.address, client.state.last_error)
+            for handler in self._lost_handlers if lost else self._back_handlers if back else []:
                 try:
                     handler(name)
                 except Exception:
                     log.exception("node %s: handler failed", name)
-            if was:
-                log.warning("FreeSWITCH node %s (%s) lost: %s", name, client.state.address, client.state.last_error)
 
     def _watch_forever(self) -> None:
         while True:

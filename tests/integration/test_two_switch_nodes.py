@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-import gevent
-from acd_site import acd_settings, add_agents, events, queue, wait_until
+from acd_site import acd_settings, add_agents, agent_rows, events, queue, wait_until
 
 from ccctl.acd.agents import set_status
 from ccctl.config import EslNode
@@ -14,6 +13,7 @@ from ccctl.serve.client import format_status
 from ccctl.serve.controller import Controller, build_flow_registry
 from ccctl.sim.callers import CallerScript
 from ccctl.sim.originate import AgentEndpoint
+from ccctl.sim.registrations import fire_registration
 from ccctl.sim.switch import Switch
 from ccctl.web.alarm_board import evaluate
 
@@ -87,25 +87,34 @@ def test_callers_on_both_nodes_are_offered_agents_on_their_own_node(sqlite_url, 
     assert "node:         fs-a: connected to 127.0.0.1:" in text and "node:         fs-b: connected to" in text
 
 
-def test_a_node_that_stops_answering_is_an_alarm_naming_it(sqlite_url, tmp_path):
+def test_a_node_that_stops_answering_is_an_alarm_naming_it_and_its_agents_leave_routing(sqlite_url, tmp_path):
     settings = acd_settings(sqlite_url, tmp_path)
+    add_agents(sqlite_url, {"ann": ("1001", "cardio"), "bob": ("1002", "cardio")})
+    queue(sqlite_url)
     switches = {
         name: Switch(time_factor=50.0, password=settings.esl.password, hostname=name) for name in ("fs-a", "fs-b")
     }
     for switch in switches.values():
         switch.start()
     nodes = [EslNode(name, "127.0.0.1", switch.esl_address[1]) for name, switch in switches.items()]
-    esl = dataclasses.replace(settings.esl, nodes=nodes, reconnect_seconds=0.2)
-    controller = Controller(dataclasses.replace(settings, esl=esl), app_factory=lambda call: None, connect_inbound=True)
+    esl = dataclasses.replace(settings.esl, nodes=nodes, inbound_port=nodes[0].port, reconnect_seconds=0.2)
+    settings = dataclasses.replace(settings, esl=esl)
+    registry = build_flow_registry(settings)
+    controller = Controller(settings, registry=registry)
     controller.start()
     try:
         assert controller.nodes.wait_connected(timeout=10)
+        # ann's phone registered through fs-a, bob's through fs-b (no SIP front: only that node reaches it)
+        fire_registration(switches["fs-a"], "1001", "10.0.0.5", 5062)
+        fire_registration(switches["fs-b"], "1002", "10.0.0.6", 5062)
+        assert wait_until(lambda: all(a.contact for a in agent_rows(sqlite_url).values()), timeout=10)
         switches["fs-b"].stop()
-        assert wait_until(lambda: controller.status()["esl"]["nodes"][1]["status"] != "connected", timeout=10)
+        assert wait_until(lambda: agent_rows(sqlite_url)["bob"].status == "on_break", timeout=10)
         alarms = evaluate(controller.status(), None, settings.web.alarms, None)
     finally:
         controller.stop(grace=1)
+        registry.services.close()
         switches["fs-a"].stop()
     assert [(a.kind, a.subject) for a in alarms] == [("node_lost", "fs-b")]
     assert alarms[0].text.startswith(f"FreeSWITCH node fs-b (127.0.0.1:{nodes[1].port}) is ")
-    gevent.sleep(0)
+    assert {name: row.status for name, row in agent_rows(sqlite_url).items()} == {"ann": "available", "bob": "on_break"}

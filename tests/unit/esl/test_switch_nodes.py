@@ -94,3 +94,14 @@ def test_without_esl_nodes_the_one_inbound_switch_is_the_only_node():
         ("fs-a", "10.0.0.11:8021"),
         ("fs-b", "10.0.0.12:8021"),
     ]
+
+
+def test_a_node_that_connected_and_dropped_between_two_checks_is_lost_too():
+    nodes, _, b = two_nodes()
+    lost: list[str] = []
+    nodes.on_lost(lost.append)
+    b.state.status, b.state.connects = "connecting", 0
+    nodes.check()  # fs-b not connected yet: nothing to tell
+    b.state.connects = 1  # it connected and dropped again before the next look
+    nodes.check()
+    assert lost == ["fs-b"]
