@@ -196,3 +196,33 @@ class SwitchNodes:
         while True:
             self.check()
             gevent.sleep(WATCH_SECONDS)
+
+
+class EveryNode:
+    """The inbound client's surface for work that is no one call's (campaigns, faxes): events from every node,
+    a new call (bgapi) on a live node in turn, and a command naming a call on that call's node."""
+
+    def __init__(self, nodes: SwitchNodes) -> None:
+        self.nodes = nodes
+        self._jobs: OrderedDict[str, InboundClient] = OrderedDict()  # bgapi job -> the client that runs it
+
+    def subscribe(self, names: Iterable[str]) -> None:
+        self.nodes.subscribe(names)
+
+    def on(self, name: str, handler: Callable) -> None:
+        for client in self.nodes.clients.values():
+            client.on(name, handler)
+
+    def api(self, command: str, timeout: float | None = None) -> str:
+        return self.nodes.client_for_command(command).api(command, timeout)
+
+    def bgapi(self, command: str, timeout: float | None = None) -> str:
+        client = self.nodes.next_live() or self.nodes.default  # none live: the default says why it cannot
+        job = client.bgapi(command, timeout)
+        self._jobs[job] = client
+        while len(self._jobs) > CALLS_KEPT:
+            self._jobs.popitem(last=False)
+        return job
+
+    def wait_job(self, job_uuid: str, timeout: float | None = None) -> str:
+        return self._jobs.pop(job_uuid, self.nodes.default).wait_job(job_uuid, timeout)

@@ -12,6 +12,7 @@ from typing import Any
 import gevent
 from sqlalchemy.orm import Session
 
+from ccctl.esl.nodes import EveryNode
 from ccctl.records.database import make_engine
 
 log = logging.getLogger("ccctl.serve")
@@ -67,7 +68,7 @@ class BackgroundJobs:
 
             self._greenlets.append(gevent.spawn(settle_interrupted_forever, self.controller))
 
-            watch_received_faxes(self.controller.inbound, self.settings)
+            watch_received_faxes(EveryNode(self.controller.nodes), self.settings)
             self._start_campaigns()
         return self
 
@@ -75,8 +76,9 @@ class BackgroundJobs:
         from ccctl.campaigns.jobs import CampaignDialer
 
         controller = self.controller
-        self._campaigns = CampaignDialer(self.settings, controller.inbound, lambda: controller.outbound_address_text)
-        self._campaigns.attach_events(controller.inbound)
+        every_node = EveryNode(controller.nodes)  # campaign calls spread over the live nodes
+        self._campaigns = CampaignDialer(self.settings, every_node, lambda: controller.outbound_address_text)
+        self._campaigns.attach_events(every_node)
         self._campaigns.start()
 
     def stop(self) -> None:

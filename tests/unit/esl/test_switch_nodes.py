@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ccctl.config import EslNode, EslSettings
 from ccctl.esl.inbound import EslUnavailable, InboundState
-from ccctl.esl.nodes import SwitchNodes
+from ccctl.esl.nodes import EveryNode, SwitchNodes
 
 
 class FakeNode:
@@ -21,6 +21,17 @@ class FakeNode:
         self.commands.append(command)
         verb, _, uuid = command.partition(" ")
         return ("true" if uuid in self.channels else "false") if verb == "uuid_exists" else "+OK"
+
+    def bgapi(self, command: str, timeout: float | None = None) -> str:
+        self.commands.append(f"bgapi {command}")
+        return f"job-{len(self.commands)}@{self.state.address}"
+
+    def wait_job(self, job_uuid: str, timeout: float | None = None) -> str:
+        assert job_uuid.endswith(self.state.address), "a job is collected from the node that runs it"
+        return "+OK placed"
+
+    def on(self, name: str, handler) -> None:
+        self.commands.append(f"on {name}")
 
 
 def two_nodes() -> tuple[SwitchNodes, FakeNode, FakeNode]:
@@ -105,3 +116,21 @@ def test_a_node_that_connected_and_dropped_between_two_checks_is_lost_too():
     b.state.connects = 1  # it connected and dropped again before the next look
     nodes.check()
     assert lost == ["fs-b"]
+
+
+def test_campaign_calls_spread_over_live_nodes_and_their_commands_follow_each_call():
+    nodes, a, b = two_nodes()
+    every = EveryNode(nodes)
+    jobs = [every.bgapi(f"originate sofia/trunk/06{i} &park") for i in range(3)]
+    assert [every.wait_job(job) for job in jobs] == ["+OK placed"] * 3
+    assert [c for c in a.commands if c.startswith("bgapi")] == [
+        "bgapi originate sofia/trunk/060 &park",
+        "bgapi originate sofia/trunk/062 &park",
+    ]
+    assert [c for c in b.commands if c.startswith("bgapi")] == ["bgapi originate sofia/trunk/061 &park"]
+    uuid = "5d3c1f0e-0a1b-4c2d-8e9f-0123456789ab"
+    nodes.learn(uuid, "fs-b")
+    every.api(f"uuid_kill {uuid}")
+    assert b.commands[-1] == f"uuid_kill {uuid}"
+    every.on("CHANNEL_HANGUP_COMPLETE", print)
+    assert a.commands[-1] == b.commands[-1] == "on CHANNEL_HANGUP_COMPLETE"
