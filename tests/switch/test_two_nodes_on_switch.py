@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,46 +32,42 @@ def rtp_half(half: int) -> str:
     return f"{first}-{first + RTP_SLICE // 2 - 1}"
 
 
-@pytest.fixture
-def two_nodes(tmp_path):
-    database = f"sqlite:///{tmp_path / 'cc.db'}"
+@contextmanager
+def two_nodes(root: Path, database: str, controllers: int):
+    """Kamailio before nodes fs-a and fs-b; `controllers` ccctl serve (1: beside fs-a and taking both nodes'
+    calls; 2: one beside each node), every one connected to both nodes' event sockets."""
     node_a = SwitchSite(
-        tmp_path / "fs-a",
+        root / "fs-a",
         {"main.yaml": QUEUE_FLOW},
         database_url=database,
         settings={"freeswitch": {"node_name": "fs-a", "rtp_ports": rtp_half(0)}},
     )
-    # node B's dialplan hands its calls to the controller beside node A
+    # with one controller, node B's dialplan hands its calls to the controller beside node A
+    outbound = {} if controllers == 2 else {"outbound_port": node_a.ports["esl_out"]}
     node_b = SwitchSite(
-        tmp_path / "fs-b",
+        root / "fs-b",
         {"main.yaml": QUEUE_FLOW},
         database_url=database,
-        settings={
-            "freeswitch": {"node_name": "fs-b", "rtp_ports": rtp_half(1)},
-            "esl": {"outbound_port": node_a.ports["esl_out"]},
-        },
+        settings={"freeswitch": {"node_name": "fs-b", "rtp_ports": rtp_half(1)}, "esl": outbound},
     )
     kamailio = None
     try:
         node_a.start_switch_without_controller()
         node_b.start_switch_without_controller()
-        kamailio = Kamailio(tmp_path / "kamailio", [node_a, node_b])
-        trunks = [
-            {"name": n, "address": f"127.0.0.1:{s.ports['trunk_sip']}"} for n, s in (("fs-a", node_a), ("fs-b", node_b))
-        ]
-        node_a.settings["esl"] = {
-            "nodes": [
-                {"name": "fs-a", "host": "127.0.0.1", "port": node_a.ports["esl_in"]},
-                {"name": "fs-b", "host": "127.0.0.1", "port": node_b.ports["esl_in"]},
-            ]
-        }
-        node_a.settings["sip_front"] = {"listen": kamailio.address, "nodes": trunks}
-        node_a.config.write_text(yaml.safe_dump(node_a._settings(), sort_keys=False))
+        kamailio = Kamailio(root / "kamailio", [node_a, node_b])
+        nodes = [{"name": n.root.name, "host": "127.0.0.1", "port": n.ports["esl_in"]} for n in (node_a, node_b)]
+        trunks = [{"name": n.root.name, "address": f"127.0.0.1:{n.ports['trunk_sip']}"} for n in (node_a, node_b)]
+        serving = [node_a, node_b][:controllers]
+        for site in serving:
+            site.settings["esl"] = {**site.settings.get("esl", {}), "nodes": nodes}
+            site.settings["sip_front"] = {"listen": kamailio.address, "nodes": trunks}
+            site.config.write_text(yaml.safe_dump(site._settings(), sort_keys=False))
         node_a.ccctl("db", "upgrade")
         add_cardio_queue(node_a, no_answer_timeout=8)
         node_a.ccctl("agents", "login", "ann")
-        node_a.start_serve()
-        node_a.wait_for(lambda: both_connected(node_a), 20, "the controller connected to both nodes")
+        for site in serving:
+            site.start_serve()
+            site.wait_for(lambda site=site: both_connected(site), 20, "the controller connected to both nodes")
         yield kamailio, node_a, node_b
     finally:
         if kamailio is not None:
@@ -94,8 +91,8 @@ def channels_on(site: SwitchSite, name: str) -> int:
     )
 
 
-def test_patients_calling_kamailio_on_either_node_reach_the_agent_registered_through_kamailio(two_nodes):
-    kamailio, node_a, node_b = two_nodes
+def patients_reach_the_agent_through_kamailio(kamailio: Kamailio, node_a: SwitchSite, node_b: SwitchSite) -> None:
+    """CALLS patients call Kamailio; the agent's phone, registered with Kamailio, answers each one."""
     port = free_port()
     register = node_a._sipp(
         "register",
@@ -122,3 +119,22 @@ def test_patients_calling_kamailio_on_either_node_reach_the_agent_registered_thr
     assert spread["fs-a"][0] >= 1 and spread["fs-b"][0] >= 1, spread
     assert all(patients == agent_legs for patients, agent_legs in spread.values()), spread
     assert sum(patients for patients, _ in spread.values()) == CALLS, spread
+
+
+def test_one_controller_on_both_nodes_answers_patients_calling_kamailio_on_either_node(tmp_path):
+    with two_nodes(tmp_path, f"sqlite:///{tmp_path / 'cc.db'}", controllers=1) as (kamailio, node_a, node_b):
+        patients_reach_the_agent_through_kamailio(kamailio, node_a, node_b)
+        assert completed_by(node_a) == CALLS
+
+
+def test_two_controllers_on_postgresql_each_on_both_nodes_share_the_agent(tmp_path, postgres_url):
+    with two_nodes(tmp_path, postgres_url, controllers=2) as (kamailio, node_a, node_b):
+        patients_reach_the_agent_through_kamailio(kamailio, node_a, node_b)
+        # each node's calls ran on the controller beside it; one agent, never offered two patients at once
+        done = (completed_by(node_a), completed_by(node_b))
+        assert min(done) >= 1 and sum(done) == CALLS, done
+
+
+def completed_by(site: SwitchSite) -> int:
+    """Calls the ccctl serve beside `site` drove to their end (its status)."""
+    return json.loads(site.ccctl("status", "--json").stdout)["calls"]["completed"]
