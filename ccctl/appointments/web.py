@@ -315,8 +315,9 @@ def consult(patient_id: int):
                 raise ConsultError("no connection to FreeSWITCH")
             dial = expert_to_dial(db, code).dial_string
 
-            def api(command: str) -> str:
-                return inbound.api(command, timeout=RING_SECONDS + ctx.settings.esl.command_timeout)
+            def api(command: str) -> str:  # on the node of the call the command names
+                client = ctx.controller.nodes.client_for_command(command)
+                return client.api(command, timeout=RING_SECONDS + ctx.settings.esl.command_timeout)
 
             start_consult(api, db, g.user.agent, dial, code, ctx.settings.freeswitch.domain, RING_SECONDS)
         except (ConsultError, RosterError) as exc:
