@@ -36,8 +36,8 @@ SIPP_MEDIA_PORTS_FROM = 40000
 # scripts/run_tests.py runs switch test files side by side in lanes 0..N-1: each lane's switches draw RTP from
 # their own slice of 16384-32768, and its SIPp media ports from their own residue mod SIPP_PORT_STEP, so sites
 # running at the same moment never take each other's ports
-LANE = int(os.environ.get("CCCTL_TEST_LANE", "0"))
-LANES = max(1, int(os.environ.get("CCCTL_TEST_LANES", "1")))
+LANE = int(os.environ.get("CC_TEST_LANE", "0"))
+LANES = max(1, int(os.environ.get("CC_TEST_LANES", "1")))
 RTP_SLICE = (32768 - 16384) // LANES
 SIPP_PORT_STEP = 40 * LANES
 # the hotline most switch tests use: a greeting, then the cardio queue
