@@ -209,6 +209,7 @@ def test_a_voicemail_greeting_is_heard_by_mod_avmd_and_gets_the_campaigns_messag
     message = log[log.index("AVMD - Beep Detected") :]
     assert "playback(say:City Hospital calling. Please call us back.)" in message
     assert "Invalid Args" not in log
+    assert "AVMD config parameter" not in log  # avmd.conf sets every parameter mod_avmd reads
     assert message.index("playback(say:") < message.index("hangup(normal_clearing)")
 
 
