@@ -15,12 +15,18 @@ log = logging.getLogger("ccctl.acd")
 GREETING = "say:This is the hospital calling you back. Please hold for the next agent."
 
 
-def originate_command(dial_template: str, number: str, entry_id: int, socket_address: str, timeout: float) -> str:
+def originate_command(
+    dial_template: str, number: str, entry_id: int, socket_address: str, timeout: float, tts: tuple[str, str]
+) -> str:
     """The api command for one callback; the entry id travels as a channel variable to the socket call."""
     digits = "".join(c for c in number if c.isdigit() or c == "+")
     target = dial_template.format(number=digits)
-    # sensitive_dtmf: the called-back patient's keys stay out of FreeSWITCH's log, as on the hotline's dialplan
-    variables = f"{{cc_callback_entry={entry_id},originate_timeout={int(timeout)},sensitive_dtmf=true}}"
+    # sensitive_dtmf: the called-back patient's keys stay out of FreeSWITCH's log; tts_engine/tts_voice: the
+    # greeting's `say:` speaks (the hotline's dialplan sets the three; an originated leg never runs it)
+    variables = (
+        f"{{cc_callback_entry={entry_id},originate_timeout={int(timeout)},sensitive_dtmf=true,"
+        f"tts_engine={tts[0]},tts_voice={tts[1]}}}"
+    )
     return f"originate {variables}{target} '&socket({socket_address} async full)'"
 
 

@@ -56,6 +56,7 @@ class AcdEngine:
         rng: random.Random | None = None,
         domain: str = "cc.local",
         agent_route: str = "",
+        tts: tuple[str, str] = ("flite", "slt"),
     ) -> None:
         self._owns_engine = not isinstance(url_or_engine, Engine)
         self.engine = make_engine(url_or_engine) if self._owns_engine else url_or_engine
@@ -65,6 +66,7 @@ class AcdEngine:
         self.domain = domain  # agents' phones are user/<extension>@<domain> unless they have a contact
         # with a SIP front (several switches): "sofia/trunk/{extension}@<Kamailio>" rings agents through it
         self.agent_route = agent_route
+        self.tts = tts  # freeswitch.tts_engine and tts_voice, for the calls the ACD originates (callbacks)
         # names this process in queue_entries.owner: its router offers agents only to the callers it holds
         self.instance_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuidlib.uuid4().hex[:8]}"
         self._db = ThreadPool(1)

@@ -265,7 +265,7 @@ class QueuedCalls:
         if client is None or not address:
             self._callback_failed(entry_id, "no inbound ESL connection to place the call")
             return
-        command = originate_command(self.acd.settings.callback_dial, number, entry_id, address, 60)
+        command = originate_command(self.acd.settings.callback_dial, number, entry_id, address, 60, self.acd.tts)
         try:
             reply = client.api(command, timeout=90)
         except Exception as exc:  # the switch is unreachable: the place is kept, the agents freed

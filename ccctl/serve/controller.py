@@ -187,8 +187,13 @@ class Controller:
 
             front = self.settings.sip_front  # several switches: agents register with Kamailio, rung through it
             route = f"sofia/trunk/{{extension}}@{front.listen}" if front.nodes else ""
+            fs = self.settings.freeswitch
             self.acd = AcdEngine(
-                self.settings.database.url, self.settings.acd, domain=self.settings.freeswitch.domain, agent_route=route
+                self.settings.database.url,
+                self.settings.acd,
+                domain=fs.domain,
+                agent_route=route,
+                tts=(fs.tts_engine, fs.tts_voice),
             )
         if self.acd is None:
             return
