@@ -28,8 +28,9 @@ RESERVED_NAMES = frozenset({"caller_number", "destination", "hotline", "patient"
 MAX_STEPS_WITHOUT_COMMAND = 200
 MAX_SUBFLOW_DEPTH = 8
 # a database step still running after this long (a locked or restarting database) plays the hold
-# prompt, again and again, until the step is done or the call services give up
-HOLD_AFTER_SECONDS = 1.0
+# prompt, again and again, until the step is done or the call services give up; shorter, and a PIN check
+# (argon2) on a busy machine would already put callers on hold
+HOLD_AFTER_SECONDS = 2.0
 HOLD_PROMPT_KEY = "records_hold"  # in each prompt set; a flow without one hears a soft tone
 HOLD_TONE = "tone_stream://%(200,1800,440);loops=2"
 # the fields a node routes to when its database step cannot be done

@@ -90,7 +90,7 @@ def test_callers_hear_the_hold_prompt_through_a_locked_sqlite_and_go_on_when_it_
     with hotline(sqlite_url, tmp_path, outage_seconds=30) as site:
         with sqlite_locked(sqlite_url):
             handles = place_calls(site)
-            gevent.sleep(3.0)
+            gevent.sleep(4.5)
             alarms_while_locked = database_alarms(site)
         outcomes = [h.wait(60) for h in handles]
         site.wait_idle()
@@ -112,10 +112,10 @@ def test_past_the_outage_bound_the_lookup_takes_its_fallback_and_the_call_goes_o
     sqlite_url, tmp_path, quick_busy_timeout
 ):
     patient_commands.add(sqlite_url, PatientData("Anna", "Nowak", [MEMBER_PHONE]), None, "test")
-    with hotline(sqlite_url, tmp_path, outage_seconds=1.5) as site:
+    with hotline(sqlite_url, tmp_path, outage_seconds=3.0) as site:
         with sqlite_locked(sqlite_url):
             handles = place_calls(site)
-            gevent.sleep(4.0)
+            gevent.sleep(6.0)
         outcomes = [h.wait(60) for h in handles]
         site.wait_idle()
     assert all(o is not None and o.failure == "" for o in outcomes)
@@ -167,7 +167,7 @@ def test_calls_wait_through_a_postgresql_restart_and_their_records_are_written_w
     with hotline(url, tmp_path, outage_seconds=30) as site:
         with server.stopped():
             handles = place_calls(site)
-            gevent.sleep(3.0)
+            gevent.sleep(4.5)
             alarms_while_stopped = database_alarms(site)
         outcomes = [h.wait(60) for h in handles]
         site.wait_idle()

@@ -49,22 +49,24 @@ nodes:
 """
 
 
-def voice_ticket(site: SwitchSite) -> str:
-    """`ccctl tickets show 1` once serve's ticket job has turned the voice message into a ticket."""
-    shown = site.ccctl("tickets", "show", "1", check=False)
-    return shown.stdout if shown.returncode == 0 else ""
+def voice_item(site: SwitchSite) -> dict | None:
+    """`ccctl inbox show 1 --json` once serve's inbox job has filed the voice message (a person then decides
+    whether it becomes a ticket)."""
+    shown = site.ccctl("inbox", "show", "1", "--json", check=False)
+    return json.loads(shown.stdout) if shown.returncode == 0 else None
 
 
 def test_a_voice_message_ended_by_the_patient_hanging_up_is_filed_with_its_audio(tmp_path):
-    # serve's ticket job turns new voice messages into tickets; every second here instead of minutes
+    # serve's inbox job files new voice messages in the inbox; every second here instead of minutes
     with SwitchSite(tmp_path, {"main.yaml": MESSAGE_FLOW}, settings={"inbox": {"escalate_every_seconds": 1}}) as site:
         patient = site.patient([sipp.wait(9000), sipp.hang_up()], voice_hz=440)
         assert patient.wait(40) == 0, patient.errors()
         [call] = site.wait_for_calls(1)
         assert call["disposition"] == "completed", call
         assert "message:saved" in call["path"], call
-        ticket = site.wait_for(lambda: voice_ticket(site), 30, "the voice message's ticket")
-        assert "source:     voice" in ticket and "voice message (callback_request)" in ticket, ticket
+        item = site.wait_for(lambda: voice_item(site), 30, "the voice message's inbox item")
+        assert (item["channel"], item["subject"]) == ("voice", "voice message: callback_request"), item
+        assert [a["content_type"] for a in item["attachments"]] == ["audio/wav"], item
         files = list((tmp_path / "recordings" / "voice").rglob("*.wav"))
         assert len(files) == 1, files
         [level] = channel_levels(files[0])

@@ -208,7 +208,7 @@ def test_pin_digits_appear_nowhere(db_url, tmp_path, caplog, monkeypatch, clock)
     for args in (("show", "P000001"), ("show", "P000002", "--json"), ("list", "--json"), ("unlock", "P000002")):
         outputs.append(ccctl("patients", *args))
 
-    assert outputs[0].exit_code == 1 and "members.csv:3: pin: a PIN is 4 to 8 digits" in outputs[0].output
+    assert outputs[0].exit_code == 1 and "members.csv:3: a PIN of 10 digits cannot be keyed in" in outputs[0].output
     assert [result.exit_code for result in outputs[1:]] == [0] * 6
     assert "739164" not in "\n".join(result.output for result in outputs)
     assert "PIN:           set" in outputs[3].output
