@@ -22,14 +22,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# the longest job first, so no lane is left with it at the end
-NON_SWITCH = ["tests/unit", "tests/integration", "tests/browser"]
+# the longest jobs first, so no lane is left with one at the end
+NON_SWITCH = ["tests/integration", "tests/unit", "tests/browser"]
 SUMMARY = re.compile(r"^=+ (.*(passed|failed|skipped|error|deselected|no tests ran).*) =+$", re.MULTILINE)
 
 
 def jobs() -> list[list[str]]:
     switch_files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests" / "switch").glob("test_*.py"))
-    return [NON_SWITCH, *([path] for path in switch_files)]
+    return [*([tier] for tier in NON_SWITCH), *([path] for path in switch_files)]
 
 
 def run_lane(lane: int, lanes: int, work: queue.Queue, extra: list[str], scratch: Path, results: list) -> None:
@@ -59,7 +59,7 @@ def run_lane(lane: int, lanes: int, work: queue.Queue, extra: list[str], scratch
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lanes", type=int, default=3, help="pytest processes at once (default 3)")
+    parser.add_argument("--lanes", type=int, default=4, help="pytest processes at once (default 4)")
     args, extra = parser.parse_known_args()
     work: queue.Queue = queue.Queue()
     for number, paths in enumerate(jobs()):
@@ -79,6 +79,10 @@ def main() -> int:
     failed = [(paths, output) for paths, code, output in results if code not in (0, 5)]
     for paths, output in failed:
         print(f"\n{'=' * 30} {' '.join(paths)} {'=' * 30}\n{output[-20000:]}", flush=True)
+    # what was skipped and why (pytest -ra), once per reason: a clone without the switch says so here
+    skipped = sorted({line for _, _, output in results for line in output.splitlines() if line.startswith("SKIPPED")})
+    if skipped:
+        print("\n" + "\n".join(skipped), flush=True)
     total = time.monotonic() - started
     counts: dict[str, int] = {}
     for _, _, output in results:

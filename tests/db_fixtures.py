@@ -29,7 +29,7 @@ from pytest_postgresql.janitor import DatabaseJanitor
 from ccctl.callflow import CallRecord
 from ccctl.records.migrate import upgrade
 
-PG_BIN_DIR = os.environ.get("CCCTL_TEST_PG_BIN", "/usr/lib/postgresql/15/bin")
+PG_BIN_DIR = os.environ.get("CC_TEST_PG_BIN", "/usr/lib/postgresql/15/bin")
 PG_SYSTEM_USER = "postgres"  # who runs the server when the tests run as root
 PG_SUPERUSER = "postgres"  # the database role created by initdb
 TEMPLATE_DB = "ccctl_template"
@@ -98,7 +98,7 @@ def _pg_ctl_command(base_dir: Path) -> str:
     if not (pg_ctl.is_file() and (Path(PG_BIN_DIR) / "initdb").is_file()):
         pytest.fail(
             f"PostgreSQL server binaries not found: no pg_ctl/initdb in {PG_BIN_DIR} "
-            "(install postgresql-15, or set CCCTL_TEST_PG_BIN to the directory holding pg_ctl)",
+            "(install postgresql-15, or set CC_TEST_PG_BIN to the directory holding pg_ctl)",
             pytrace=False,
         )
     if os.geteuid() != 0:

@@ -22,7 +22,8 @@ from pathlib import Path
 import sipp
 import yaml
 
-FREESWITCH_HOME = Path(os.environ.get("CCCTL_TEST_FREESWITCH_HOME", "/usr/local/freeswitch"))
+# not CCCTL_*: ccctl (run by these tests) reads every CCCTL_ variable as a setting
+FREESWITCH_HOME = Path(os.environ.get("CC_TEST_FREESWITCH_HOME", "/usr/local/freeswitch"))
 FREESWITCH = FREESWITCH_HOME / "bin" / "freeswitch"
 FS_CLI = FREESWITCH_HOME / "bin" / "fs_cli"
 FS_MODULES = FREESWITCH_HOME / "lib" / "freeswitch" / "mod"
