@@ -214,6 +214,13 @@ class OutboundSession:
                         if self.caller_gone:
                             raise CallerHangup(self.hangup_cause)
                         raise CommandRefused(f"{app} refused by the switch: {frame.reply_text[:80]!r}")
+                    if (
+                        hanging_up
+                        and complete is None
+                        and self.caller_gone
+                        and (self.notice_seen or self.hangup_complete)
+                    ):
+                        break  # the reply came after the channel's end: nothing more will come to wait for
                     continue
                 event = self._take(frame)
                 if event is not None and event.name == "CHANNEL_EXECUTE_COMPLETE":

@@ -292,3 +292,19 @@ def test_broken_connect_reply_drops_the_connection_without_a_record():
     assert run_call(OutboundSession(ours), lambda call: ScriptedApp(Finish()), records.append, stats=stats) is None
     assert records == [] and stats.dropped == 1 and stats.total == 0
     theirs.close()
+
+
+def test_our_hangup_returns_when_its_reply_comes_after_the_channel_is_gone():
+    # the reply to `hangup` arriving after the hangup, the hangup-complete and the disconnect notice, and no
+    # completion of the hangup application: nothing more will come, so waiting for it would hold the call's
+    # greenlet for the whole command timeout and record a lost call as failed
+    steps = list(transcript.load("basic").sections["outbound"].steps)
+    at = next(i for i, (kind, data) in enumerate(steps) if kind == "send" and b"hangup" in data)
+    reply, *after = steps[at + 1 :]
+    after = [(kind, data) for kind, data in after if b"Event-Name: CHANNEL_EXECUTE_COMPLETE" not in data]
+    section = transcript.Section("outbound", [*steps[: at + 1], *after, reply])
+    app = ScriptedApp(Execute("answer"), Execute("playback", BASIC_TONE), Finish())
+    with gevent.Timeout(10, AssertionError("hangup waited for a frame that never comes")):
+        record, _, stats, _ = run_replay("basic", app, section=section)
+    assert record.disposition == "completed" and record.error == ""
+    assert stats.failed == 0
