@@ -31,7 +31,7 @@ def test_chats_and_a_call_share_the_agents_by_capacity(db_url, tmp_path):
         assert wait_until(lambda: len(offers(seen)) == 3)  # ann has two chats and room for a third
         acd.accept(third, "ann")
         fourth = acd.queue_contact("cardio", "chat", "s4", None, 0)
-        outcome = site.switch.place_call(CallerScript("13800000001", "7000", [], context="public")).wait(30)
+        outcome = site.switch.place_call(CallerScript("13800000001", "7000", [], context="public")).wait(90)
         site.wait_idle()
         waiting_chat = entries(db_url)["chat:s4"]
     assert offers(seen) == [("ann", "chat", "s1"), ("ann", "chat", "s2"), ("ann", "chat", "s3")]
