@@ -12,6 +12,7 @@ from pathlib import Path
 
 import gevent
 from acd_site import wait_until
+from campaign_rows import query_rows
 from click.testing import CliRunner
 from emulated_site import EmulatedSite, site_settings
 from sqlalchemy import select
@@ -123,43 +124,30 @@ def test_a_voicemail_greeting_gets_the_message_or_a_hangup_and_a_person_the_remi
     assert sms_rows(sqlite_url) == [("13900000003", "queued")]  # only the hang_up campaign's machine
 
 
-def outcomes(url: str) -> dict[str, str]:
-    engine = make_engine(url)
-    with Session(engine) as session:
-        rows = session.execute(
-            select(Patient.patient_code, ContactAttempt.outcome)
+def voice_attempts(url: str, column) -> dict[str, str]:
+    """patient code -> `column` of their voice attempt."""
+    return dict(
+        query_rows(
+            url,
+            select(Patient.patient_code, column)
             .join(Patient, Patient.id == ContactAttempt.patient_id)
-            .where(ContactAttempt.channel == "voice")
-        ).all()
-    engine.dispose()
-    return dict(rows)
+            .where(ContactAttempt.channel == "voice"),
+        )
+    )
+
+
+def outcomes(url: str) -> dict[str, str]:
+    return voice_attempts(url, ContactAttempt.outcome)
 
 
 def attempt_calls(url: str) -> dict[str, str]:
-    engine = make_engine(url)
-    with Session(engine) as session:
-        rows = session.execute(
-            select(Patient.patient_code, ContactAttempt.call_uuid)
-            .join(Patient, Patient.id == ContactAttempt.patient_id)
-            .where(ContactAttempt.channel == "voice")
-        ).all()
-    engine.dispose()
-    return dict(rows)
+    return voice_attempts(url, ContactAttempt.call_uuid)
 
 
 def states(url: str) -> dict[str, str]:
-    engine = make_engine(url)
-    with Session(engine) as session:
-        rows = session.execute(
-            select(Patient.patient_code, CampaignTarget.state).join(Patient, Patient.id == CampaignTarget.patient_id)
-        ).all()
-    engine.dispose()
-    return dict(rows)
+    query = select(Patient.patient_code, CampaignTarget.state).join(Patient, Patient.id == CampaignTarget.patient_id)
+    return dict(query_rows(url, query))
 
 
 def sms_rows(url: str) -> list[tuple[str, str]]:
-    engine = make_engine(url)
-    with Session(engine) as session:
-        rows = session.execute(select(SmsMessage.recipient, SmsMessage.status)).all()
-    engine.dispose()
-    return [tuple(row) for row in rows]
+    return query_rows(url, select(SmsMessage.recipient, SmsMessage.status))

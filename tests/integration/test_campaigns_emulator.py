@@ -11,6 +11,7 @@ from pathlib import Path
 
 import gevent
 from acd_site import wait_until
+from campaign_rows import appointment_statuses, query_rows, sms_rows
 from click.testing import CliRunner
 from emulated_site import EmulatedSite, site_settings
 from sqlalchemy import select
@@ -21,7 +22,6 @@ from ccctl.cli import main
 from ccctl.records.database import make_engine
 from ccctl.records.models.appointments import Appointment, Department, Doctor, Slot
 from ccctl.records.models.campaigns import ContactAttempt
-from ccctl.records.models.channels import SmsMessage
 from ccctl.records.models.patients import Patient, PatientPhone
 from ccctl.serve.controller import build_flow_registry
 from ccctl.sim.originate import AgentEndpoint
@@ -199,29 +199,12 @@ def finished(url: str, *codes: str) -> bool:
     return all(found.get(code) and found[code][-1] in ("confirmed", "cancelled") for code in codes)
 
 
-def appointment_statuses(url: str) -> dict[int, str]:
-    engine = make_engine(url)
-    with Session(engine) as session:
-        rows = dict(session.execute(select(Appointment.id, Appointment.status)).all())
-    engine.dispose()
-    return rows
-
-
-def sms_rows(url: str) -> list[tuple[str, str, str]]:
-    engine = make_engine(url)
-    with Session(engine) as session:
-        rows = session.execute(select(SmsMessage.recipient, SmsMessage.status, SmsMessage.body)).all()
-    engine.dispose()
-    return [tuple(row) for row in rows]
-
-
 def sms_outcomes(url: str) -> dict[str, str]:
-    engine = make_engine(url)
-    with Session(engine) as session:
-        rows = session.execute(
+    return dict(
+        query_rows(
+            url,
             select(Patient.patient_code, ContactAttempt.outcome)
             .join(Patient, Patient.id == ContactAttempt.patient_id)
-            .where(ContactAttempt.channel == "sms")
-        ).all()
-    engine.dispose()
-    return dict(rows)
+            .where(ContactAttempt.channel == "sms"),
+        )
+    )

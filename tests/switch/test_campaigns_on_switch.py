@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sipp
+from campaign_rows import appointment_statuses, sms_rows
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from switch_site import QUEUE_FLOW, SippRun, SwitchSite, free_port, tone
@@ -20,7 +21,6 @@ from switch_site import QUEUE_FLOW, SippRun, SwitchSite, free_port, tone
 from ccctl.records.database import make_engine
 from ccctl.records.models.appointments import Appointment, Department, Doctor, Slot
 from ccctl.records.models.campaigns import ContactAttempt
-from ccctl.records.models.channels import SmsMessage
 from ccctl.records.models.patients import Patient, PatientPhone
 
 REPO = Path(__file__).resolve().parents[2]
@@ -211,19 +211,3 @@ def test_a_voicemail_greeting_is_heard_by_mod_avmd_and_gets_the_campaigns_messag
     assert "Invalid Args" not in log
     assert "AVMD config parameter" not in log  # avmd.conf sets every parameter mod_avmd reads
     assert message.index("playback(say:") < message.index("hangup(normal_clearing)")
-
-
-def appointment_statuses(url: str) -> dict[int, str]:
-    engine = make_engine(url)
-    with Session(engine) as session:
-        rows = dict(session.execute(select(Appointment.id, Appointment.status)).all())
-    engine.dispose()
-    return rows
-
-
-def sms_rows(url: str) -> list[tuple[str, str, str]]:
-    engine = make_engine(url)
-    with Session(engine) as session:
-        rows = session.execute(select(SmsMessage.recipient, SmsMessage.status, SmsMessage.body)).all()
-    engine.dispose()
-    return [tuple(row) for row in rows]
