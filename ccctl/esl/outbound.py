@@ -32,6 +32,8 @@ DEFAULT_APP_TIMEOUT = 3600.0
 DEFAULT_LINGER_TIMEOUT = 5.0
 # how long an until_complete application may take to report its end once the caller has gone
 AFTER_HANGUP_SECONDS = 10.0
+# a send that failed: how long the frames already received may take to read (they are in our buffer)
+LEFT_OVER_SECONDS = 0.1
 
 
 class CallerHangup(Exception):
@@ -40,6 +42,10 @@ class CallerHangup(Exception):
     def __init__(self, cause: str = "") -> None:
         super().__init__(cause or "caller hung up")
         self.cause = cause
+
+
+class ClosedAfterHangup(CallerHangup):
+    """The connection ended (closed or reset) after the switch said the channel is gone: a hangup, not a fault."""
 
 
 class SessionTimeout(Exception):
@@ -137,7 +143,7 @@ class OutboundSession:
         last: Event | None = None
         with gevent.Timeout(limit, SessionTimeout(f"the bridge did not end in {limit:g} s")):
             while not self.caller_gone:
-                event = self._take(self._reader.read_frame())
+                event = self._take(self._read_frame())
                 if event is not None:
                     last = event
                     if event.name == "CHANNEL_UNBRIDGE":
@@ -150,9 +156,8 @@ class OutboundSession:
             return
         try:
             self._run("hangup", cause, timeout or self.command_timeout, hanging_up=True)
-        except ConnectionClosed:
-            if not self.caller_gone:
-                raise  # closed before the channel went down: that is a lost connection, not a hangup
+        except ClosedAfterHangup:
+            pass  # the connection ended after the channel went down: the hangup is done
 
     def finish(self, timeout: float = DEFAULT_LINGER_TIMEOUT) -> None:
         """Read the lingering events (hangup cause, end time) until CHANNEL_HANGUP_COMPLETE, then close."""
@@ -176,10 +181,10 @@ class OutboundSession:
     def _command(self, data: bytes, what: str) -> Frame:
         """Send one command and read up to its command/reply (events before it are tracked)."""
         started = time.perf_counter()
-        self._sock.sendall(data)
+        self._send(data)
         with gevent.Timeout(self.command_timeout, SessionTimeout(f"no reply to {what} in {self.command_timeout:g} s")):
             while True:
-                frame = self._reader.read_frame()
+                frame = self._read_frame()
                 if frame.content_type == "command/reply":
                     self._note_round_trip(started)
                     return frame
@@ -195,7 +200,7 @@ class OutboundSession:
     ) -> AppResult:
         event_uuid = str(uuidlib.uuid4())
         started = time.perf_counter()
-        self._sock.sendall(_sendmsg_execute(app, arg, event_uuid))
+        self._send(_sendmsg_execute(app, arg, event_uuid))
         limit = timeout if timeout is not None else self.app_timeout
         replied = False
         complete: Event | None = None
@@ -206,7 +211,7 @@ class OutboundSession:
                     if frame is None:
                         break  # the channel went without reporting the application's end
                 else:
-                    frame = self._reader.read_frame()
+                    frame = self._read_frame()
                 if frame.content_type == "command/reply":
                     replied = True
                     self._note_round_trip(started)
@@ -270,6 +275,8 @@ class OutboundSession:
         if ctype == "text/disconnect-notice":
             self.notice_seen = True
             self.caller_gone = True
+            # the notice names the call even when it comes before the reply to connect (the caller left first)
+            self.uuid = self.uuid or frame.headers.get("Controlled-Session-UUID", "")
             if frame.headers.get("Content-Disposition") == "disconnect":
                 self._lingering = False
             return None
@@ -292,6 +299,37 @@ class OutboundSession:
         self.hangup_cause = event.get("Hangup-Cause") or self.hangup_cause
         if self.ended_at is None:
             self.ended_at = self._clock()
+
+    def _send(self, data: bytes) -> None:
+        try:
+            self._sock.sendall(data)
+        except OSError:
+            self._read_what_is_left()
+            if self.caller_gone:
+                raise ClosedAfterHangup(self.hangup_cause) from None
+            raise
+
+    def _read_frame(self) -> Frame:
+        """The next frame; CallerHangup when the connection ends after the switch said the channel is gone.
+
+        mod_event_socket sends its disconnect notice and closes at once (listener_run's end): a command of
+        ours still unread there makes the close a reset, which arrives after the notice.
+        """
+        try:
+            return self._reader.read_frame()
+        except (ConnectionClosed, OSError):
+            if self.caller_gone:
+                raise ClosedAfterHangup(self.hangup_cause) from None
+            raise
+
+    def _read_what_is_left(self) -> None:
+        """Take the frames the switch sent before the connection broke (its disconnect notice, a hangup)."""
+        try:
+            with gevent.Timeout(LEFT_OVER_SECONDS, False):
+                while True:
+                    self._take(self._reader.read_frame())
+        except (ConnectionClosed, OSError, ProtocolError):
+            pass
 
     def _drain(self) -> None:
         while not self.hangup_complete:

@@ -141,6 +141,17 @@ def run_call(
     started_at = clock()
     try:
         call = session.connect()
+    except CallerHangup as exc:
+        if not session.uuid:
+            stats.dropped += 1
+            session.close()
+            log.warning("outbound connection dropped before the call was known: the caller hung up")
+            return None
+        # the caller hung up before our `connect` was read: the switch's disconnect notice still names the call
+        call = CallInfo(uuid=session.uuid, caller_number="", destination="", hotline="")
+        stats.call_arrived()
+        outcome = _Outcome(disposition="abandoned", hangup_cause=exc.cause, connection_usable=False)
+        return _close_and_record(session, call, None, outcome, started_at, clock, record_sink, stats)
     except BaseException as exc:
         stats.dropped += 1
         session.close()
@@ -173,6 +184,7 @@ def _call_record(call: CallInfo, started_at: float, **fields) -> CallRecord:
         caller_number=call.caller_number,
         destination=call.destination,
         started_at=started_at,
+        node=call.node,
         **fields,
     )
 

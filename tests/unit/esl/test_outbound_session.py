@@ -308,3 +308,42 @@ def test_our_hangup_returns_when_its_reply_comes_after_the_channel_is_gone():
         record, _, stats, _ = run_replay("basic", app, section=section)
     assert record.disposition == "completed" and record.error == ""
     assert stats.failed == 0
+
+
+NOTICE = (
+    b"Content-Type: text/disconnect-notice\nControlled-Session-UUID: 5d1c0f52-0000-4000-8000-000000000001\n"
+    b"Content-Disposition: disconnect\nContent-Length: 23\n\nDisconnected, goodbye.\n"
+)
+CONNECT_REPLY = (
+    b"Content-Type: command/reply\nReply-Text: +OK\nUnique-ID: 5d1c0f52-0000-4000-8000-000000000001\n"
+    b"Caller-Caller-ID-Number: 13800000001\nCaller-Destination-Number: 7000\n\n"
+)
+
+
+def _quick_hangup(before_connect: bool):
+    """A switch whose caller hangs up before (or right after) the controller's connect: like listener_run's end,
+    it sends its disconnect notice and closes with our next command unread, so the close is a reset."""
+    ours, theirs = socket.socketpair()
+
+    def switch():
+        if not before_connect:
+            CommandReader(theirs).read_command()  # connect
+            theirs.sendall(CONNECT_REPLY)
+        gevent.sleep(0.05)  # the controller's next command arrives and stays unread
+        theirs.sendall(NOTICE)
+        theirs.close()
+
+    return OutboundSession(ours), gevent.spawn(switch)
+
+
+@pytest.mark.parametrize("before_connect", [True, False], ids=["before-connect", "after-connect"])
+def test_a_caller_who_hangs_up_at_once_is_recorded_abandoned_not_failed(before_connect):
+    session, greenlet = _quick_hangup(before_connect)
+    stats = CallStats()
+    records = []
+    record = run_call(session, lambda call: ScriptedApp(Execute("answer"), Finish()), records.append, stats=stats)
+    greenlet.join(timeout=5)
+    assert records == [record]
+    assert record.uuid == "5d1c0f52-0000-4000-8000-000000000001"
+    assert (record.disposition, record.error) == ("abandoned", "")
+    assert stats.calls()["abandoned"] == 1 and stats.calls()["dropped"] == 0
