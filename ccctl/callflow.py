@@ -171,3 +171,4 @@ class CallRecord:
     path: list[str] = field(default_factory=list)  # flow steps taken, never digits a caller keyed for a PIN
     patient_id: int | None = None
     error: str = ""  # why a failed call failed (no patient data)
+    node: str = ""  # the switch the call was on (its FreeSWITCH-Switchname); "" when not known

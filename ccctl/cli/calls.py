@@ -1,4 +1,4 @@
-"""`ccctl calls list`: the call records (every listing is written to the audit log)."""
+"""`ccctl calls list` and `ccctl calls show`: the call records (every read is written to the audit log)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,20 @@ def calls_list(ctx, since, until, hotline, disposition, limit, as_json, actor) -
         )
     )
     click.echo(json.dumps(rows, indent=2, default=str) if as_json else format_calls(rows))
+
+
+@calls.command("show")
+@click.argument("uuid")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@as_option
+@click.pass_context
+def calls_show(ctx, uuid, as_json, actor) -> None:
+    """One call record (its uuid, or the first 8 characters the list shows), with the node it was on."""
+    from ccctl.records.call_listing import format_call, show_call
+
+    url = database_url(ctx)
+    row = run(lambda: show_call(url, uuid, actor=actor_of(actor)))
+    click.echo(json.dumps(row, indent=2, default=str) if as_json else format_call(row))
 
 
 COMMANDS = (calls,)

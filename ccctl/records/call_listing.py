@@ -1,4 +1,5 @@
-"""Call records read back for people: `ccctl calls list` (filters, newest first, table or JSON).
+"""Call records read back for people: `ccctl calls list` (filters, newest first, table or JSON) and
+`ccctl calls show` (one call, every field, the node it was on among them).
 
 Times given without a zone (2026-11-23T08:00) are the local time of the machine, as an
 operator types them; rows carry UTC ISO times and the table shows local times. A listing
@@ -107,6 +108,45 @@ def list_calls(
     return rows
 
 
+def show_call(url: str, uuid: str, *, actor: str | None = None, source: str = "cli") -> dict:
+    """One call record by its uuid (or the start of it, at least 8 characters, as the list shows it);
+    the read is audited like a listing."""
+    text = uuid.strip().lower()
+    if not 8 <= len(text) <= 64 or any(c not in "0123456789abcdef-" for c in text):
+        raise ListError(f"calls show: '{uuid[:64]}' is not a call uuid (8 to 36 characters of 0-9, a-f and -)")
+    query = select(Call).where(Call.uuid.startswith(text, autoescape=True)).order_by(Call.id).limit(2)
+    with command_engine(url, ListError) as engine, Session(engine) as session, session.begin():
+        found = [call_dict(call) for call in session.scalars(query)]
+        if len(found) != 1:
+            raise ListError(f"calls show: {'no call' if not found else 'more than one call'} with uuid {text}*")
+        record_audit(session, actor or default_actor(), "calls show", found[0]["patient_id"], source, detail=text)
+    return found[0]
+
+
+SHOWN_FIELDS = (
+    "uuid",
+    "hotline",
+    "caller_number",
+    "destination",
+    "node",
+    "started_at",
+    "answered_at",
+    "ended_at",
+    "duration_seconds",
+    "disposition",
+    "hangup_cause",
+    "patient_id",
+    "error",
+)
+
+
+def format_call(row: dict) -> str:
+    """One call as `field: value` lines (UTC times as stored, the whole path last)."""
+    lines = [f"{name + ':':<18}{'-' if row[name] in (None, '') else row[name]}" for name in SHOWN_FIELDS]
+    lines.append(f"{'path:':<18}{' > '.join(row['path']) or '-'}")
+    return "\n".join(lines)
+
+
 def _shown_text(rows: list[dict]) -> str:
     """'3 calls, patients 4, 7' (each patient id once, in order of first appearance)."""
     patients = list(dict.fromkeys(row["patient_id"] for row in rows if row["patient_id"] is not None))
@@ -135,6 +175,7 @@ def call_dict(call) -> dict:
         "path": list(call.path or []),
         "patient_id": call.patient_id,
         "error": call.error,
+        "node": call.node,
     }
 
 

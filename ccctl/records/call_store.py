@@ -58,6 +58,7 @@ def call_row(record: CallRecord) -> dict:
         "path": list(record.path),
         "patient_id": record.patient_id,
         "error": record.error,
+        "node": record.node,
     }
 
 
@@ -84,7 +85,7 @@ def continued_row(existing: dict, incoming: dict) -> dict | None:
         path=list(first["path"] or []) + list(later["path"] or []),
         patient_id=later["patient_id"] if later["patient_id"] is not None else first["patient_id"],
     )
-    for name in ("hotline", "caller_number", "destination"):
+    for name in ("hotline", "caller_number", "destination", "node"):
         merged[name] = first[name] or later[name]
     return merged
 

@@ -9,6 +9,7 @@ from acd_site import acd_settings, add_agents, agent_rows, events, queue, wait_u
 from ccctl.acd.agents import set_status
 from ccctl.config import EslNode
 from ccctl.local_site.site import emulator_dialplan
+from ccctl.records.call_listing import list_calls
 from ccctl.serve.client import format_status
 from ccctl.serve.controller import Controller, build_flow_registry
 from ccctl.sim.callers import CallerScript
@@ -80,6 +81,9 @@ def test_callers_on_both_nodes_are_offered_agents_on_their_own_node(sqlite_url, 
         assert outcome is not None and outcome.answered, name
         assert outcome.bridged_to and outcome.bridged_to[0].startswith("sofia/internal/100"), name
         assert offered_on[outcome.uuid] == name  # the call's commands went to its own node
+    # each call's record names the node it was on (ccctl calls list --json / calls show)
+    records = {row["uuid"]: row["node"] for row in list_calls(sqlite_url)}
+    assert {name: records[outcome.uuid] for name, outcome in outcomes.items()} == {"fs-a": "fs-a", "fs-b": "fs-b"}
     kinds = [kind for _, kind, _ in events(sqlite_url)]
     assert kinds.count("answered") == 2
     assert [(n["name"], n["status"]) for n in status["esl"]["nodes"]] == [("fs-a", "connected"), ("fs-b", "connected")]

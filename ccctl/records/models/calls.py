@@ -28,6 +28,8 @@ class Call(Base):
     path: Mapped[list[str]] = mapped_column(default=list)
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="SET NULL"))
     error: Mapped[str] = mapped_column(Text, default="")
+    # the FreeSWITCH node the call was on (its switchname, an esl.nodes name); "" for calls before nodes were kept
+    node: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class VoiceMessage(Base):

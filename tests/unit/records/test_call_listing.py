@@ -20,7 +20,7 @@ def calls_url(db_url):
             call_record(1, at=MONDAY_8AM_UTC - 2 * HOUR),
             call_record(2, at=MONDAY_8AM_UTC - 0.5 * HOUR),
             call_record(3, at=MONDAY_8AM_UTC, disposition="abandoned", answered_at=None),
-            call_record(4, at=MONDAY_8AM_UTC + HOUR, hotline="pediatrics"),
+            call_record(4, at=MONDAY_8AM_UTC + HOUR, hotline="pediatrics", node="fs-b"),
             call_record(5, at=MONDAY_8AM_UTC + 26 * HOUR, path=[]),
         ]
     )
@@ -49,6 +49,7 @@ def test_newest_first_with_every_field(calls_url):
         "path": ["answer", "welcome", "menu:1"],
         "patient_id": None,
         "error": "",
+        "node": "fs-b",
     }
 
 

@@ -82,3 +82,29 @@ def test_a_refused_listing_shows_nothing_and_is_not_audited(ccctl, calls_url):
     with pytest.raises(ListError, match=r"^--limit: must be between 1 and 10000, got 10001$"):
         list_calls(calls_url, limit=10_001)
     assert calls_rows(calls_url) == []
+
+
+def test_calls_show_prints_one_call_with_its_node_and_is_audited(db_url, tmp_path, monkeypatch):
+    add_patients(db_url, member(number="1111", phone="+48111"))
+    store = CallStore(db_url)
+    store.save_many([call_record(1, patient_id=1, node="fs-b"), call_record(2)])
+    store.close()
+    for name in ("CCCTL_CONFIG", "CCCTL_DATABASE__URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = tmp_path / "ccctl.yaml"
+    settings.write_text(f"database:\n  url: {db_url}\n")
+    run = lambda *args: CliRunner().invoke(main, ["-c", str(settings), *args])  # noqa: E731
+
+    shown = run("calls", "show", "00000001", "--as", "dr.nowak")
+    assert shown.exit_code == 0, shown.output
+    assert "node:             fs-b" in shown.output.splitlines()
+    assert "path:             answer > welcome > menu:1" in shown.output
+    as_json = json.loads(run("calls", "show", "00000001-0000-4000-8000-000000000000", "--json").output)
+    assert (as_json["node"], as_json["patient_id"]) == ("fs-b", 1)
+    missing = run("calls", "show", "0000000f")
+    assert missing.exit_code != 0 and missing.output.strip().endswith("no call with uuid 0000000f*")
+    shows = [row for row in audit_rows(db_url) if row[1] == "calls show"]
+    assert shows == [
+        ("dr.nowak", "calls show", 1, "cli", "00000001"),
+        (default_actor(), "calls show", 1, "cli", "00000001-0000-4000-8000-000000000000"),
+    ]
