@@ -57,14 +57,26 @@ def say_connecting(settings: Settings) -> None:
     click.echo(f"ccctl: connecting to FreeSWITCH's event socket at {where} ...", err=True)
 
 
+class LocalTime(click.ParamType):
+    """A time as --from takes it (local unless it has an offset), handed on as naive local time."""
+
+    name = "TIME"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        moment = parse_time(f"--{param.name}" if param else "--at", value)
+        return None if moment is None else moment.astimezone().replace(tzinfo=None)
+
+
 def at_option(dest: str, what: str):
     """--at: the local time the flows see (their time-of-day branches), e.g. 2026-11-29T23:00."""
     return click.option(
         "--at",
         dest,
-        type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+        type=LocalTime(),
         default=None,
-        help=f"Local time the flows see {what}, e.g. 2026-11-29T23:00 (default: now).",
+        help=f"Local time the flows see {what}, e.g. 2026-11-29T23:00 or with an offset (default: now).",
     )
 
 

@@ -31,7 +31,7 @@ class ListError(UserError):
 def parse_time(option: str, value: str | date | datetime | None, *, end_of_day: bool = False) -> datetime | None:
     """An aware datetime from an ISO date or date-time; a bare date is midnight (the next one if end_of_day).
 
-    `option` (--since, --until) names the culprit in the error.
+    `option` (--from, --to) names the culprit in the error.
     """
     if value is None or value == "":
         return None
@@ -68,12 +68,12 @@ def list_calls(
 ) -> list[dict]:
     """Call records started in [since, until), newest first, as JSON-ready dicts; the read is audited.
 
-    A bare date for `until` includes that whole day (--since 2026-11-23 --until 2026-11-23
+    A bare date for `until` includes that whole day (--from 2026-11-23 --to 2026-11-23
     is that day). One audit row goes in the same transaction: `actor` (default: the OS user),
     the filters, how many calls and which patient ids were shown.
     """
-    start = parse_time("--since", since)
-    end = parse_time("--until", until, end_of_day=True)
+    start = parse_time("--from", since)
+    end = parse_time("--to", until, end_of_day=True)
     if not 1 <= limit <= LIST_MAX_ROWS:
         raise ListError(f"--limit: must be between 1 and {LIST_MAX_ROWS}, got {limit}")
     for option, text in (("--hotline", hotline), ("--disposition", disposition)):

@@ -90,3 +90,24 @@ def test_tickets_inbox_users_and_flows_print_json_and_reads_stay_audited(ccctl, 
     assert flows[0]["name"] == "main" and not flows[0]["sub_flow"]
     start = flows[0]["nodes"][0]
     assert start["exits"] and all(isinstance(target, str) for target in start["exits"].values())
+
+
+def test_at_takes_a_time_as_from_does_and_hands_on_local_time(ccctl, monkeypatch):
+    import time
+
+    from ccctl.cli.common import LocalTime
+
+    monkeypatch.setenv("TZ", "XXX-2")  # local time is UTC+2 (POSIX TZ, no tz database needed)
+    time.tzset()
+    try:
+        option = click.Option(["--at"])
+        assert LocalTime().convert("2026-11-29T23:00+01:00", option, None).isoformat() == "2026-11-30T00:00:00"
+        assert LocalTime().convert("2026-11-29T23:00", option, None).isoformat() == "2026-11-29T23:00:00"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    result = ccctl("flow", "simulate", "main", "--scratch", "--at", "tonight")
+    assert (result.exit_code, result.output) == (
+        1,
+        "ccctl: --at: 'tonight' is not a date or time (use 2026-11-23 or 2026-11-23T08:00)\n",
+    )

@@ -63,7 +63,7 @@ def test_json_listing_is_audited_with_the_actor_filter_and_patients(ccctl, calls
 
 
 def test_table_listing_is_audited_as_the_os_user_by_default(ccctl, calls_url, local_zone_utc_plus_2):
-    result = ccctl("calls", "list", "--since", "2026-11-23T08:04Z", "--until", "2026-11-23T08:05Z")
+    result = ccctl("calls", "list", "--from", "2026-11-23T08:04Z", "--to", "2026-11-23T08:05Z")
     assert result.exit_code == 0 and len(result.output.splitlines()) == 2  # header and call 4
     assert calls_rows(calls_url) == [
         (
