@@ -17,8 +17,9 @@ from ccctl.records.models.base import Base, utc_now
 
 CAMPAIGN_STATES = ("draft", "running", "paused", "stopped")
 # waiting: due at next_attempt_at; dialing: claimed, the call is being placed; talking: answered, the
-# flow runs; done: reached (or its last channel used); skipped: no channel may be used
-TARGET_STATES = ("waiting", "dialing", "talking", "done", "skipped")
+# flow runs; previewing: reserved for an agent of a preview campaign (its campaign_previews row says how
+# far); done: reached (or its last channel used); skipped: no channel may be used
+TARGET_STATES = ("waiting", "dialing", "talking", "previewing", "done", "skipped")
 
 
 class Campaign(Base):
@@ -107,3 +108,23 @@ class CampaignWebhookPost(Base):
     delivered_at: Mapped[datetime | None]
     # the server's HTTP status, or the name of the error when there was no answer
     last_status: Mapped[str] = mapped_column(String(32), default="")
+
+
+class CampaignPreview(Base):
+    """A patient of a preview campaign reserved for one agent: shown on their workstation until they call or
+    skip, or until expires_at (then back to the list). One row per agent and per target at most: the unique
+    keys are the claim, so two processes never reserve one agent twice or one patient for two agents."""
+
+    __tablename__ = "campaign_previews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("campaign_targets.id", ondelete="CASCADE"), unique=True)
+    agent: Mapped[str] = mapped_column(String(64), unique=True)
+    # reserved: on the agent's screen; calling: the agent pressed Call (the ACD dials the patient for them)
+    state: Mapped[str] = mapped_column(String(16), default="reserved")
+    reserved_at: Mapped[datetime] = mapped_column(default=utc_now)
+    expires_at: Mapped[datetime]
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("contact_attempts.id", ondelete="SET NULL"))
+    # the agent-pinned callback entry the ACD dials the patient through (queue_entries.id)
+    entry_id: Mapped[int | None]
