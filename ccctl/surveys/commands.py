@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ccctl.config import Settings
 from ccctl.errors import UserError
 from ccctl.records.database import make_engine
-from ccctl.records.models.surveys import SurveyResponse
 from ccctl.surveys.model import Survey
 from ccctl.surveys.report import GROUPINGS, ReportRow, build_report
 from ccctl.surveys.spec import SurveyFileError, load_survey, load_surveys, survey_files
@@ -41,7 +39,7 @@ def report(
     settings: Settings, name: str, since: datetime | None, until: datetime | None, by: str
 ) -> tuple[int, list[ReportRow]]:
     """(responses in the period, rows) for survey `name`."""
-    from ccctl.surveys.store import answers_between
+    from ccctl.surveys.store import answers_between, response_count
 
     if by not in GROUPINGS:
         raise SurveyReportError(f"--by {by}: one of {', '.join(GROUPINGS)}")
@@ -50,12 +48,7 @@ def report(
     try:
         with Session(engine) as session:
             answers = answers_between(session, name, since, until)
-            count = select(func.count()).select_from(SurveyResponse).where(SurveyResponse.survey == name)
-            if since is not None:
-                count = count.where(SurveyResponse.answered_at >= since)
-            if until is not None:
-                count = count.where(SurveyResponse.answered_at < until)
-            responses = session.scalar(count) or 0
+            responses = response_count(session, name, since, until)
     finally:
         engine.dispose()
     if not answers and name not in surveys:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ccctl.acd import store as acd_store
@@ -149,14 +149,37 @@ def answers_between(
         .where(SurveyResponse.survey == survey)
         .order_by(SurveyResponse.answered_at, SurveyResponse.id, SurveyAnswer.id)
     )
+    return [
+        StoredAnswer(r.id, r.survey, r.answered_at, r.agent, r.queue, r.campaign, r.patient_id, a.question, a.value)
+        for r, a in session.execute(_in_period(query, since, until))
+    ]
+
+
+def _in_period(query, since: datetime | None, until: datetime | None):
     if since is not None:
         query = query.where(SurveyResponse.answered_at >= since)
     if until is not None:
         query = query.where(SurveyResponse.answered_at < until)
-    return [
-        StoredAnswer(r.id, r.survey, r.answered_at, r.agent, r.queue, r.campaign, r.patient_id, a.question, a.value)
-        for r, a in session.execute(query)
-    ]
+    return query
+
+
+def response_count(session: Session, survey: str, since: datetime | None, until: datetime | None) -> int:
+    """How many patients answered `survey` in [since, until) (a response with at least one answer)."""
+    query = select(func.count()).select_from(SurveyResponse).where(SurveyResponse.survey == survey)
+    return session.scalar(_in_period(query, since, until)) or 0
+
+
+def escalated_between(
+    session: Session, survey: str, since: datetime | None, until: datetime | None, limit: int = 200
+) -> list[tuple[SurveyResponse, dict[str, int]]]:
+    """The responses to `survey` in [since, until) whose answers crossed a rule, newest first, with their answers."""
+    query = (
+        select(SurveyResponse)
+        .where(SurveyResponse.survey == survey, SurveyResponse.escalated != "")
+        .order_by(SurveyResponse.answered_at.desc(), SurveyResponse.id.desc())
+        .limit(limit)
+    )
+    return _with_answers(session, list(session.scalars(_in_period(query, since, until))))
 
 
 def responses_of_patient(session: Session, patient_id: int, limit: int = 20) -> list[tuple[SurveyResponse, dict]]:
@@ -169,6 +192,10 @@ def responses_of_patient(session: Session, patient_id: int, limit: int = 20) -> 
             .limit(limit)
         )
     )
+    return _with_answers(session, rows)
+
+
+def _with_answers(session: Session, rows: list[SurveyResponse]) -> list[tuple[SurveyResponse, dict[str, int]]]:
     answers: dict[int, dict[str, int]] = {row.id: {} for row in rows}
     if rows:
         for answer in session.scalars(select(SurveyAnswer).where(SurveyAnswer.response_id.in_(list(answers)))):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -69,6 +70,37 @@ def press_rfc2833(digits: str, gap_ms: int = 300) -> list[Step]:
         steps.append(Step(f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'))
         steps.append(wait(gap_ms))
     return steps
+
+
+def keypad_rfc2833(digits: str, folder: Path, gap_ms: int = 300) -> list[Step]:
+    """Keys as RTP telephone-events gap_ms apart, each press its own event as a phone sends them: SIPp's recordings all
+    start at one sequence number and timestamp per digit, and the switch drops an event whose sequence number
+    is not past the last one's (a second 2, or a 1 just after a 2), so each press gets its own copy in
+    `folder` with the sequence and timestamp moved past the previous press's."""
+    steps = []
+    for index, digit in enumerate(digits):
+        source = DTMF_PCAP_DIR / f"dtmf_2833_{PCAP_NAMES.get(digit, digit)}.pcap"
+        target = folder / f"key-{index}-{PCAP_NAMES.get(digit, digit)}.pcap"
+        target.write_bytes(_renumbered(source.read_bytes(), first_seq=20000 + 100 * index, ts=400000 + 16000 * index))
+        if index:
+            steps.append(wait(gap_ms))
+        steps.append(Step(f'  <nop><action><exec play_pcap_audio="{target}"/></action></nop>\n'))
+    return steps
+
+
+def _renumbered(pcap: bytes, first_seq: int, ts: int) -> bytes:
+    """An Ethernet/IPv4/UDP/RTP capture with its RTP sequence numbers from first_seq and every timestamp ts."""
+    out, offset, first = bytearray(pcap[:24]), 24, None
+    while offset < len(pcap):
+        length = struct.unpack("<I", pcap[offset + 8 : offset + 12])[0]
+        packet = bytearray(pcap[offset + 16 : offset + 16 + length])
+        rtp = 14 + (packet[14] & 0x0F) * 4 + 8  # Ethernet, the IPv4 header's length, UDP
+        seq = struct.unpack("!H", packet[rtp + 2 : rtp + 4])[0]
+        first = seq if first is None else first
+        packet[rtp + 2 : rtp + 8] = struct.pack("!HI", first_seq + seq - first, ts)
+        out += pcap[offset : offset + 16] + packet
+        offset += 16 + length
+    return bytes(out)
 
 
 def wait(ms: int) -> Step:
