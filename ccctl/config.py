@@ -75,6 +75,8 @@ class AlarmThresholds:
     # who hears of an alarm without looking at the wallboard: the supervisor on duty's e-mail and mobile
     notify_email: str = ""
     notify_sms: str = ""
+    # the notices' language (en, zh, pl): the supervisor on duty's; empty: the site's (the first hotline's)
+    notify_language: str = ""
     # one notice per alarm (kind and subject) in this period, however often it clears and returns
     notify_every_minutes: float = 60.0
     # an alarm is told only once it has lasted this long (a blip, or the switch link at start-up, tells nobody)

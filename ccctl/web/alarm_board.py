@@ -11,7 +11,7 @@ import math
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
@@ -19,22 +19,43 @@ from sqlalchemy.orm import Session
 
 from ccctl.config import AlarmThresholds
 from ccctl.records.models.acd import AcdAlarm, Agent
+from ccctl.web.words import translator
 
 log = logging.getLogger("ccctl.alarms")
 
 
 @dataclass(frozen=True)
 class Alarm:
+    """An alarm is a code with its parameters; each viewer reads it in their language (words.py: alarm_<code>)."""
+
     kind: str  # esl_lost, node_lost, gateway_down, controller_lost, database, disk_low, caller_waiting, queue_full, service_level, agent_no_answer, recording_archive
     subject: str  # what it is about: a queue, an agent, a path ("" for the whole system)
-    text: str  # one English line for the log and the page (never patient data)
+    code: str  # its words: alarm_<code> in ccctl/web/words.py
+    params: dict[str, str] = field(default_factory=dict)  # the words' {names}; never patient data
 
     @property
     def key(self) -> str:
         return f"{self.kind}:{self.subject}"
 
+    @property
+    def text(self) -> str:
+        """One English line, for the log."""
+        return alarm_text(self.code, self.params, translator("en"))
+
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "text": self.text}
+
+
+def alarm_text(code: str, params: dict[str, str], t: Callable[[str], str]) -> str:
+    """The alarm's line in t's language; an unknown code (a row written by a newer ccctl) shows its parameters."""
+    key = f"alarm_{code}"
+    words = t(key)
+    try:
+        if words != key:
+            return words.format(**params)
+    except (KeyError, IndexError, ValueError):
+        pass
+    return f"{code}: {', '.join(f'{name} {value}' for name, value in params.items())}"
 
 
 def disk_free_percent(path: str) -> float | None:
@@ -49,81 +70,88 @@ def disk_free_percent(path: str) -> float | None:
     return 100.0 * usage.free / usage.total if usage.total else None
 
 
+def _alarm(kind: str, subject: str, code: str = "", **params: object) -> Alarm:
+    return Alarm(kind, subject, code or kind, {name: str(value) for name, value in params.items()})
+
+
 def _queue_alarms(queue: dict, limits: AlarmThresholds) -> list[Alarm]:
     name = queue.get("name", "?")
     alarms = []
     waits = [w.get("wait_seconds", 0) for w in queue.get("waiting", [])]
     if waits and max(waits) > limits.caller_wait_seconds:
-        alarms.append(
-            Alarm(
-                "caller_waiting",
-                name,
-                f"queue {name}: a caller waits {math.ceil(max(waits))} s (over {limits.caller_wait_seconds} s)",
-            )  # fmt: skip
-        )
+        wait = math.ceil(max(waits))
+        alarms.append(_alarm("caller_waiting", name, queue=name, seconds=wait, limit=limits.caller_wait_seconds))
     if len(waits) >= limits.queue_full_callers:
-        alarms.append(Alarm("queue_full", name, f"queue {name}: {len(waits)} callers waiting (full at "
-                            f"{limits.queue_full_callers})"))  # fmt: skip
+        alarms.append(_alarm("queue_full", name, queue=name, callers=len(waits), limit=limits.queue_full_callers))
     level = queue.get("service_level_today")
     if level is not None and level < limits.service_level_target:
-        alarms.append(
-            Alarm(
-                "service_level",
-                name,
-                f"queue {name}: service level {level:.0%} under the target {limits.service_level_target:.0%}",
-            )  # fmt: skip
-        )
+        target = f"{limits.service_level_target * 100:.0f}"
+        alarms.append(_alarm("service_level", name, queue=name, level=f"{level * 100:.0f}", target=target))
     return alarms
+
+
+def _link_alarms(status: dict) -> list[Alarm]:
+    inbound = status.get("esl", {}).get("inbound", {})
+    nodes = status.get("esl", {}).get("nodes") or []
+    if len(nodes) > 1:  # several switches: each one not connected is its own alarm, naming it
+        return [
+            _alarm(
+                "node_lost",
+                node.get("name", ""),
+                node=node.get("name"),
+                address=node.get("address", ""),
+                status=node.get("status"),
+            )
+            for node in nodes
+            if node.get("status") != "connected"
+        ]
+    if inbound.get("status") not in ("connected", "disabled", None):
+        return [_alarm("esl_lost", "", address=inbound.get("address", ""), status=inbound.get("status"))]
+    return []
 
 
 def evaluate(status: dict, acd: dict | None, limits: AlarmThresholds, disk_free: float | None) -> list[Alarm]:
     """The alarms the data shows now (an ACD snapshot per the ACD contract, or None when no ACD runs)."""
-    alarms = []
-    inbound = status.get("esl", {}).get("inbound", {})
-    nodes = status.get("esl", {}).get("nodes") or []
-    if len(nodes) > 1:  # several switches: each one not connected is its own alarm, naming it
-        for node in nodes:
-            if node.get("status") != "connected":
-                alarms.append(Alarm("node_lost", node.get("name", ""), f"FreeSWITCH node {node.get('name')} "
-                                    f"({node.get('address', '')}) is {node.get('status')}"))  # fmt: skip
-    elif inbound.get("status") not in ("connected", "disabled", None):
-        alarms.append(Alarm("esl_lost", "", f"inbound ESL to FreeSWITCH {inbound.get('address', '')} is "
-                            f"{inbound.get('status')}"))  # fmt: skip
+    alarms = _link_alarms(status)
+    under = f"{limits.disk_free_percent}"
     if disk_free is not None and disk_free < limits.disk_free_percent:
-        alarms.append(Alarm("disk_low", limits.disk_path, f"disk of {limits.disk_path}: {disk_free:.1f}% free "
-                            f"(under {limits.disk_free_percent}%)"))  # fmt: skip
+        path = limits.disk_path
+        alarms.append(_alarm("disk_low", path, path=path, free=f"{disk_free:.1f}", limit=under))
     for queue in (acd or {}).get("queues", []):
         alarms.extend(_queue_alarms(queue, limits))
     for agent in (acd or {}).get("agents", []):
         # the ACD may count offers an agent let ring out; alarm once the count reaches the limit
         missed = agent.get("no_answer_count", 0) or 0
         if missed >= limits.agent_max_no_answer:
-            alarms.append(Alarm("agent_no_answer", agent.get("name", "?"), f"agent {agent.get('name')}: "
-                                f"{missed} offers not answered"))  # fmt: skip
+            alarms.append(_alarm("agent_no_answer", agent.get("name", "?"), agent=agent.get("name"), missed=missed))
     for name, folder in (status.get("storage") or {}).items():
         free = folder.get("free_percent")
         if free is not None and free < limits.disk_free_percent:
             path = folder.get("path", "")
-            alarms.append(Alarm("disk_low", path, f"{name} folder {path}: {free:.1f}% free "
-                                f"(under {limits.disk_free_percent}%)"))  # fmt: skip
+            alarms.append(
+                _alarm("disk_low", path, "folder_low", folder=name, path=path, free=f"{free:.1f}", limit=under)
+            )
     database = status.get("database") or {}
     if database.get("status") == "unreachable":
-        alarms.append(Alarm("database", "", f"database unreachable: {database.get('last_error', '')}"))
+        alarms.append(_alarm("database", "", error=database.get("last_error", "")))
     for row in status.get("controllers") or []:
         if row.get("health") == "silent":
-            alarms.append(Alarm("controller_lost", row.get("instance", ""), f"controller {row.get('instance')} "
-                                f"silent for {row.get('seen_seconds_ago')} s: the others take its callers"))  # fmt: skip
+            instance = row.get("instance", "")
+            alarms.append(_alarm("controller_lost", instance, instance=instance, seconds=row.get("seen_seconds_ago")))
     for name, gateway in (status.get("gateways") or {}).items():
         if gateway.get("status") == "down":
-            alarms.append(Alarm("gateway_down", name, f"{name} gateway down: {gateway.get('last_error', '')}"))
+            alarms.append(_alarm("gateway_down", name, gateway=name, error=gateway.get("last_error", "")))
     archive = status.get("recordings_archive") or {}
     if archive.get("failing"):
-        alarms.append(Alarm("recording_archive", "", f"recording archive failing: {archive.get('last_error', '')}"))
+        alarms.append(_alarm("recording_archive", "", error=archive.get("last_error", "")))
     return alarms
 
 
 def stored_acd_alarms(db: Session) -> list[Alarm]:
-    """The ACD's own uncleared alarms (acd_alarms: an agent benched after missed offers, a full queue...)."""
+    """The ACD's own uncleared alarms (acd_alarms: an agent benched after missed offers, a full queue...).
+
+    A row is its kind, queue and agent; its English detail is shown only for a kind without words of its own.
+    """
     rows = db.execute(
         select(AcdAlarm.kind, AcdAlarm.queue, AcdAlarm.detail, Agent.name)
         .outerjoin(Agent, Agent.id == AcdAlarm.agent_id)
@@ -133,10 +161,13 @@ def stored_acd_alarms(db: Session) -> list[Alarm]:
     )
     alarms = []
     for kind, queue, detail, agent in rows:
+        if kind == "agent_no_answer" and agent:
+            alarms.append(_alarm(kind, agent, "agent_on_break", agent=agent, queue=queue or "-"))
+            continue
         about = " ".join(
             part for part in (f"queue {queue}" if queue else "", f"agent {agent}" if agent else "") if part
         )
-        alarms.append(Alarm(kind, agent or queue or "", f"{about or 'ACD'}: {detail or kind}"))
+        alarms.append(_alarm(kind, agent or queue or "", "acd", about=about or "ACD", detail=detail or kind))
     return alarms
 
 

@@ -5,6 +5,7 @@ at most once per alarm in web.alarms.notify_every_minutes however often it clear
 when both are set, so a mail server that is down does not silence the SMS. GatewayWatch checks the
 gateways named in web.alarms.gateways (mail: the SMTP server; sms: Kannel's smsbox; fax: the switch's
 gateway of fax.dial_string) in the background and hands their state to the alarms (gateway_down).
+Notices are written in web.alarms.notify_language (the supervisor on duty's), else in the site's.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import gevent
 
 from ccctl.channels.email import EmailError, send_email
 from ccctl.config import Settings
+from ccctl.web.alarm_board import Alarm, alarm_text
+from ccctl.web.words import WORDS, translator
 
 log = logging.getLogger("ccctl.alarms")
 
@@ -54,7 +57,7 @@ class AlarmNotifier:
     def enabled(self) -> bool:
         return bool(self.limits.notify_email or self.limits.notify_sms)
 
-    def started(self, alarm: Any) -> gevent.Greenlet | None:
+    def started(self, alarm: Alarm) -> gevent.Greenlet | None:
         """An alarm began: send its notice unless one for the same alarm went out within the period."""
         if not self.enabled:
             return None
@@ -66,10 +69,20 @@ class AlarmNotifier:
         self._last_sent[alarm.key] = now
         return gevent.spawn(self.send, alarm)
 
-    def send(self, alarm: Any) -> None:
+    @property
+    def language(self) -> str:
+        """The notices' language: web.alarms.notify_language, else the site's (its first hotline's)."""
+        hotlines = self.settings.hotlines
+        wanted = self.limits.notify_language or (hotlines[0].language if hotlines else "en")
+        return wanted if wanted in WORDS else "en"
+
+    def send(self, alarm: Alarm) -> None:
         at = datetime.now().astimezone()
-        subject = f"Contact center alarm: {alarm.kind}" + (f" ({alarm.subject})" if alarm.subject else "")
-        text = f"{alarm.text}\n\nsince {at:%Y-%m-%d %H:%M %Z}; the wallboard shows it until it ends."
+        t = translator(self.language)
+        line = alarm_text(alarm.code, alarm.params, t)
+        what = alarm.kind + (f" ({alarm.subject})" if alarm.subject else "")
+        subject = t("alarm_notice_subject").format(kind=what)
+        text = f"{line}\n\n" + t("alarm_notice_since").format(at=f"{at:%Y-%m-%d %H:%M %Z}")
         if self.limits.notify_email:
             try:
                 self._send_mail(self.limits.notify_email, subject, text)
@@ -77,7 +90,7 @@ class AlarmNotifier:
                 log.warning("alarm %s: notice e-mail not sent: %s", alarm.key, exc)
         if self.limits.notify_sms:
             try:
-                self._send_sms(self.limits.notify_sms, f"{subject}: {alarm.text}"[:300])
+                self._send_sms(self.limits.notify_sms, f"{subject}: {line}"[:300])
             except Exception as exc:  # noqa: BLE001
                 log.warning("alarm %s: notice SMS not sent: %s", alarm.key, exc)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import gevent
@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, g, jsonify, render_template
 from sqlalchemy.exc import SQLAlchemyError
 
 from ccctl.records.database import database_problem, is_outage
-from ccctl.web.alarm_board import stored_acd_alarms
+from ccctl.web.alarm_board import alarm_text, stored_acd_alarms
 from ccctl.web.call_chart import chart_svg, counts_per_slot, local_midnight
 from ccctl.web.context import WebContext, require_role, web
 from ccctl.web.live_calls import for_viewer, live_calls
@@ -115,8 +115,10 @@ def _cache() -> _Cache:
     return _cache_of(web())
 
 
-def _as_viewer_sees(snapshot: dict, role: str) -> dict:
-    return {**snapshot, "live_calls": for_viewer(snapshot["live_calls"], role)}
+def _as_viewer_sees(snapshot: dict, role: str, t: Callable[[str], str]) -> dict:
+    """The snapshot for one viewer: the live calls their role may see, each alarm's line in their language."""
+    alarms = [{**a, "text": alarm_text(a["code"], a["params"], t)} for a in snapshot["alarms"]]
+    return {**snapshot, "live_calls": for_viewer(snapshot["live_calls"], role), "alarms": alarms}
 
 
 def _chart_labels() -> tuple[str, ...]:
@@ -147,7 +149,7 @@ def status():
 @wallboard.get("/api/v1/wallboard")
 @require_role(*WATCHERS)
 def snapshot():
-    return jsonify(_as_viewer_sees(build_snapshot(web(), _cache()), g.user.role))
+    return jsonify(_as_viewer_sees(build_snapshot(web(), _cache()), g.user.role, g.t))
 
 
 @wallboard.get("/api/v1/calls-chart.svg")
@@ -174,7 +176,7 @@ def sse(event: str, data: dict) -> str:
 @wallboard.get("/api/v1/stream")
 @require_role(*WATCHERS)
 def stream():
-    ctx, cache, role = web(), _cache(), g.user.role
+    ctx, cache, role, t = web(), _cache(), g.user.role, g.t
 
     watch = stream_watch()
 
@@ -186,7 +188,7 @@ def stream():
             except Exception:  # e.g. the controller is stopping: end this stream, the browser reconnects
                 log.exception("wallboard snapshot failed; closing one stream")
                 return
-            yield sse("wallboard", _as_viewer_sees(snapshot, role))
+            yield sse("wallboard", _as_viewer_sees(snapshot, role, t))
             gevent.sleep(STREAM_EVERY_SECONDS)
 
     return Response(events(), mimetype="text/event-stream", headers={"Cache-Control": "no-store"})

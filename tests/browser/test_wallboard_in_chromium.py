@@ -1,6 +1,6 @@
 """The wallboard in real headless Chromium: waiting callers as a count, agents per queue, a live call with its
 queue, patient code, state and talk time (no call ids), a chart with title, axes and legend, local times, the
-agents' states in the viewer's language; and no page of the console asks the server for anything it lacks."""
+agents' states and the alarms in the viewer's language; and no page of the console asks the server for anything it lacks."""
 
 import dataclasses
 import re
@@ -47,7 +47,10 @@ def console(sqlite_url, tmp_path):
         )
     engine.dispose()
     settings = site_settings(sqlite_url, tmp_path)
-    settings = dataclasses.replace(settings, web=dataclasses.replace(settings.web, secret_key="browser-test"))
+    alarms = dataclasses.replace(settings.web.alarms, queue_full_callers=1)  # the caller waiting fills cardio
+    settings = dataclasses.replace(
+        settings, web=dataclasses.replace(settings.web, secret_key="browser-test", alarms=alarms)
+    )
     controller = Controller(settings, record_sink=lambda record: None, connect_inbound=False, acd=acd)
     controller.start()
     try:
@@ -81,8 +84,16 @@ def test_the_wallboard_shows_counts_live_calls_and_a_readable_chart(console, bro
     assert chart.locator(".axis").count() == 2
     assert chart.locator(".axis-name").all_text_contents() == ["Hour of the day", "Calls"]
     assert "Today (0)" in chart.locator(".legend").text_content()
+    alarm = page.locator("#alarm-list li.alarm-queue_full")
+    assert alarm.text_content() == "queue cardio: 1 callers waiting (full at 1)"
     page.select_option("#language", "zh")
     page.wait_for_function("document.querySelector('#live-calls tbody td:nth-child(4)')?.textContent === '通话中'")
+    # the alarm is a code with its figures: each viewer reads it in their language
+    page.wait_for_function("document.querySelector('#alarm-list li.alarm-queue_full')?.textContent.startsWith('队列')")
+    assert alarm.text_content() == "队列 cardio：1 位来电者在等待（上限 1）"
+    page.select_option("#language", "pl")
+    page.wait_for_function("document.querySelector('#alarm-list li.alarm-queue_full')?.textContent.startsWith('kol')")
+    assert alarm.text_content() == "kolejka cardio: czeka 1 dzwoniących (pełna przy 1)"
 
 
 def test_no_page_of_the_console_meets_a_missing_resource_or_a_script_error(console, browser_page):

@@ -138,3 +138,26 @@ def test_an_unknown_gateway_name_is_refused_at_load(tmp_path):
     with pytest.raises(ConfigError, match="'web.alarms.gateways' has 'pager': use mail, sms or fax"):
         load_settings(config, environ={})
     assert AlarmThresholds().gateways == []
+
+
+def test_a_notice_is_written_in_the_supervisors_language_else_in_the_sites():
+    mails, texts = [], []
+    settings = settings_with(notify_email="duty@hospital.example", notify_sms="+48600999000", notify_language="zh")
+    AlarmNotifier(settings, send_mail=lambda *mail: mails.append(mail), send_sms=lambda *sms: texts.append(sms)).send(
+        AlarmBoard(settings.web.alarms).update(DOWN, None)[0]
+    )
+    ((_, subject, text),) = mails
+    assert subject == "呼叫中心告警：esl_lost"
+    assert text.startswith("到 FreeSWITCH 127.0.0.1:8021 的入站 ESL 连接状态：connecting\n\n开始于 ")
+    assert texts == [
+        ("+48600999000", "呼叫中心告警：esl_lost: 到 FreeSWITCH 127.0.0.1:8021 的入站 ESL 连接状态：connecting")
+    ]
+
+    site = settings_with(notify_email="duty@hospital.example")  # no language of the supervisor's: the site's
+    site = dataclasses.replace(site, hotlines=[dataclasses.replace(site.hotlines[0], language="pl")])
+    notifier = AlarmNotifier(site, send_mail=lambda *mail: mails.append(mail))
+    assert notifier.language == "pl"
+    notifier.send(AlarmBoard(site.web.alarms).update(DOWN, None)[0])
+    (_, subject, text) = mails[-1]
+    assert subject == "Alarm centrum kontaktowego: esl_lost"
+    assert text.startswith("połączenie ESL do FreeSWITCH 127.0.0.1:8021: connecting\n\nod ")
