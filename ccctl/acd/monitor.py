@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ccctl.acd.model import BRIDGED
 from ccctl.config import Settings
 from ccctl.errors import UserError
-from ccctl.esl.inbound import EslCommandError, EslUnavailable, InboundClient
+from ccctl.esl.inbound import EslCommandError, EslUnavailable
+from ccctl.esl.node_choice import Announce, NodeUnreachable, configured_nodes, connect_first, describe
 from ccctl.records.database import make_engine, sqlite_file
-from ccctl.records.models.acd import Agent
+from ccctl.records.models.acd import Agent, QueueEntry
+from ccctl.records.models.calls import Call
 
 # mode -> (eavesdrop_whisper_aleg, eavesdrop_whisper_bleg) on the supervisor's leg
 MODES = {"listen": ("false", "false"), "whisper": ("false", "true"), "barge": ("true", "true")}
@@ -29,8 +32,6 @@ _EXTENSION = re.compile(r"^[A-Za-z0-9_.+-]{1,32}$")
 ANSWERED_CALLSTATES = ("ACTIVE", "HELD", "UNHELD")
 # FreeSWITCH answers `originate` once the supervisor picked up; ringing longer than this fails
 RING_SECONDS = 30
-# a command-line tool waits this long for the event socket: a switch that is up answers at once
-CONNECT_SECONDS = 5.0
 
 Api = Callable[[str], str]
 
@@ -137,34 +138,54 @@ def start_monitor(
     return MonitorResult(mode, agent, extension, row["uuid"], reply.removeprefix("+OK").strip())
 
 
-def monitor_call(settings: Settings, mode: str, agent: str, supervisor: str, dtmf: bool = False) -> MonitorResult:
-    """start_monitor over a fresh inbound ESL connection, agents looked up in the configured database."""
-    with switch_api(settings, RING_SECONDS) as api, _agents_session(settings.database.url) as session:
-        return start_monitor(api, mode, agent, supervisor, session, settings.freeswitch.domain, dtmf)
+def monitor_call(
+    settings: Settings, mode: str, agent: str, supervisor: str, dtmf: bool = False, announce: Announce | None = None
+) -> MonitorResult:
+    """start_monitor over a fresh inbound ESL connection to the node of the agent's call (from its record),
+    agents looked up in the configured database; `announce` hears each node before it is tried."""
+    with _agents_session(settings.database.url) as session:
+        node = agent_call_node(session, agent) if session is not None else ""
+        with switch_api(settings, RING_SECONDS, node, announce) as api:
+            return start_monitor(api, mode, agent, supervisor, session, settings.freeswitch.domain, dtmf)
+
+
+def agent_call_node(session: Session, agent: str) -> str:
+    """The node of the agent's live queued call (its record's node, FreeSWITCH-Switchname); "" when unknown."""
+    query = (
+        select(Call.node)
+        .join(QueueEntry, QueueEntry.call_uuid == Call.uuid)
+        .join(Agent, Agent.id == QueueEntry.agent_id)
+        .where(or_(Agent.name == agent, Agent.extension == agent), QueueEntry.status == BRIDGED)
+        .order_by(QueueEntry.updated_at.desc())
+        .limit(1)
+    )
+    return session.scalar(query) or ""
 
 
 @contextmanager
-def switch_api(settings: Settings, wait_seconds: float) -> Iterator[Api]:
+def switch_api(
+    settings: Settings, wait_seconds: float, node: str = "", announce: Announce | None = None
+) -> Iterator[Api]:
     """`api` over a fresh inbound ESL connection, for a command-line tool; errors become MonitorError.
 
+    `node`: the node holding the call acted on (an esl.nodes name); unknown, or not in esl.nodes (one switch),
+    the configured nodes are tried in order and the first that answers is used.
     `wait_seconds`: how long a command may take beyond the configured timeout (an originate rings first).
     """
     esl = settings.esl
-    client = InboundClient(esl.inbound_host, esl.inbound_port, esl.password, command_timeout=esl.command_timeout)
-    client.start()
+    listed = configured_nodes(esl)
+    nodes = [n for n in listed if n.name == node] or listed
     try:
-        if not client.wait_connected(timeout=CONNECT_SECONDS):
-            reason = client.state.last_error or "no answer"
-            raise MonitorError(
-                f"FreeSWITCH's event socket at {esl.inbound_host}:{esl.inbound_port} did not answer within "
-                f"{CONNECT_SECONDS:g} s ({reason}); is FreeSWITCH running? (esl.inbound_host, esl.inbound_port)"
-            )
+        chosen, client = connect_first(esl, nodes, announce or (lambda node: None))
+    except NodeUnreachable as exc:
+        raise MonitorError(str(exc)) from None
+    try:
 
         def api(command: str) -> str:
             try:
                 return client.api(command, timeout=wait_seconds + esl.command_timeout)
             except (EslUnavailable, EslCommandError) as exc:
-                raise MonitorError(f"FreeSWITCH at {esl.inbound_host}:{esl.inbound_port}: {exc}") from None
+                raise MonitorError(f"FreeSWITCH {describe(chosen)}: {exc}") from None
 
         yield api
     finally:

@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session
 
 from ccctl.acd import model, store
 from ccctl.acd.model import AgentCandidate
-from ccctl.acd.monitor import MonitorError, find_agent_channel, live_channels, switch_api
+from ccctl.acd.monitor import MonitorError, agent_call_node, find_agent_channel, live_channels, switch_api
 from ccctl.config import Settings
 from ccctl.errors import UserError
+from ccctl.esl.node_choice import Announce
 from ccctl.records.database import make_engine
 from ccctl.records.models.acd import Agent, Queue, QueueEntry, QueueEvent
 from ccctl.records.models.base import utc_now
@@ -226,18 +227,22 @@ def transfer_call(
     to_queue: str = "",
     warm: bool = False,
     finish: str = "",
+    announce: Announce | None = None,
 ) -> TransferResult:
     """ccctl transfer: request_transfer (or, with finish "complete"/"cancel", finish_transfer) over a fresh
-    inbound ESL connection and the configured database."""
+    inbound ESL connection to the node of the agent's call (its record's node) and the configured database;
+    `announce` hears each node before it is tried."""
     engine = make_engine(settings.database.url)
     try:
-        with switch_api(settings, 0) as api, Session(engine) as session:
-            if finish:
-                return finish_transfer(api, session, from_agent, complete=finish == "complete")
-            ring = settings.acd.reservation_seconds + 60
-            return request_transfer(
-                api, session, from_agent, to_agent, to_queue, warm, settings.freeswitch.domain, ring
-            )
+        with Session(engine) as session:
+            node = agent_call_node(session, from_agent)
+            with switch_api(settings, 0, node, announce) as api:
+                if finish:
+                    return finish_transfer(api, session, from_agent, complete=finish == "complete")
+                ring = settings.acd.reservation_seconds + 60
+                return request_transfer(
+                    api, session, from_agent, to_agent, to_queue, warm, settings.freeswitch.domain, ring
+                )
     except MonitorError as exc:
         raise TransferError(str(exc)) from None
     finally:

@@ -20,6 +20,7 @@ from ccctl.channels.fax_receive import header
 from ccctl.config import Settings
 from ccctl.errors import UserError
 from ccctl.esl.inbound import InboundClient
+from ccctl.esl.node_choice import CONNECT_SECONDS, Announce, NodeUnreachable, connect_first, nodes_to_try
 from ccctl.patients.repository import find_by_phone, normalise_phone
 from ccctl.records.models.base import utc_now
 from ccctl.records.models.channels import FaxAttempt, FaxJob
@@ -28,8 +29,6 @@ log = logging.getLogger("ccctl.channels.fax")
 
 FAX_NUMBER = re.compile(r"\+?[0-9]{3,20}")
 TX_RESULT = "CUSTOM spandsp::txfaxresult"
-# `ccctl fax send` waits this long for the event socket: a switch that is up answers at once
-CONNECT_SECONDS = 5.0
 
 
 class FaxSendError(UserError, ValueError):
@@ -54,19 +53,16 @@ def queue_fax(session: Session, settings: Settings, number: str, document: Path)
     return job
 
 
-def connect_switch(settings: Settings, seconds: float = CONNECT_SECONDS) -> InboundClient:
-    """A started inbound ESL client, connected within `seconds`, else FaxSendError naming the address."""
-    esl = settings.esl
-    client = InboundClient(esl.inbound_host, esl.inbound_port, esl.password, command_timeout=esl.command_timeout)
-    client.start()
-    if not client.wait_connected(seconds):
-        reason = client.state.last_error or "no answer"
-        client.stop()
-        raise FaxSendError(
-            f"FreeSWITCH's event socket at {esl.inbound_host}:{esl.inbound_port} did not answer within {seconds:g} s "
-            f"({reason}); is FreeSWITCH running? (esl.inbound_host, esl.inbound_port)"
-        )
-    return client
+def connect_switch(
+    settings: Settings, node: str = "", announce: Announce | None = None, seconds: float = CONNECT_SECONDS
+) -> InboundClient:
+    """A started inbound ESL client on `node` (an esl.nodes name) or, without one, on the first configured node
+    that answers within `seconds`, trying the next when one does not; else FaxSendError naming each node."""
+    try:
+        nodes = nodes_to_try(settings.esl, node)
+        return connect_first(settings.esl, nodes, announce or (lambda node: None), seconds)[1]
+    except NodeUnreachable as exc:
+        raise FaxSendError(str(exc)) from None
 
 
 class FaxSender:

@@ -17,7 +17,7 @@ from ccctl.cli.common import (
     json_option,
     patch_gevent,
     run,
-    say_connecting,
+    say_node,
     settings_of,
 )
 
@@ -291,9 +291,8 @@ def transfer(ctx, agent, to_agent, to_queue, warm, finish) -> None:
     from ccctl.acd.transfer import TransferError, transfer_call
 
     settings = settings_of(ctx)
-    say_connecting(settings)
     try:
-        result = transfer_call(settings, agent, to_agent, to_queue, warm, finish or "")
+        result = transfer_call(settings, agent, to_agent, to_queue, warm, finish or "", announce=say_node)
     except TransferError as exc:
         raise CliError(str(exc)) from None
     messages = {
@@ -317,9 +316,8 @@ def _monitor(ctx: click.Context, mode: str, agent: str, supervisor: str, dtmf: b
     from ccctl.acd.monitor import MonitorError, monitor_call
 
     settings = settings_of(ctx)
-    say_connecting(settings)
     try:
-        result = monitor_call(settings, mode, agent, supervisor, dtmf)
+        result = monitor_call(settings, mode, agent, supervisor, dtmf, announce=say_node)
     except MonitorError as exc:
         raise CliError(str(exc)) from None
     click.echo(

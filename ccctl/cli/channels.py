@@ -19,7 +19,7 @@ from ccctl.cli.common import (
     json_option,
     patch_gevent,
     run,
-    say_connecting,
+    say_node,
     settings_of,
 )
 from ccctl.config import Settings
@@ -123,19 +123,26 @@ def fax() -> None:
 @fax.command("send")
 @click.argument("number")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--node",
+    default="",
+    metavar="NAME",
+    help="The esl.nodes switch to send from (default: the first that answers, in the order listed).",
+)
 @click.pass_context
-def fax_send(ctx, number: str, file: str) -> None:
+def fax_send(ctx, number: str, file: str, node: str) -> None:
     """Convert FILE (PDF, JPEG, PNG, TIFF, office) to a fax and send it, with retries."""
     from ccctl.channels.fax_send import FaxSender, connect_switch, format_attempts, queue_fax
+    from ccctl.esl.node_choice import nodes_to_try
 
     settings = settings_of(ctx)
     patch_gevent()
+    run(lambda: nodes_to_try(settings.esl, node))  # a wrong --node is refused before the fax is queued
     with _session(settings) as session:
         job = run(lambda: queue_fax(session, settings, number, Path(file)))
         click.echo(f"fax job {job.id}: {job.pages} {'page' if job.pages == 1 else 'pages'} to send")
-        say_connecting(settings)
         try:
-            esl = run(lambda: connect_switch(settings))
+            esl = run(lambda: connect_switch(settings, node, say_node))
         except CliError as exc:
             raise CliError(f"fax job {job.id} not sent: {exc.message}") from None
         try:

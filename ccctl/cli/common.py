@@ -57,6 +57,11 @@ def say_connecting(settings: Settings) -> None:
     click.echo(f"ccctl: connecting to FreeSWITCH's event socket at {where} ...", err=True)
 
 
+def say_node(node) -> None:
+    """Before a command-line tool tries a switch node (ccctl.config.EslNode): which one, on stderr."""
+    click.echo(f"ccctl: connecting to FreeSWITCH node {node.name} at {node.host}:{node.port} ...", err=True)
+
+
 class LocalTime(click.ParamType):
     """A time as --from takes it (local unless it has an offset), handed on as naive local time."""
 

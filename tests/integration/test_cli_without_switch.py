@@ -55,9 +55,9 @@ def test_no_switch_is_said_at_once_and_in_one_line(settings, args):
     assert result.exit_code == 1
     lines = [line for line in result.stderr.splitlines() if line.startswith("ccctl: ")]
     assert lines == [
-        f"ccctl: connecting to FreeSWITCH's event socket at {where} ...",
-        f"ccctl: FreeSWITCH's event socket at {where} did not answer within 5 s (connection refused); "
-        "is FreeSWITCH running? (esl.inbound_host, esl.inbound_port)",
+        f"ccctl: connecting to FreeSWITCH node default at {where} ...",
+        f"ccctl: FreeSWITCH's event socket did not answer within 5 s (node default at {where}: connection refused); "
+        "is FreeSWITCH running? (esl.nodes, esl.inbound_host, esl.inbound_port)",
     ]
 
 
@@ -68,6 +68,7 @@ def test_fax_send_without_a_switch_names_the_job_and_the_address(settings, tmp_p
     assert result.exit_code == 1
     assert result.stdout == "fax job 1: 1 page to send\n"
     assert result.stderr.splitlines()[-1] == (
-        f"ccctl: fax job 1 not sent: FreeSWITCH's event socket at {where} did not answer within 5 s "
-        "(connection refused); is FreeSWITCH running? (esl.inbound_host, esl.inbound_port)"
+        f"ccctl: fax job 1 not sent: FreeSWITCH's event socket did not answer within 5 s "
+        f"(node default at {where}: connection refused); is FreeSWITCH running? "
+        "(esl.nodes, esl.inbound_host, esl.inbound_port)"
     )
