@@ -26,6 +26,8 @@ CHANNELS = ("voice", "sms", "email")
 def check(settings: Settings, path: str) -> CampaignSpec:
     """The campaign in path, its flow loaded with the hotlines' checker; CampaignFileError lists every problem."""
     spec = load_spec(path)
+    if spec.mode == "preview" and not spec.flow:
+        return spec  # the agent talks to the patient from the start: there is no flow to check
     catalog, errors = load_campaign_flows(settings)
     if catalog is None:
         raise CampaignFileError(errors)

@@ -17,15 +17,17 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import gevent
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ccctl.campaigns import channel_plan, store
+from ccctl.campaigns import channel_plan, preview_calls, preview_store, store
 from ccctl.campaigns.model import CampaignSpec
-from ccctl.campaigns.pacer import Pacer, progressive_room
+from ccctl.campaigns.pacer import Pacer, preview_agents, progressive_room
 from ccctl.campaigns.spec import load_spec
 from ccctl.channels.email import send_email
 from ccctl.channels.sms_records import send_and_record
 from ccctl.config import Settings
+from ccctl.errors import UserError
 from ccctl.ivr.fs_args import quote_arg, say
 from ccctl.records.database import make_engine
 from ccctl.records.models.campaigns import Campaign, CampaignTarget
@@ -198,6 +200,8 @@ class CampaignDialer:
 
     def _dial_due(self, campaign: Campaign, spec: CampaignSpec, pacer: Pacer, now: dt.datetime) -> int:
         zone = ZoneInfo(spec.time_zone) if spec.time_zone else self.zone
+        if spec.mode == "preview":
+            return self._preview(campaign, spec, pacer, now, zone)
         stale = timedelta(minutes=self.settings.campaigns.stale_minutes)
         with Session(self.engine) as session:
             store.release_stale(session, campaign.id, now, stale)
@@ -226,6 +230,44 @@ class CampaignDialer:
             self._calls.add(call)
             call.link(self._calls.discard)
         return placed
+
+    def _preview(self, campaign: Campaign, spec: CampaignSpec, pacer: Pacer, now: dt.datetime, zone: ZoneInfo) -> int:
+        """Preview dialing: settle ended calls, release lapsed reservations (or call them, with
+        `preview_timeout: dial`), then reserve one due patient per free agent with the skill who has none."""
+        with Session(self.engine) as session:
+            preview_store.resolve_calls(session, spec, campaign.id, now)
+            to_dial = preview_store.release(session, spec, campaign.id, now)
+            session.commit()
+            for preview in to_dial:
+                try:
+                    preview_calls.place_call(session, spec, preview.agent, preview.target_id, now)
+                    session.commit()
+                except UserError as exc:  # names the target, never the patient
+                    session.rollback()
+                    log.warning("campaign %s: preview call not placed: %s", spec.name, exc)
+            agents = preview_agents(
+                preview_store.free_agents_with(session, spec.agent_skill, now), preview_store.reserved_agents(session)
+            )
+            _, placed_today = store.load(session, campaign.id, store.day_start(now, zone))
+            held = preview_store.previews_held(session, campaign.id)
+            room = min(len(agents), spec.caps.concurrent - held, pacer.room(now))
+            due = store.due_targets(session, campaign.id, now, room + EXTRA_DUE_ROWS, zone) if room > 0 else []
+            store.skip_unreachable(session, campaign.id, due)
+            outside = [t for t in due if t.number and not t.voice_opted_out and not pacer.may_call(t, now)]
+            store.defer(session, outside, now + timedelta(minutes=OUTSIDE_HOURS_RECHECK_MINUTES))
+            session.commit()
+        chosen = pacer.calls_to_place(now, due, spec.caps.concurrent - room, placed_today)
+        reserved = 0
+        for agent, target in zip(agents, chosen, strict=False):
+            with Session(self.engine) as session:
+                try:
+                    taken = preview_store.reserve(session, campaign.id, target, agent, now, spec.preview_seconds)
+                    session.commit()
+                except IntegrityError:  # another process reserved this agent (or patient) first
+                    session.rollback()
+                    taken = False
+            reserved += int(taken)
+        return reserved
 
     def _dial(self, campaign_id: int, spec: CampaignSpec, target_id: int, number: str, attempt_id: int) -> None:
         address = self.socket_address()

@@ -10,11 +10,16 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 KINDS = ("reminder", "notification", "survey")
-OUTCOMES = ("busy", "no_answer", "machine", "failed")
+OUTCOMES = ("busy", "no_answer", "machine", "failed", "skipped")
 # what a campaign does when mod_avmd hears a voicemail greeting's beep
 MACHINE_ACTIONS = ("leave_message", "hang_up")
-# automated: the flow talks to the patient; progressive: a call only for a free agent with the campaign's skill
-MODES = ("automated", "progressive")
+# automated: the flow talks to the patient; progressive: a call only for a free agent with the campaign's skill;
+# preview: a free agent with the skill is shown the patient first and places the call (or skips it)
+MODES = ("automated", "progressive", "preview")
+# what becomes of a reserved patient the agent neither called nor skipped in time: back to the list, or dialled
+PREVIEW_TIMEOUTS = ("list", "dial")
+# why an agent may skip a previewed patient (each a word of campaigns/web_words.py: skip_<reason>)
+SKIP_REASONS = ("not_now", "already_contacted", "in_hospital", "record_to_check")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
 
@@ -93,6 +98,10 @@ class CampaignSpec:
     mode: str = "automated"
     agent_skill: str = ""  # progressive: the skill of the agents the calls are for
     abandon_percent: float = 3.0  # progressive: no new call while answered calls abandoned exceed this
+    preview_seconds: int = 120  # preview: how long a reserved patient waits for the agent's Call or Skip
+    preview_timeout: str = "list"  # preview: then back to the list, or "dial" (the call is placed for the agent)
+    # preview: wrap-up codes that mean the patient was not reached (the next call follows retry.no_answer)
+    not_reached_codes: tuple[str, ...] = ()
     webhook: str = ""  # an http(s) URL given a JSON POST per finished target; "" = none
 
 

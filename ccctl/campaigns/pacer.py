@@ -7,6 +7,7 @@ compare-and-set UPDATE before dialling, so what the pacer chose is never dialled
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from ccctl.campaigns.model import AgentLoad, CallingHours, Caps, DueTarget
@@ -21,6 +22,18 @@ def progressive_room(load: AgentLoad, abandon_percent: float) -> int:
     if load.answered >= ABANDON_MIN_ANSWERED and load.abandoned * 100.0 > abandon_percent * load.answered:
         return 0
     return max(0, load.free_agents - load.ringing - load.waiting)
+
+
+def preview_agents(free: list[str], reserved: Collection[str]) -> list[str]:
+    """The agents a preview campaign may reserve a patient for now, one patient each: those free with its
+    skill (in the order given: longest idle first) who hold no reservation of any campaign yet."""
+    taken = set(reserved)
+    chosen: list[str] = []
+    for name in free:
+        if name not in taken:
+            chosen.append(name)
+            taken.add(name)
+    return chosen
 
 
 class Pacer:

@@ -20,6 +20,7 @@ from ccctl.campaigns.model import (
     MACHINE_ACTIONS,
     MODES,
     OUTCOMES,
+    PREVIEW_TIMEOUTS,
     CallingHours,
     CampaignSpec,
     Caps,
@@ -47,6 +48,8 @@ TOP_KEYS = {
     "agents",
     "webhook",
 }
+AGENT_KEYS = ("skill", "abandon_percent", "preview_seconds", "preview_timeout", "not_reached")
+PREVIEW_KEYS = ("preview_seconds", "preview_timeout", "not_reached")
 # where campaign flows live, under flows_dir: ordinary flow files the hotline's checker reads
 FLOWS_SUBDIR = "campaigns/flows"
 
@@ -121,8 +124,10 @@ def _read(doc: LineDict, report: _Report, folder: Path) -> CampaignSpec:
     kind = doc.get("kind", "reminder")
     if kind not in KINDS:
         report(doc.line_of("kind"), f"kind must be one of {', '.join(KINDS)}")
-    flow = doc.get("flow")
-    if not isinstance(flow, str) or not flow:
+    mode, skill, abandon = _mode(doc, report)
+    flow = doc.get("flow", "")
+    # a preview call is the agent's from the first ring: no flow talks to the patient
+    if (not isinstance(flow, str) or not flow) and (mode != "preview" or flow):
         report(doc.line_of("flow"), f"flow: the name of a flow file in <flows_dir>/{FLOWS_SUBDIR}/")
     channels = _mapping(doc, "channels", report)
     calling = _mapping(doc, "calling", report)
@@ -131,7 +136,9 @@ def _read(doc: LineDict, report: _Report, folder: Path) -> CampaignSpec:
     email = _mapping(channels, "email", report)
     hours, zone = _calling_hours(calling, report)
     machine, machine_message = _machine(doc, report)
-    mode, skill, abandon = _mode(doc, report)
+    if machine and mode == "preview":
+        report(doc.line_of("machine"), "machine: is not read with mode: preview (the agent hears the machine)")
+    preview_seconds, preview_timeout, not_reached = _preview(doc, mode, report)
     return CampaignSpec(
         name=name if isinstance(name, str) else "",
         kind=kind if isinstance(kind, str) else "reminder",
@@ -151,6 +158,9 @@ def _read(doc: LineDict, report: _Report, folder: Path) -> CampaignSpec:
         mode=mode,
         agent_skill=skill,
         abandon_percent=abandon,
+        preview_seconds=preview_seconds,
+        preview_timeout=preview_timeout,
+        not_reached_codes=not_reached,
         webhook=_webhook(doc, report),
     )
 
@@ -166,20 +176,46 @@ def _webhook(doc: LineDict, report: _Report) -> str:
 
 
 def _mode(doc: LineDict, report: _Report) -> tuple[str, str, float]:
-    """(mode, agents' skill, abandon limit in percent); progressive needs `agents: {skill: ...}`."""
+    """(mode, agents' skill, abandon limit in percent); progressive and preview need `agents: {skill: ...}`."""
     mode = doc.get("mode", "automated")
     agents = _mapping(doc, "agents", report)
     if mode not in MODES:
         report(doc.line_of("mode"), f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         return "automated", "", 3.0
+    for key in agents:
+        if key not in AGENT_KEYS:
+            report(agents.line_of(key), f"agents: unknown key '{key}' (expected one of {', '.join(AGENT_KEYS)})")
     skill = agents.get("skill", "")
     abandon = agents.get("abandon_percent", 3.0)
-    if mode == "progressive" and (not isinstance(skill, str) or not skill):
-        report(agents.line or doc.line_of("mode"), "mode: progressive needs agents: {skill: <the agents' skill>}")
+    if mode in ("progressive", "preview") and (not isinstance(skill, str) or not skill):
+        report(agents.line or doc.line_of("mode"), f"mode: {mode} needs agents: {{skill: <the agents' skill>}}")
     if isinstance(abandon, bool) or not isinstance(abandon, (int, float)) or not 0 <= abandon <= 100:
         report(agents.line_of("abandon_percent"), "agents: abandon_percent is a number from 0 to 100")
         abandon = 3.0
     return str(mode), str(skill or ""), float(abandon)
+
+
+def _preview(doc: LineDict, mode: str, report: _Report) -> tuple[int, str, tuple[str, ...]]:
+    """(seconds a reserved patient waits for the agent, what happens then, wrap-up codes meaning not reached)."""
+    agents = _mapping(doc, "agents", report)
+    given = [key for key in PREVIEW_KEYS if key in agents]
+    if given and mode != "preview":
+        report(agents.line_of(given[0]), f"agents: {given[0]} is only read with mode: preview")
+    seconds = _integer(agents, "preview_seconds", report, default=120, low=10)
+    timeout = agents.get("preview_timeout", "list")
+    if timeout not in PREVIEW_TIMEOUTS:
+        report(
+            agents.line_of("preview_timeout"),
+            f"agents: preview_timeout must be one of {', '.join(PREVIEW_TIMEOUTS)}, got {timeout!r}",
+        )
+        timeout = "list"
+    codes = agents.get("not_reached", [])
+    if isinstance(codes, str):
+        codes = [codes]
+    if not isinstance(codes, list) or not all(isinstance(code, str) and code for code in codes):
+        report(agents.line_of("not_reached"), "agents: not_reached is a list of wrap-up codes")
+        codes = []
+    return seconds, str(timeout), tuple(codes)
 
 
 def _machine(doc: LineDict, report: _Report) -> tuple[str, str]:

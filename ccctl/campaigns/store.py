@@ -318,9 +318,17 @@ def _attempt_of(session: Session, target_id: int, call_uuid: str) -> ContactAtte
 
 
 def call_failed(
-    session: Session, spec: CampaignSpec, target_id: int, attempt_id: int, outcome: str, cause: str, now: datetime
+    session: Session,
+    spec: CampaignSpec,
+    target_id: int,
+    attempt_id: int,
+    outcome: str,
+    cause: str,
+    now: datetime,
+    spacing: str = "",
 ) -> None:
-    """Not reached: retry after the outcome's spacing, or go on to the SMS once the voice attempts are used."""
+    """Not reached: retry after the outcome's spacing (or that of `spacing`, an outcome of retry:), or go on
+    to the SMS once the voice attempts are used."""
     target = session.get(CampaignTarget, target_id)
     attempt = session.get(ContactAttempt, attempt_id)
     if attempt is not None:
@@ -330,7 +338,7 @@ def call_failed(
     target.last_outcome = outcome
     if target.voice_attempts < spec.voice_attempts:
         target.state = "waiting"
-        target.next_attempt_at = now + timedelta(minutes=spec.retry_minutes.get(outcome, 60))
+        target.next_attempt_at = now + timedelta(minutes=spec.retry_minutes.get(spacing or outcome, 60))
     else:
         target.state, target.channel, target.next_attempt_at = "waiting", "sms", now
     session.flush()
