@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ccctl.config import Settings
 from ccctl.errors import UserError
+from ccctl.records.audit import record_audit
 from ccctl.records.database import make_engine
 from ccctl.surveys.model import Survey
 from ccctl.surveys.report import GROUPINGS, ReportRow, build_report
@@ -54,6 +55,21 @@ def report(
     if not answers and name not in surveys:
         raise SurveyReportError(f"survey '{name}': no such file under {settings.flows_dir}/surveys and no answers")
     return responses, build_report(name, answers, by, surveys.get(name))
+
+
+def export_detail(name: str, since: object, until: object, by: str, rows: int) -> str:
+    """What an audit row of a report's CSV export says: the survey, the period, the grouping (counts only)."""
+    return f"survey {name} {since or '-'}..{until or '-'} by {by}, {rows} rows"
+
+
+def record_export(url: str, actor: str, detail: str) -> None:
+    """The audit row of `ccctl surveys report --csv` (the console's export writes the same one)."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            record_audit(session, actor, "survey report export", None, "cli", detail)
+    finally:
+        engine.dispose()
 
 
 def patient_surveys(url: str, patient_id: int, limit: int = 10) -> list[dict]:

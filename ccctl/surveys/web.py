@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from ccctl.records.audit import record_audit
 from ccctl.records.models.surveys import SurveyResponse
+from ccctl.surveys.commands import export_detail
 from ccctl.surveys.model import Survey
 from ccctl.surveys.report import GROUPINGS, ReportRow, build_report, report_csv
 from ccctl.surveys.spec import load_surveys
@@ -130,7 +131,7 @@ def export():
     surveys, _ = load_surveys(web().settings.flows_dir)
     with web().transaction() as db:
         rows = build_report(name, answers_between(db, name, start, end), by, surveys.get(name))
-        detail = f"survey {name} {since.isoformat()}..{until.isoformat()} by {by}, {len(rows)} rows"
+        detail = export_detail(name, since.isoformat(), until.isoformat(), by, len(rows))
         record_audit(db, g.user.name, "survey report export", None, audit_source(), detail)
     filename = f"survey-{FILE_NAME_UNSAFE.sub('_', name)}-{since.isoformat()}-{until.isoformat()}-by-{by}.csv"
     return Response(

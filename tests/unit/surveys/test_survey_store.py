@@ -14,6 +14,7 @@ from ccctl.cli import main
 from ccctl.patients.erase import erase
 from ccctl.records.database import make_engine
 from ccctl.records.models.acd import QueueEntry, QueueEvent
+from ccctl.records.models.audit import AuditEntry
 from ccctl.records.models.inbox import Ticket
 from ccctl.records.models.patients import Patient, PatientPhone
 from ccctl.records.models.surveys import SurveyAnswer, SurveyResponse
@@ -149,3 +150,21 @@ def test_surveys_report_prints_json_by_queue(sqlite_url, tmp_path):
     ]
     unknown = CliRunner().invoke(main, ["-c", str(settings), "surveys", "report", "nothing"])
     assert unknown.exit_code == 1 and "survey 'nothing': no such file" in unknown.output
+
+
+def test_a_csv_export_of_the_report_is_audited_with_who_and_what(sqlite_url, tmp_path):
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session:
+        save_response(session, SURVEY, Response("after-call", "c1", None, {"score": 2}, "en", agent="bob"), now=NOW)
+        session.commit()
+    settings = tmp_path / "ccctl.yaml"
+    settings.write_text(f"database: {{url: '{sqlite_url}'}}\nflows_dir: '{tmp_path}'\n")
+    args = ["-c", str(settings), "surveys", "report", "after-call", "--from", "2026-12-01", "--to", "2026-12-08"]
+    result = CliRunner().invoke(main, [*args, "--by", "agent", "--csv", str(tmp_path / "r.csv"), "--as", "nurse"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "r.csv").read_text().splitlines()[1].startswith("bob,score,scale,1,2.00,1,0")
+    assert CliRunner().invoke(main, args).exit_code == 0  # a report on screen only is no export
+    with Session(engine) as session:
+        rows = session.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.detail)).all()
+    engine.dispose()
+    assert rows == [("nurse", "survey report export", "survey after-call 2026-12-01..2026-12-08 by agent, 1 rows")]
