@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ccctl.campaigns import outcomes, store
+from ccctl.campaigns import outcomes, preview_store, store
 from ccctl.campaigns.flows import flow_key, load_campaign_flows
 from ccctl.campaigns.model import CampaignSpec
 from ccctl.campaigns.spec import CampaignFileError, flow_path, load_spec
@@ -88,10 +88,17 @@ def list_rows(settings: Settings) -> list[dict]:
     return in_transaction(settings.database.url, CampaignError, work)
 
 
-def show(settings: Settings, name: str) -> dict:
+def show(settings: Settings, name: str, by: str = "") -> dict:
+    """The campaign's settings and counts; a preview campaign's reserved patients by code (a listing of
+    patients: audited when there is any)."""
+
     def work(session) -> dict:
         campaign = store.get_campaign(session, name)
         spec = load_spec(campaign.source_path, campaign.source_text)
+        previews = preview_store.campaign_previews(session, campaign.id, dt.datetime.now(dt.UTC))
+        if previews:
+            codes = ", ".join(p["patient_code"] for p in previews)
+            record_audit(session, by or "cli", "campaign previews view", None, "cli", detail=f"{name}: {codes}")
         return {
             "name": campaign.name,
             "kind": campaign.kind,
@@ -104,6 +111,9 @@ def show(settings: Settings, name: str) -> dict:
             "email": bool(spec.email_text),
             "caps": {"daily": spec.caps.daily, "concurrent": spec.caps.concurrent, "per_second": spec.caps.per_second},
             "targets": _counts(session, campaign.id),
+            "mode": spec.mode,
+            # preview: each agent's reserved patient (by code) and whether they are calling them
+            "previews": previews,
             "created_by": campaign.created_by,
             "created_at": campaign.created_at,
         }

@@ -71,12 +71,13 @@ def campaigns_list(ctx, as_json) -> None:
 @campaigns.command("show")
 @click.argument("name")
 @json_option
+@as_option
 @click.pass_context
-def campaigns_show(ctx, name, as_json) -> None:
-    """A campaign's settings and its patients by state."""
+def campaigns_show(ctx, name, as_json, actor) -> None:
+    """A campaign's settings, its patients by state and (preview) the patients reserved for agents."""
     from ccctl.campaigns.commands import show
 
-    data = run(lambda: show(settings_of(ctx), name))
+    data = run(lambda: show(settings_of(ctx), name, actor_of(actor)))
     if as_json:
         echo_json(data)
         return
@@ -85,12 +86,17 @@ def campaigns_show(ctx, name, as_json) -> None:
     lines = [
         f"campaign {data['name']} ({data['kind']}): {data['state']}",
         f"file:      {data['file']}",
-        f"flow:      {data['flow']}",
+        f"flow:      {data['flow'] or '-'}",
         f"channels:  {' then '.join(channels)} (voice: {data['voice_attempts']} attempts)",
         f"zone:      {data['time_zone']}",
         f"caps:      {caps['per_second']:g} calls/s, {caps['concurrent']} at once, {caps['daily'] or 'no'} a day",
         "patients:  " + (", ".join(f"{n} {s}" for s, n in sorted(data["targets"].items())) or "none"),
     ]
+    if data["mode"] == "preview":
+        lines.append(f"previews:  {len(data['previews'])}" + ("" if data["previews"] else " (none reserved)"))
+        for preview in data["previews"]:
+            left = f", {preview['seconds_left']} s left" if preview["state"] == "reserved" else ""
+            lines.append(f"  {preview['agent']}: {preview['patient_code']} {preview['state']}{left}")
     click.echo("\n".join(lines))
 
 

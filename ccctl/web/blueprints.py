@@ -30,6 +30,7 @@ OTHER_FEATURES: list[str] = [
     "ccctl.web.agent_desk:blueprint",
     "ccctl.kb.web:blueprint",
     "ccctl.campaigns.web:blueprint",
+    "ccctl.campaigns.preview_web:blueprint",
     "ccctl.surveys.web:blueprint",
 ]
 

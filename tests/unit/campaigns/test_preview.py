@@ -5,20 +5,26 @@ processes, a lapsed reservation given back, a skip recorded with its reason, a w
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccctl.acd.agents import add_agent, set_status
 from ccctl.campaigns import preview_store, store
 from ccctl.campaigns.jobs import CampaignDialer
+from ccctl.campaigns.model import SKIP_REASONS
 from ccctl.campaigns.pacer import preview_agents
 from ccctl.campaigns.spec import CampaignFileError, load_spec
+from ccctl.campaigns.web_words import CHINESE, ENGLISH, POLISH
+from ccctl.cli import main
 from ccctl.config import load_settings
 from ccctl.records.database import make_engine
 from ccctl.records.models.acd import QueueEntry, QueueEvent
+from ccctl.records.models.audit import AuditEntry
 from ccctl.records.models.campaigns import CampaignPreview, CampaignTarget, ContactAttempt
 from ccctl.records.models.patients import Patient, PatientPhone
 from ccctl.records.models.web import CallWrapUp
@@ -80,7 +86,7 @@ def test_an_agent_gets_at_most_one_patient_and_a_reserved_agent_none():
     assert preview_agents([], set()) == []
 
 
-def seed(url: str) -> list[int]:
+def seed(url: str, now: datetime = NOW) -> list[int]:
     """Five cardio patients, two campaigns over them; ann and bob free with `care`, cid free without it,
     dan with it but on a break."""
     engine = make_engine(url)
@@ -94,7 +100,7 @@ def seed(url: str) -> list[int]:
         for name in ("care", "care2"):
             text = CAMPAIGN.format(name=name)
             campaign = store.add_campaign(session, load_spec(f"{name}.yaml", text), f"{name}.yaml", text, "admin",
-                                          UTC, NOW)  # fmt: skip
+                                          UTC, now)  # fmt: skip
             campaign.state = "running"
             ids.append(campaign.id)
         session.commit()
@@ -228,3 +234,31 @@ def test_the_agents_wrap_up_code_is_the_outcome_and_a_not_reached_code_retries(d
         assert "ann" not in previews(db_url)  # ann is free for her next patient
     engine.dispose()
     job.stop()
+
+
+def test_campaigns_show_lists_the_reserved_patients_and_audits_the_listing(sqlite_url, tmp_path):
+    clock = [datetime.now(UTC)]
+    seed(sqlite_url, clock[0])
+    job = dialer(sqlite_url, clock)
+    job.tick()
+    job.stop()
+    settings_file = tmp_path / "ccctl.yaml"
+    settings_file.write_text(f"database: {{url: '{sqlite_url}'}}\n")
+    result = CliRunner().invoke(main, ["--config", str(settings_file), "campaigns", "show", "care", "--as", "sue"])
+    assert result.exit_code == 0, result.output
+    held = re.findall(r"^  (\w+): (P\d) reserved, (\d+) s left$", result.output, re.MULTILINE)
+    assert "previews:  2" in result.output  # the first campaign takes both free agents
+    assert {agent for agent, _, _ in held} == {"ann", "bob"} and all(int(left) <= 60 for _, _, left in held)
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session:
+        audits = session.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.detail)).all()
+    engine.dispose()
+    codes = ", ".join(code for _, code, _ in held)
+    assert ("sue", "campaign previews view", f"care: {codes}") in [tuple(a) for a in audits]
+
+
+def test_every_word_of_the_preview_card_is_in_chinese_and_polish():
+    keys = [key for key in ENGLISH if key.startswith(("preview_", "skip_", "kind_"))]
+    assert {f"skip_{reason}" for reason in SKIP_REASONS} <= set(keys)
+    for words in (CHINESE, POLISH):
+        assert [key for key in keys if not words.get(key)] == []
