@@ -20,6 +20,7 @@ from ccctl.cli.common import (
     say_node,
     settings_of,
 )
+from ccctl.esl.password_policy import check_esl_password
 
 
 @click.group()
@@ -291,6 +292,7 @@ def transfer(ctx, agent, to_agent, to_queue, warm, finish) -> None:
     from ccctl.acd.transfer import TransferError, transfer_call
 
     settings = settings_of(ctx)
+    run(lambda: check_esl_password(settings))
     try:
         result = transfer_call(settings, agent, to_agent, to_queue, warm, finish or "", announce=say_node)
     except TransferError as exc:
@@ -316,6 +318,7 @@ def _monitor(ctx: click.Context, mode: str, agent: str, supervisor: str, dtmf: b
     from ccctl.acd.monitor import MonitorError, monitor_call
 
     settings = settings_of(ctx)
+    run(lambda: check_esl_password(settings))
     try:
         result = monitor_call(settings, mode, agent, supervisor, dtmf, announce=say_node)
     except MonitorError as exc:

@@ -17,6 +17,7 @@ from ccctl.cli.common import (
     say_connecting,
     settings_of,
 )
+from ccctl.esl.password_policy import check_esl_password
 
 
 @click.group()
@@ -173,6 +174,7 @@ def consult(ctx, agent: str, expert_code: str, dial_string: str) -> None:
     from ccctl.appointments.consult import consult_call
 
     settings = settings_of(ctx)
+    run(lambda: check_esl_password(settings))
     say_connecting(settings)
     result = run(lambda: consult_call(settings, agent, expert_code, dial_string))
     click.echo(

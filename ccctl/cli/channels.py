@@ -23,6 +23,7 @@ from ccctl.cli.common import (
     settings_of,
 )
 from ccctl.config import Settings
+from ccctl.esl.password_policy import check_esl_password
 
 
 @contextmanager
@@ -136,6 +137,7 @@ def fax_send(ctx, number: str, file: str, node: str) -> None:
     from ccctl.esl.node_choice import nodes_to_try
 
     settings = settings_of(ctx)
+    run(lambda: check_esl_password(settings))  # before a job is queued that could never be sent
     patch_gevent()
     run(lambda: nodes_to_try(settings.esl, node))  # a wrong --node is refused before the fax is queued
     with _session(settings) as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ccctl.cli.common import CliError, run, settings_of
+from ccctl.esl.password_policy import check_esl_password
 
 
 @click.group()
@@ -23,23 +24,27 @@ def fs() -> None:
 @click.option(
     "--demo",
     is_flag=True,
-    help="A demo or test switch: render freeswitch.agents_password even at its shipped default (with a warning).",
+    help="A demo or test switch: render esl.password and freeswitch.agents_password even at their shipped "
+    "defaults (with a warning).",
 )
 @click.pass_context
 def fs_render(ctx: click.Context, out_dir: str, kamailio: bool, demo: bool) -> None:
     """Render fs_conf/ and dialplan/ templates into a FreeSWITCH conf directory.
 
-    Refuses the shipped agents_password for extensions without their own (`ccctl agents passwd`) unless
-    --demo; warns on stderr about passwords still at their shipped defaults (esl.password,
-    freeswitch.agents_password).
+    Refuses FreeSWITCH's shipped (or an empty) esl.password, and the shipped agents_password for extensions
+    without their own (`ccctl agents passwd`), unless --demo; warns on stderr about passwords still at
+    their shipped defaults (esl.password, freeswitch.agents_password).
     """
     from ccctl.deploy.fs_render import default_secret_warnings, render_all, shared_default_refusal
     from ccctl.deploy.kamailio_render import render_kamailio
 
     settings = settings_of(ctx)
-    refusal = None if demo or kamailio else run(lambda: shared_default_refusal(settings))
-    if refusal:
-        raise CliError(refusal)
+    # the demo's switch is the emulator or a throwaway one; Kamailio's files hold no ESL password
+    if not (demo or kamailio):
+        run(lambda: check_esl_password(settings))
+        refusal = run(lambda: shared_default_refusal(settings))
+        if refusal:
+            raise CliError(refusal)
     written = run(lambda: (render_kamailio if kamailio else render_all)(settings, out_dir))
     for path in written:
         click.echo(path)

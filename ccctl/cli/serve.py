@@ -6,8 +6,9 @@ import dataclasses
 
 import click
 
-from ccctl.cli.common import CliError, echo_json, json_option, patch_gevent, settings_of
+from ccctl.cli.common import CliError, echo_json, json_option, patch_gevent, run, settings_of
 from ccctl.config import Settings
+from ccctl.esl.password_policy import check_esl_password
 
 
 @click.command()
@@ -40,6 +41,7 @@ def serve(ctx: click.Context, config, log_level, web_port, esl_port) -> None:
     if config:
         ctx.obj["config"] = config
     settings = serve_settings(settings_of(ctx), log_level, web_port, esl_port)
+    run(lambda: check_esl_password(settings))
     patch_gevent()
     from ccctl.serve.main import run_serve
 

@@ -19,10 +19,13 @@ from ccctl.records.call_store import CallStore
 
 def site_settings(db_url: str, tmp_path, **overrides) -> Settings:
     settings = load_settings("ccctl.yaml", environ={})
+    # a password of the site's own, as an operator sets one: the commands that open the event socket
+    # (ccctl transfer, monitor, consult, fax send) refuse FreeSWITCH's shipped ClueCon
+    esl = dataclasses.replace(settings.esl, outbound_port=0, inbound_port=0, password="emulated-site-secret")
     return dataclasses.replace(
         settings,
         database=dataclasses.replace(settings.database, url=db_url),
-        esl=dataclasses.replace(settings.esl, outbound_port=0, inbound_port=0),
+        esl=esl,
         web=dataclasses.replace(settings.web, port=0),
         recordings_dir=str(tmp_path / "recordings"),
         **overrides,

@@ -78,6 +78,7 @@ def start_serve(settings, esl_port: int, outbound_port: int, tmp_path: Path) -> 
         "CCCTL_DATABASE__URL": settings.database.url,
         "CCCTL_ESL__INBOUND_PORT": str(esl_port),
         "CCCTL_ESL__OUTBOUND_PORT": str(outbound_port),
+        "CCCTL_ESL__PASSWORD": settings.esl.password,
         "CCCTL_WEB__PORT": "0",
         "CCCTL_FLOWS_DIR": settings.flows_dir,
         "CCCTL_RECORDINGS_DIR": str(tmp_path / "recordings-serve"),

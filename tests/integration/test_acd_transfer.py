@@ -28,6 +28,7 @@ def _cli(site, *args: str):
         "CCCTL_DATABASE__URL": site.settings.database.url,
         "CCCTL_ESL__INBOUND_HOST": host,
         "CCCTL_ESL__INBOUND_PORT": str(port),
+        "CCCTL_ESL__PASSWORD": site.settings.esl.password,
         "CCCTL_ESL__COMMAND_TIMEOUT": "5",
         "CCCTL_FREESWITCH__DOMAIN": site.switch.domain,
     }

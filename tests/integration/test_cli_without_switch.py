@@ -25,7 +25,8 @@ def settings(tmp_path: Path, sqlite_url: str, monkeypatch) -> tuple[Path, str]:
     port = closed_port()
     path = tmp_path / "ccctl.yaml"
     faxes = tmp_path / "faxes"
-    path.write_text(f"database:\n  url: {sqlite_url}\nesl:\n  inbound_port: {port}\nfax:\n  faxes_dir: {faxes}\n")
+    esl = f"esl:\n  inbound_port: {port}\n  password: not-the-shipped-one\n"
+    path.write_text(f"database:\n  url: {sqlite_url}\n{esl}fax:\n  faxes_dir: {faxes}\n")
     return path, f"127.0.0.1:{port}"
 
 

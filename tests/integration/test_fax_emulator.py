@@ -69,13 +69,14 @@ class FaxSite:
 def site(tmp_path: Path, sqlite_url: str) -> Iterator[FaxSite]:
     settings = Settings()
     settings.database.url = sqlite_url
+    settings.esl.password = "fax-site-secret"  # ccctl fax send refuses FreeSWITCH's shipped ClueCon
     settings.fax.faxes_dir = str(tmp_path / "faxes")
     settings.fax.retry_seconds = 0.0
     texts = render_texts(build_model(settings))
     dialplan = Dialplan.from_xml(f"<all>{texts['dialplan/public.xml']}{texts['dialplan/fax.xml']}</all>")
-    switch = Switch(dialplan, time_factor=200, hostname="vm").start()
+    switch = Switch(dialplan, time_factor=200, hostname="vm", password=settings.esl.password).start()
     host, port = switch.esl_address
-    esl = InboundClient(host, port, "ClueCon")
+    esl = InboundClient(host, port, settings.esl.password)
     esl.start()
     assert esl.wait_connected(5)
     engine = make_engine(sqlite_url)
@@ -180,7 +181,7 @@ def test_ccctl_fax_send_list_and_status(site: FaxSite):
     config = site.tmp / "ccctl.yaml"
     settings = {
         "database": {"url": site.settings.database.url},
-        "esl": {"inbound_host": host, "inbound_port": port},
+        "esl": {"inbound_host": host, "inbound_port": port, "password": site.settings.esl.password},
         "fax": {"faxes_dir": site.settings.fax.faxes_dir, "attempts": 2, "retry_seconds": 0},
     }
     config.write_text(yaml.safe_dump(settings))

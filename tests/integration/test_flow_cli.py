@@ -37,6 +37,7 @@ def write_config(tmp_path: Path, flows_dir: Path | None = None) -> Path:
     config = yaml.safe_load((REPO / "ccctl.yaml").read_text())
     config["database"]["url"] = f"sqlite:///{tmp_path / 'ccctl.db'}"
     config["esl"].update(outbound_port=free_port(), inbound_port=free_port())  # no FreeSWITCH: it keeps retrying
+    config["esl"]["password"] = "flow-cli-secret"  # ccctl serve refuses FreeSWITCH's shipped ClueCon
     config["web"]["port"] = free_port()
     config["flows_dir"] = str(flows_dir or REPO / "ivr_flows")
     config["recordings_dir"] = str(tmp_path / "recordings")

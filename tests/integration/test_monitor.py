@@ -22,6 +22,9 @@ from ccctl.sim.eavesdrop import taps_on
 from ccctl.sim.originate import AgentEndpoint
 from ccctl.sim.switch import Switch
 
+# the CLI refuses FreeSWITCH's shipped ClueCon: the emulated switch and ccctl share a password of their own
+ESL_PASSWORD = "monitor-test-secret"
+
 BRIDGE_TO_AGENT = """<include><context name="default"><extension name="to-agent">
   <condition field="destination_number" expression="^7000$">
     <action application="answer"/>
@@ -33,7 +36,9 @@ BRIDGE_TO_AGENT = """<include><context name="default"><extension name="to-agent"
 @pytest.fixture
 def switch():
     phones = {ext: AgentEndpoint(answer_after=0.2) for ext in ("1001", "1002", "2001")}
-    switch = Switch(Dialplan.from_xml(BRIDGE_TO_AGENT), time_factor=20, agents=phones, hostname="vm").start()
+    switch = Switch(
+        Dialplan.from_xml(BRIDGE_TO_AGENT), time_factor=20, agents=phones, hostname="vm", password=ESL_PASSWORD
+    ).start()
     yield switch
     switch.stop()
 
@@ -41,7 +46,7 @@ def switch():
 @pytest.fixture
 def esl(switch):
     host, port = switch.esl_address
-    client = InboundClient(host, port, "ClueCon", command_timeout=5)
+    client = InboundClient(host, port, ESL_PASSWORD, command_timeout=5)
     client.start()
     assert client.wait_connected(5)
     yield client
@@ -129,6 +134,7 @@ def test_cli_finds_the_agent_by_name_in_the_agents_table(switch, sqlite_url, tmp
         "CCCTL_DATABASE__URL": sqlite_url,
         "CCCTL_ESL__INBOUND_HOST": host,
         "CCCTL_ESL__INBOUND_PORT": str(port),
+        "CCCTL_ESL__PASSWORD": ESL_PASSWORD,
         "CCCTL_ESL__COMMAND_TIMEOUT": "5",
         "CCCTL_FREESWITCH__DOMAIN": switch.domain,
     }

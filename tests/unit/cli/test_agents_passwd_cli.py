@@ -44,7 +44,8 @@ def test_passwd_for_an_unknown_agent_names_it(ccctl):
 
 def test_render_refuses_the_shared_default_outside_the_demo_and_writes_digests(ccctl, settings_file, tmp_path):
     ccctl("db", "upgrade")
-    settings_file.write_text(settings_file.read_text() + "freeswitch:\n  agent_extensions: 1001-1002\n")
+    own_esl = "esl:\n  password: Xk9-secret\n"  # FreeSWITCH's shipped ClueCon is refused first
+    settings_file.write_text(settings_file.read_text() + own_esl + "freeswitch:\n  agent_extensions: 1001-1002\n")
     add_agent(ccctl, "alice", "1001")
     add_agent(ccctl, "bob", "1002")
     conf = tmp_path / "conf"

@@ -53,7 +53,7 @@ def test_render_is_quiet_once_the_passwords_are_changed(ccctl, settings_file, tm
 
 def test_serve_refuses_a_database_older_than_itself(ccctl, tmp_path):
     fresh = tmp_path / "fresh.yaml"
-    fresh.write_text(f"database:\n  url: sqlite:///{tmp_path / 'never-upgraded.db'}\n")
+    fresh.write_text(f"database:\n  url: sqlite:///{tmp_path / 'never-upgraded.db'}\nesl:\n  password: Xk9-secret\n")
     result = ccctl("serve", settings=fresh)
     assert result.exit_code == 1  # SystemExit's text is what the shell shows on stderr
     assert str(result.exception).startswith("ccctl: the database is at schema revision none, this ccctl needs ")
