@@ -308,6 +308,8 @@ class AcdSettings:
     heartbeats_missed: int = 3
     # how a callback reaches the patient; {number} is their number (digits and +)
     callback_dial: str = "sofia/gateway/trunk/{number}"
+    # a callback the patient did not answer is dialled again no sooner than this
+    callback_retry_minutes: float = 10.0
     # contacts an agent takes at once per channel, unless the agent has their own (`ccctl agents capacity`)
     voice_capacity: int = 1
     chat_capacity: int = 3

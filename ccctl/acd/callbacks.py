@@ -8,6 +8,7 @@ act on one caller) and leaves a queue event (for the KPIs) and an audit row.
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -28,6 +29,7 @@ ATTEMPTS = ("callback_failed", "callback_made")  # each time the ACD dialled the
 CLOSED_BY_STAFF = {"done": ("called_back", "callback_done"), "cancelled": ("cancelled", "callback_cancelled")}
 MAX_NOTE_CHARS = 500
 SHOWN_DIGITS = 3
+OPEN_STATES = ("pending", "dialling", "calling")
 
 
 class CallbackError(UserError, ValueError):
@@ -43,6 +45,11 @@ class CallbackRow:
     state: str  # pending, dialling, called back, done, cancelled, or how the queued call ended
     number: str  # masked unless asked for in full (audited); "" once the callback is closed
     patient: str = ""  # patient code, only when the number is shown in full
+    due: datetime | None = None  # to be made by then (after-hours requests: deadline_hours after opening)
+    overdue: bool = False  # open past its due time
+    not_before: datetime | None = None  # the ACD does not dial it before then (closed hotline, a failed try)
+    agent: str = ""  # the agent a click-to-call is for, while it is being made
+    last_attempt: str = ""  # why the last dialling failed (the switch's cause), "" if none failed
 
 
 def mask_number(number: str) -> str:
@@ -55,11 +62,46 @@ def mask_number(number: str) -> str:
     return head + "*" * (len(rest) - len(shown)) + shown
 
 
+def file_callback(
+    session: Session,
+    queue: str,
+    number: str,
+    patient_id: int | None,
+    reason: str,
+    now: datetime,
+    call_uuid: str = "",
+    after: datetime | None = None,
+    due: datetime | None = None,
+) -> QueueEntry:
+    """A new callback on the worklist, for a caller not in line (after hours, all busy, a call placed for an
+    agent): a waiting queue entry with the number, not dialled before `after`, due by `due`. `call_uuid`: the
+    call that asked (its queue events name it), "" for none."""
+    entry = QueueEntry(
+        call_uuid=call_uuid or f"callback-{uuidlib.uuid4()}",
+        queue=queue,
+        patient_id=patient_id,
+        priority=0,
+        entered_at=now,
+        status=model.WAITING,
+        callback_number=number,
+        owner="",
+        updated_at=now,
+        callback_after=after,
+        callback_due=due,
+    )
+    session.add(entry)
+    session.flush()
+    store.add_event(session, entry, REQUESTED, now, detail=reason)
+    return entry
+
+
 def in_transaction(url: str, work):
     return database.in_transaction(url, CallbackError, work)
 
 
 def _state(entry: QueueEntry, kinds: set[str]) -> str:
+    if entry.callback_number and entry.pinned_agent_id is not None and entry.status in (model.WAITING, model.OFFERED):
+        return "calling"  # click-to-call: the router dials it for that agent
     if entry.callback_number and entry.status == model.WAITING:
         return "pending"
     if entry.callback_number and entry.status == model.OFFERED:
@@ -70,10 +112,33 @@ def _state(entry: QueueEntry, kinds: set[str]) -> str:
     return "called back" if "callback_made" in kinds else entry.status
 
 
+def _aware(at: datetime | None) -> datetime | None:
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+
+
+def _last_failures(session: Session, uuids: list[str]) -> dict[str, str]:
+    """Each callback's latest failed attempt's cause (NO_ANSWER, USER_BUSY...), if its last attempt failed."""
+    last: dict[str, tuple[int, str, str]] = {}
+    found = session.execute(
+        select(QueueEvent.id, QueueEvent.call_uuid, QueueEvent.kind, QueueEvent.detail).where(
+            QueueEvent.call_uuid.in_(uuids), QueueEvent.kind.in_(ATTEMPTS)
+        )
+    )
+    for event_id, uuid, kind, detail in found:
+        if uuid not in last or last[uuid][0] < event_id:
+            last[uuid] = (event_id, kind, detail)
+    return {
+        uuid: detail.removeprefix("-ERR").strip() or "failed"
+        for uuid, (_, kind, detail) in last.items()
+        if kind == "callback_failed"
+    }
+
+
 def _rows(session: Session, entries: list[tuple[QueueEntry, datetime]], full: bool) -> list[CallbackRow]:
     uuids = [entry.call_uuid for entry, _ in entries]
     kinds: dict[str, set[str]] = {}
     attempts: dict[str, int] = {}
+    failures: dict[str, str] = {}
     if uuids:
         found = session.execute(
             select(QueueEvent.call_uuid, QueueEvent.kind, func.count())
@@ -83,26 +148,38 @@ def _rows(session: Session, entries: list[tuple[QueueEntry, datetime]], full: bo
         for uuid, kind, count in found:
             kinds.setdefault(uuid, set()).add(kind)
             attempts[uuid] = attempts.get(uuid, 0) + count
+        failures = _last_failures(session, uuids) if attempts else {}
+    pinned = {entry.pinned_agent_id for entry, _ in entries if entry.pinned_agent_id is not None}
+    agents = dict(session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(pinned))).all()) if pinned else {}
+    now = utc_now()
     codes: dict[int, str] = {}
     patient_ids = {entry.patient_id for entry, _ in entries if entry.patient_id is not None}
     if full and patient_ids:
         codes = dict(
             session.execute(select(Patient.id, Patient.patient_code).where(Patient.id.in_(patient_ids))).tuples().all()
         )
-    rows = [
-        CallbackRow(
-            id=entry.id,
-            requested_at=asked if asked.tzinfo else asked.replace(tzinfo=UTC),
-            queue=entry.queue,
-            attempts=attempts.get(entry.call_uuid, 0),
-            state=_state(entry, kinds.get(entry.call_uuid, set())),
-            number=entry.callback_number if full else mask_number(entry.callback_number),
-            patient=codes.get(entry.patient_id, "") if entry.patient_id is not None else "",
+    rows = []
+    for entry, asked in entries:
+        state = _state(entry, kinds.get(entry.call_uuid, set()))
+        due = _aware(entry.callback_due)
+        rows.append(
+            CallbackRow(
+                id=entry.id,
+                requested_at=_aware(asked),
+                queue=entry.queue,
+                attempts=attempts.get(entry.call_uuid, 0),
+                state=state,
+                number=entry.callback_number if full else mask_number(entry.callback_number),
+                patient=codes.get(entry.patient_id, "") if entry.patient_id is not None else "",
+                due=due,
+                overdue=due is not None and due < now and state in OPEN_STATES,
+                not_before=_aware(entry.callback_after) if state == "pending" else None,
+                agent=agents.get(entry.pinned_agent_id, "") if state == "calling" else "",
+                last_attempt=failures.get(entry.call_uuid, ""),
+            )
         )
-        for entry, asked in entries
-    ]
-    # pending first (dialling ones with them: still open), oldest request first
-    return sorted(rows, key=lambda r: (r.state not in ("pending", "dialling"), r.requested_at, r.id))
+    # open ones first (pending, being dialled), oldest request first
+    return sorted(rows, key=lambda r: (r.state not in OPEN_STATES, r.requested_at, r.id))
 
 
 def _entries(session: Session, queues: list[str] | None, everything: bool, entry_id: int | None = None):
@@ -145,6 +222,11 @@ def list_callbacks(url: str, queue: str | None = None, everything: bool = False)
     return in_transaction(url, lambda s: _rows(s, _entries(s, [queue] if queue else None, everything), full=False))
 
 
+def row_of(session: Session, entry_id: int) -> CallbackRow:
+    """One callback as the worklist shows it (number masked); CallbackError when there is none."""
+    return _one(session, entry_id, full=False)
+
+
 def _one(session: Session, entry_id: int, full: bool) -> CallbackRow:
     found = _entries(session, None, everything=True, entry_id=entry_id)
     if not found:
@@ -181,7 +263,7 @@ def close_in(
     row = _one(session, entry_id, full=False)
     if queues is not None and row.queue not in queues:
         raise CallbackError(f"callback {entry_id} is not in your queues")
-    if row.state == "dialling":
+    if row.state in ("dialling", "calling"):
         raise CallbackError(f"callback {entry_id} is being dialled by the ACD now; let that call end first")
     if row.state != "pending":
         raise CallbackError(f"callback {entry_id} is {row.state} already")
@@ -189,6 +271,7 @@ def close_in(
     taken = session.execute(
         update(QueueEntry)
         .where(QueueEntry.id == entry_id, QueueEntry.status == model.WAITING, QueueEntry.callback_number != "")
+        .where(QueueEntry.pinned_agent_id.is_(None))  # an agent is calling them now
         .values(status=status, callback_number="", updated_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount

@@ -292,28 +292,30 @@ class AcdEngine:
         """
         now = self.clock()
 
+        mine = self.instance_id
+
         def read(session: Session) -> tuple[list, list, dict]:
-            if self._line_empty and not store.anyone_waiting(session, self.instance_id):
-                return [], [], {}  # quiet times: one tiny read per pass
             # busy times: few agents free (or with room on a channel someone waits on), many callers;
             # a process that never queued a chat or task has only calls (its own and callbacks) to offer
-            channels = store.channels_waiting(session, self.instance_id) if self.contacts.queued else (model.VOICE,)
+            channels = store.channels_waiting(session, mine, now) if self.contacts.queued else (model.VOICE,)
             free = store.free_agents(session, now, self.contacts.capacities(), channels)
             if not free:
                 return [], [], {}
             queues = self._queue_rules(session)
-            callers = store.waiting_callers(session, self.instance_id, queues_served(free, queues))
-            self._line_empty = not callers and not store.anyone_waiting(session, self.instance_id)
+            callers = store.waiting_callers(session, mine, now, queues_served(free, queues))
+            self._line_empty = not callers and not store.anyone_waiting(session, mine, now)
             return callers, free, queues
 
         def work(session: Session) -> list[Assignment]:
+            if self._line_empty and not store.anyone_waiting(session, mine, now):
+                return []  # quiet times: one tiny read per pass
+            made = self._claim_pinned(session, now)  # click-to-call: the agent who asked, before anyone else
             callers, free, queues = read(session)
             if not callers or not free:
-                return []
+                return made
             plan = plan_assignments(callers, free, queues, self.rng, self.contacts.capacities())
             hold = self.settings.reservation_seconds
             by_entry = {c.entry_id: c for c in callers}
-            made = []
             for assignment in plan:
                 hold_for = hold + queues[assignment.queue].no_answer_timeout
                 caller = by_entry[assignment.entry_id]
@@ -338,6 +340,16 @@ class AcdEngine:
             elif caller.call_uuid:
                 gevent.spawn(self._end_hold_music, caller.call_uuid, assignment.entry_id)
         return [assignment for assignment, _ in made]
+
+    def _claim_pinned(self, session: Session, now: datetime) -> list[tuple[Assignment, model.WaitingCaller]]:
+        """Callbacks pinned to an agent (click-to-call), each offered to that agent alone."""
+        made = []
+        for caller, agent in store.pinned_callbacks(session, now):
+            rules = self._queue_rules(session, caller.queue).get(caller.queue)
+            hold_for = self.settings.reservation_seconds + (rules.no_answer_timeout if rules else 0)
+            if store.claim_pinned(session, caller.entry_id, agent.agent_id, now, hold_for):
+                made.append((Assignment(caller.entry_id, caller.queue, [agent]), caller))
+        return made
 
     def _end_hold_music(self, call_uuid: str, entry_id: int) -> None:
         """Stop the caller's hold prompt now (uuid_break), so their greenlet rings the agents at once

@@ -6,7 +6,7 @@ the switch's CHANNEL_BRIDGE events call it. Every method runs its database work 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import gevent
@@ -274,17 +274,21 @@ class QueuedCalls:
             self._callback_failed(entry_id, reply.strip()[:80])
 
     def _callback_failed(self, entry_id: int, reason: str) -> None:
-        """The patient did not answer: the attempt is recorded, the place kept for the next turn."""
+        """The patient did not answer: the attempt is recorded, the place kept for a turn after
+        callback_retry_minutes; a click-to-call goes back on the worklist, pinned to nobody."""
         now = self.acd.clock()
+        retry_at = now + timedelta(minutes=self.acd.settings.callback_retry_minutes)
 
         def work(session: Session) -> None:
             entry = session.get(QueueEntry, entry_id)
             if entry is None:
                 return
-            store.add_event(session, entry, "callback_failed", now, detail=reason)
+            store.add_event(session, entry, "callback_failed", now, entry.pinned_agent_id, detail=reason)
+            store.unpin(session, entry_id, now, "not answered")
             store.release_reserved(session, entry_id, now)
             if entry.status == model.OFFERED:
                 entry.status, entry.agent_id, entry.updated_at = model.WAITING, None, now
+                entry.callback_after = retry_at
 
         self.acd.in_db(work)
         self.acd._offers.pop(entry_id, None)

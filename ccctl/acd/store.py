@@ -145,11 +145,17 @@ def free_agents(
     return list(found.values())
 
 
-# Callers this process holds, and callers waiting for a callback (whichever process dials them):
-# plain columns, as this runs on every routing pass
+# Callers this process holds, and callers waiting for a callback (whichever process dials them) that may be
+# dialled now (a pinned one at once, the others from callback_after): plain columns, as this runs on every
+# routing pass
 _MINE = and_(
     QueueEntry.status == WAITING,
     or_(QueueEntry.owner == bindparam("owner"), QueueEntry.callback_number != ""),
+    or_(
+        QueueEntry.callback_after.is_(None),
+        QueueEntry.callback_after <= bindparam("now"),
+        QueueEntry.pinned_agent_id.is_not(None),
+    ),
 )
 _WAITING = select(
     QueueEntry.id,
@@ -162,31 +168,96 @@ _WAITING = select(
     QueueEntry.callback_number,
     QueueEntry.call_uuid,
     QueueEntry.channel,
-).where(_MINE)
+).where(_MINE, QueueEntry.pinned_agent_id.is_(None))  # a pinned callback waits for its agent alone
 _WAITING_IN = _WAITING.where(QueueEntry.queue.in_(bindparam("queues", expanding=True)))
 _ANYONE_WAITING = select(QueueEntry.id).where(_MINE).limit(1)
 _CHANNELS_WAITING = select(QueueEntry.channel).where(_MINE).distinct()
 
 
-def channels_waiting(session: Session, owner: str) -> set[str]:
+def channels_waiting(session: Session, owner: str, now: datetime) -> set[str]:
     """The channels (voice, chat, task) of the contacts this process may offer now."""
-    return set(session.connection().execute(_CHANNELS_WAITING, {"owner": owner}).scalars())
+    return set(session.connection().execute(_CHANNELS_WAITING, {"owner": owner, "now": now}).scalars())
 
 
-def anyone_waiting(session: Session, owner: str) -> bool:
+def anyone_waiting(session: Session, owner: str, now: datetime) -> bool:
     """Whether this process has any caller to offer (one row at most is read)."""
-    return session.connection().execute(_ANYONE_WAITING, {"owner": owner}).first() is not None
+    return session.connection().execute(_ANYONE_WAITING, {"owner": owner, "now": now}).first() is not None
 
 
-def waiting_callers(session: Session, owner: str, queues: list[str] | None = None) -> list[WaitingCaller]:
-    """The callers this process may offer, in every queue or only in `queues` (nothing read when it is empty)."""
+def waiting_callers(
+    session: Session, owner: str, now: datetime, queues: list[str] | None = None
+) -> list[WaitingCaller]:
+    """The callers this process may offer, in every queue or only in `queues` (nothing read when it is empty);
+    callbacks pinned to an agent are not among them (pinned_callbacks)."""
     if queues is None:
-        rows = session.connection().execute(_WAITING, {"owner": owner})
+        rows = session.connection().execute(_WAITING, {"owner": owner, "now": now})
     elif queues:
-        rows = session.connection().execute(_WAITING_IN, {"owner": owner, "queues": queues})
+        rows = session.connection().execute(_WAITING_IN, {"owner": owner, "now": now, "queues": queues})
     else:
         return []
     return [WaitingCaller(*row) for row in rows]
+
+
+_PINNED = (
+    select(QueueEntry.id, QueueEntry.queue, QueueEntry.callback_number, Agent.id, Agent.name, Agent.extension)
+    .add_columns(Agent.contact, Agent.status)
+    .join(Agent, Agent.id == QueueEntry.pinned_agent_id)
+    .where(QueueEntry.status == WAITING, QueueEntry.callback_number != "")
+)
+
+
+def pinned_callbacks(session: Session, now: datetime) -> list[tuple[WaitingCaller, AgentCandidate]]:
+    """Callbacks an agent asked to make now (click-to-call), each with that agent: dialled for them alone.
+    A pin whose agent is no longer Available (on break, logged out) is dropped: the callback is back on the
+    worklist for anyone."""
+    found, dropped = [], []
+    for entry_id, queue, number, agent_id, name, extension, contact, status in session.connection().execute(_PINNED):
+        if status != "available":
+            dropped.append(entry_id)
+            continue
+        caller = WaitingCaller(entry_id, queue, 0, "", callback_number=number)
+        found.append((caller, AgentCandidate(agent_id, name, extension, contact=contact)))
+    for entry_id in dropped:
+        unpin(session, entry_id, now, "agent not available")
+    if dropped:
+        session.commit()  # before the claims, which roll back what they could not do
+    return found
+
+
+def unpin(session: Session, entry_id: int, now: datetime, why: str, retry_at: datetime | None = None) -> None:
+    """The callback is no longer pinned to an agent (their reservation for it ends); `retry_at`: not dialled
+    before then."""
+    entry = session.get(QueueEntry, entry_id)
+    if entry is None or entry.pinned_agent_id is None:
+        return
+    release_reserved(session, entry_id, now)
+    add_event(session, entry, "callback_unpinned", now, entry.pinned_agent_id, detail=why)
+    entry.pinned_agent_id, entry.updated_at = None, now
+    if retry_at is not None:
+        entry.callback_after = retry_at
+
+
+def claim_pinned(session: Session, entry_id: int, agent_id: int, now: datetime, hold_for: float) -> bool:
+    """Offer a pinned callback to its agent: the agent stays (or becomes) reserved for it while the patient's
+    phone rings, the entry goes to Offered; both or nothing (a compare-and-set, as claim)."""
+    until = now + timedelta(seconds=hold_for)
+    reserved_for_it = and_(Agent.state == "reserved", Agent.reserved_entry_id == entry_id)
+    agent = (
+        update(Agent)
+        .where(Agent.id == agent_id, Agent.status == "available", or_(reserved_for_it, _free_now(now)))
+        .values(state="reserved", reserved_until=until, reserved_entry_id=entry_id, state_since=now)
+    )
+    caller = (
+        update(QueueEntry)
+        .where(QueueEntry.id == entry_id, QueueEntry.status == WAITING, QueueEntry.pinned_agent_id == agent_id)
+        .values(status=OFFERED, agent_id=agent_id, updated_at=now)
+    )
+    connection = session.connection()
+    if connection.execute(agent).rowcount != 1 or connection.execute(caller).rowcount != 1:
+        session.rollback()
+        return False
+    session.commit()
+    return True
 
 
 def claim(session: Session, entry_id: int, agent_ids: list[int], now: datetime, hold_for: float, owner: str) -> bool:

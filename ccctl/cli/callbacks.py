@@ -38,9 +38,38 @@ def callbacks_list(ctx, queue, everything, as_json) -> None:
     if as_json:
         echo_json([{k: v for k, v in asdict(r).items() if k != "patient"} for r in rows])
         return
-    table = [(r.id, format_time(r.requested_at), r.queue, r.attempts, r.state, r.number) for r in rows]
-    headers = ("id", "asked", "queue", "attempts", "state", "number")
+    table = [(r.id, format_time(r.requested_at), _due(r), r.queue, r.attempts, _state(r), r.number) for r in rows]
+    headers = ("id", "asked", "due", "queue", "attempts", "state", "number")
     click.echo(format_table(headers, table, empty="no callbacks waiting" if not everything else "no callbacks"))
+
+
+def _due(row) -> str:
+    if row.due is None:
+        return "-"
+    return format_time(row.due) + (" OVERDUE" if row.overdue else "")
+
+
+def _state(row) -> str:
+    """calling <agent>, or the last try's failure beside a pending one, or when the ACD may dial it."""
+    if row.agent:
+        return f"{row.state} {row.agent}"
+    extra = [f"last try {row.last_attempt}"] if row.last_attempt else []
+    if row.not_before is not None:
+        extra.append(f"from {format_time(row.not_before)}")
+    return f"{row.state} ({', '.join(extra)})" if extra else row.state
+
+
+@callbacks.command("call")
+@click.argument("callback_id", type=int)
+@click.option("--agent", required=True, help="The agent who talks to the patient (Available and idle).")
+@as_option
+@click.pass_context
+def callbacks_call(ctx, callback_id: int, agent: str, actor) -> None:
+    """Call the patient now for one agent: the ACD dials them at once and offers them to that agent alone."""
+    from ccctl.acd.click_to_call import call_now
+
+    row = run(lambda: call_now(database_url(ctx), callback_id, agent, actor_of(actor), SOURCE))
+    click.echo(f"callback {row.id}: {row.state} for agent {row.agent} (dialled by ccctl serve's ACD)")
 
 
 @callbacks.command("show")

@@ -16,8 +16,10 @@ from gevent.queue import Empty
 
 from ccctl.acd.agents import set_status as set_agent_status
 from ccctl.acd.callbacks import CallbackError, CallbackRow, close_in, pending_in, queues_of
+from ccctl.acd.click_to_call import pin_to_agent
 from ccctl.records.audit import record_audit
 from ccctl.records.models.web import CallWrapUp
+from ccctl.web.callback_words import callback_words
 from ccctl.web.context import audit_source, require_role, web
 from ccctl.web.sessions import STREAM_CHECK_SECONDS, stream_watch
 from ccctl.web.wallboard import sse
@@ -40,6 +42,7 @@ def page():
         codes=ctx.settings.web.wrapup_codes,
         statuses=AGENT_STATUSES,
         callbacks=_callbacks_shown(),
+        cbw=callback_words(g.user.language),
     )
 
 
@@ -69,6 +72,22 @@ def callback_done(callback_id: int):
             close_in(db, callback_id, "done", note, g.user.name, audit_source(), queues=queues)
         flash(("ok", "callback_marked_done"))
     except CallbackError as exc:  # names the callback, never the caller
+        flash(("error", str(exc)))
+    return redirect(url_for("workstation.page"))
+
+
+@workstation.post("/workstation/callbacks/<int:callback_id>/call")
+@require_role("agent")
+def callback_call(callback_id: int):
+    """Call now: the callback is pinned to this agent, who is reserved while the ACD dials the patient."""
+    try:
+        with web().transaction() as db:
+            queues = queues_of(db, g.user.agent)
+            pin_to_agent(db, callback_id, g.user.agent, g.user.name, audit_source(), queues=queues)
+        if web().acd is not None:
+            web().acd.wake()  # this process's router dials at once; another process's finds the pin in its tick
+        flash(("ok", callback_words(g.user.language)["calling_now"]))
+    except CallbackError as exc:  # names the callback or the agent, never the caller
         flash(("error", str(exc)))
     return redirect(url_for("workstation.page"))
 

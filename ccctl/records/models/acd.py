@@ -97,6 +97,12 @@ class QueueEntry(Base):
     # the serve process whose greenlet holds the caller (only its router offers them agents); "" = any
     owner: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # click-to-call: the only agent this callback is offered to (set by compare-and-set, docs/acd.md)
+    pinned_agent_id: Mapped[int | None]
+    # a callback is not dialled before callback_after (the hotline opens; a failed attempt rests) and should be
+    # made by callback_due (the worklist marks it overdue after that)
+    callback_after: Mapped[datetime | None]
+    callback_due: Mapped[datetime | None]
 
 
 class QueueEvent(Base):

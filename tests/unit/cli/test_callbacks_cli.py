@@ -64,7 +64,7 @@ def test_the_worklist_lists_pending_callbacks_oldest_first_with_masked_numbers(c
     first = ask_callback(acd, clock, "cardio", "call-1", "+48601000001")
     second = ask_callback(acd, clock, "derma", "call-2", "+48601000002")
     lines = ccctl("callbacks", "list").output.splitlines()
-    assert lines[0].split() == ["ID", "ASKED", "QUEUE", "ATTEMPTS", "STATE", "NUMBER"]
+    assert lines[0].split() == ["ID", "ASKED", "DUE", "QUEUE", "ATTEMPTS", "STATE", "NUMBER"]
     assert [line.split()[0] for line in lines[1:]] == [str(first), str(second)]
     assert lines[1].split()[-4:] == ["cardio", "0", "pending", "+********001"]
     assert "+48601000001" not in ccctl("callbacks", "list", "--json").output
@@ -106,3 +106,23 @@ def test_a_callback_done_by_hand_leaves_the_worklist_and_the_acd_never_dials_it(
     add_agent(sqlite_url, "ann", "1001", parse_skills("cardio"))
     set_status(sqlite_url, "ann", "Available")
     assert acd.route_once() == []  # neither caller is dialled any more
+
+
+def test_callbacks_call_pins_one_to_an_agent_who_must_be_free(ccctl, sqlite_url, acd, clock):
+    first = ask_callback(acd, clock, "cardio", "call-1", "+48601000001")
+    add_agent(sqlite_url, "ann", "1001", parse_skills("cardio"))
+    set_status(sqlite_url, "ann", "Available")
+    called = ccctl("callbacks", "call", str(first), "--agent", "ann", "--as", "maria")
+    assert (called.exit_code, called.output) == (
+        0,
+        f"callback {first}: calling for agent ann (dialled by ccctl serve's ACD)\n",
+    )
+    line = ccctl("callbacks", "list").output.splitlines()[1]
+    assert line.split()[-4:] == ["0", "calling", "ann", "+********001"]
+    again = ccctl("callbacks", "call", str(first), "--agent", "ann")
+    assert (again.exit_code, again.output) == (1, f"ccctl: callback {first} is being called by agent ann already\n")
+    nobody = ccctl("callbacks", "call", str(first), "--agent", "zed")
+    assert nobody.exit_code == 1
+    refused = ccctl("callbacks", "done", str(first), "--note", "by hand")
+    assert refused.output == f"ccctl: callback {first} is being dialled by the ACD now; let that call end first\n"
+    assert ("maria", "callback call", f"callback {first} for ann") in audit_rows(sqlite_url)
