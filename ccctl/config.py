@@ -291,6 +291,11 @@ class ContactFormSettings:
     max_per_address: int = 10
     max_per_patient: int = 5
     window_seconds: int = 3600
+    # what the form shows patients: the hospital's name (empty: "Hospital" in their language) and logo (an https URL)
+    hospital_name: str = ""
+    logo_url: str = ""
+    # the privacy notice under the form (the hospital's own text); empty: the shipped one in the page's language
+    privacy_notice: str = ""
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """What the patients' contact form says, in each language the console speaks (en, zh, pl).
 
 A refusal names what went wrong and what to do; the form comes back filled in, so each one
-ends by saying the message is still there. {megabytes} and {minutes} come from the settings.
+ends by saying the message is still there. {megabytes}, {minutes}, {hours} and {days} come from the settings;
+the privacy notice here is the shipped one, a hospital's own is contact_form.privacy_notice.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ MAX_MESSAGE_CHARS = 5000
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
+        "hospital": "Hospital",
         "title": "Write to the hospital",
         "intro": "Send us a message or a document (a referral, a result). PDF, JPEG or PNG only, up to {megabytes} MB.",
         "name": "Your name",
@@ -35,8 +37,18 @@ TEXT: dict[str, dict[str, str]] = {
         "upload_not_a_document": "it is not a PDF, JPEG or PNG file. Save or scan it as one of these and send that.",
         "upload_incomplete": "the file is damaged or incomplete. Save or scan it again.",
         "upload_active_content": "it contains a script or program code. Send a scan or a photo of the paper instead.",
+        "required": "required",
+        "answer_by": "How we can answer you: a phone number or an e-mail address (one is enough)",
+        "check_fields": "Please check the fields marked below; nothing has been sent yet.",
+        "reply_hours": "We answer within {hours} hours.",
+        "reply_days": "We answer within {days} days.",
+        "privacy_title": "Your privacy",
+        "privacy": "We use what you send only to answer you, and keep it in the hospital's records as the law "
+        "requires. Write no more about your health than your question needs. Staff who read it are bound by "
+        "medical confidentiality.",
     },
     "zh": {
+        "hospital": "医院",
         "title": "给医院留言",
         "intro": "发送留言或文件（转诊单、检查结果）。仅限 PDF、JPEG 或 PNG，不超过 {megabytes} MB。",
         "name": "您的姓名",
@@ -61,8 +73,17 @@ TEXT: dict[str, dict[str, str]] = {
         "upload_not_a_document": "这不是 PDF、JPEG 或 PNG 文件。请另存或扫描为其中一种格式后发送。",
         "upload_incomplete": "文件已损坏或不完整。请重新保存或扫描。",
         "upload_active_content": "文件中含有脚本或程序代码。请改为发送纸质文件的扫描件或照片。",
+        "required": "必填",
+        "answer_by": "我们如何回复您：电话号码或电子邮箱（填写其一即可）",
+        "check_fields": "请检查下方标出的项目；留言尚未发送。",
+        "reply_hours": "我们会在 {hours} 小时内回复。",
+        "reply_days": "我们会在 {days} 天内回复。",
+        "privacy_title": "隐私说明",
+        "privacy": "您发送的内容仅用于回复您，并按法律要求保存在医院的记录中。请只写与您的问题相关的健康信息。"
+        "阅读留言的工作人员均负有医疗保密义务。",
     },
     "pl": {
+        "hospital": "Szpital",
         "title": "Napisz do szpitala",
         "intro": "Wyślij wiadomość lub dokument (skierowanie, wynik). Tylko PDF, JPEG lub PNG, do {megabytes} MB.",
         "name": "Imię i nazwisko",
@@ -88,8 +109,20 @@ TEXT: dict[str, dict[str, str]] = {
         "upload_not_a_document": "to nie jest plik PDF, JPEG ani PNG. Zapisz lub zeskanuj go w jednym z tych formatów.",
         "upload_incomplete": "plik jest uszkodzony lub niepełny. Zapisz lub zeskanuj go ponownie.",
         "upload_active_content": "zawiera skrypt lub kod programu. Wyślij zamiast tego skan lub zdjęcie dokumentu.",
+        "required": "wymagane",
+        "answer_by": "Jak możemy odpowiedzieć: numer telefonu lub adres e-mail (wystarczy jedno)",
+        "check_fields": "Sprawdź zaznaczone poniżej pola; nic jeszcze nie zostało wysłane.",
+        "reply_hours": "Odpowiadamy w ciągu {hours} godz.",
+        "reply_days": "Odpowiadamy w ciągu {days} dni.",
+        "privacy_title": "Twoje dane",
+        "privacy": "To, co wyślesz, wykorzystamy tylko do odpowiedzi i przechowamy w dokumentacji szpitala, jak "
+        "wymaga prawo. Pisz o zdrowiu tylko tyle, ile wymaga pytanie. Osoby, które to czytają, obowiązuje "
+        "tajemnica lekarska.",
     },
 }
+
+
+LANGUAGE_NAMES = {"en": "English", "zh": "中文", "pl": "Polski"}  # each in itself, as the patient looks for it
 
 
 def contact_text(language: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, render_template, request, session
 from werkzeug.exceptions import HTTPException
@@ -20,7 +21,7 @@ from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from ccctl.channels.contact_limits import ContactLimits
-from ccctl.channels.contact_words import MAX_MESSAGE_CHARS, contact_text
+from ccctl.channels.contact_words import LANGUAGE_NAMES, MAX_MESSAGE_CHARS, contact_text
 from ccctl.channels.inbox import IncomingMessage, match_patient, receive
 from ccctl.channels.uploads import UploadRefused, check_upload, store_upload
 from ccctl.tickets.service import open_ticket
@@ -30,6 +31,13 @@ log = logging.getLogger("ccctl.channels.web_form")
 blueprint = Blueprint("contact", __name__, url_prefix="/contact", template_folder="templates")
 
 LIMITS_KEY = "ccctl.contact_limits"
+# the page is a patient's first sight of the hospital online: scripts and styles from this site only
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{logo}; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# the expected reply time reads in hours up to two days (inbox.default_sla_hours), in days beyond
+REPLY_IN_HOURS_UP_TO = 48
 # a number we can dial back: E.164 has at most 15 digits, the shortest subscriber numbers about 6;
 # people write spaces, dashes, dots and brackets between them
 PHONE_DIGITS = (6, 15)
@@ -58,16 +66,18 @@ class ContactForm:
             complaint=fields.get("complaint") == "yes",
         )
 
-    def problem(self, text: dict[str, str]) -> str:
+    def problems(self, text: dict[str, str]) -> dict[str, str]:
+        """What is wrong, by the field it is shown next to ("contact": the phone and e-mail pair)."""
+        found = {}
         if not self.phone and not self.email:
-            return text["need_contact"]
-        if self.phone and not callable_number(self.phone):
-            return text["bad_phone"]
+            found["contact"] = text["need_contact"]
+        elif self.phone and not callable_number(self.phone):
+            found["contact"] = text["bad_phone"]
         if not self.message:
-            return text["need_message"]
-        if len(self.message) > MAX_MESSAGE_CHARS:
-            return text["too_long"]
-        return ""
+            found["message"] = text["need_message"]
+        elif len(self.message) > MAX_MESSAGE_CHARS:
+            found["message"] = text["too_long"]
+        return found
 
     def sender(self) -> str:
         return self.phone or self.email
@@ -106,30 +116,76 @@ def _text() -> dict[str, str]:
     settings = _context().settings
     megabytes = f"{settings.uploads.max_bytes / 1_000_000:g}"
     minutes = math.ceil(settings.contact_form.window_seconds / 60)
-    words = contact_text(session.get("lang", "en"))
-    return {key: value.format(megabytes=megabytes, minutes=minutes) for key, value in words.items()}
+    hours = settings.inbox.default_sla_hours
+    figures = dict(megabytes=megabytes, minutes=minutes, hours=f"{hours:g}", days=math.ceil(hours / 24))
+    words = contact_text(_language())
+    return {key: value.format(**figures) for key, value in words.items()}
+
+
+def _language() -> str:
+    return session.get("lang", "en")
+
+
+def _page(
+    text: dict[str, str],
+    form: ContactForm | None = None,
+    error: str = "",
+    fields: dict[str, str] | None = None,
+    reference: str = "",
+) -> str:
+    """The form as the hospital's own page: its name and logo, the reply time, the privacy notice; no console."""
+    settings = _context().settings
+    hours = settings.inbox.default_sla_hours
+    return render_template(
+        "contact.html",
+        text=text,
+        form=form,
+        error=error,
+        fields=fields or {},
+        reference=reference,
+        lang=_language(),
+        languages=LANGUAGE_NAMES,
+        hospital=settings.contact_form.hospital_name or text["hospital"],
+        logo_url=_logo_url(settings.contact_form.logo_url),
+        privacy=settings.contact_form.privacy_notice or text["privacy"],
+        reply=text["reply_hours"] if hours <= REPLY_IN_HOURS_UP_TO else text["reply_days"],
+    )
+
+
+def _logo_url(url: str) -> str:
+    """The logo only from an http(s) address or a path of this site; anything else is left out."""
+    return url if url.startswith(("https://", "http://", "/")) and not url.startswith("//") else ""
 
 
 def _refusal(text: dict[str, str], reason: str) -> str:
     return f"{text['refused']} {text['upload_' + reason]} {text['kept']}"
 
 
-def _again(text: dict[str, str], form: ContactForm, error: str, status: int):
-    return render_template("contact.html", text=text, form=form, error=error), status
+def _again(text: dict[str, str], form: ContactForm, error: str, status: int, fields: dict | None = None):
+    return _page(text, form, error, fields), status
+
+
+@blueprint.after_request
+def page_policy(response):
+    """The console's policy (files from this site only), with the logo's host let in for images."""
+    found = urlsplit(_context().settings.contact_form.logo_url)
+    logo = f" {found.scheme}://{found.netloc}" if found.scheme in ("http", "https") and found.netloc else ""
+    response.headers["Content-Security-Policy"] = PAGE_POLICY.format(logo=logo)
+    return response
 
 
 @blueprint.get("")
 def page():
-    return render_template("contact.html", text=_text(), form=None, error="")
+    return _page(_text())
 
 
 @blueprint.post("")
 def send():
     text = _text()
     form = ContactForm.from_fields(request.form)
-    error = form.problem(text)
-    if error:
-        return _again(text, form, error, 400)
+    fields = form.problems(text)
+    if fields:
+        return _again(text, form, text["check_fields"], 400, fields)
     document = _document()
     if isinstance(document, UploadRefused):
         log.info("web form document refused (%s)", document.reason)
@@ -142,7 +198,7 @@ def send():
     if reference is None:
         log.warning("web form refused: too many messages about one patient or from one sender")
         return _again(text, form, f"{text['too_many']} {text['kept']}", 429)
-    return render_template("contact.html", text=text, form=None, error="", reference=reference)
+    return _page(text, reference=reference)
 
 
 def _document() -> tuple[bytes, str] | UploadRefused | None:

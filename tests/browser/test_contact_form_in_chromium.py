@@ -20,6 +20,8 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 200
 
 
+HOSPITAL = "Szpital św. Łukasza"
+
 # small enough that a test document can be larger than the console takes in one request
 MAX_UPLOAD_BYTES = 200_000
 
@@ -33,7 +35,7 @@ def site(sqlite_url, tmp_path):
         web=dataclasses.replace(settings.web, secret_key="contact-test"),
         inbox=dataclasses.replace(settings.inbox, attachments_dir=str(tmp_path / "attachments")),
         uploads=dataclasses.replace(settings.uploads, max_bytes=MAX_UPLOAD_BYTES),
-        contact_form=dataclasses.replace(settings.contact_form, max_per_address=3),
+        contact_form=dataclasses.replace(settings.contact_form, max_per_address=3, hospital_name=HOSPITAL),
     )
     controller = Controller(
         settings, app_factory=welcome_for_every_hotline, record_sink=lambda record: None, connect_inbound=False
@@ -138,3 +140,30 @@ def test_a_post_without_the_csrf_token_is_refused(site):
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 403
     assert rows(site["url"], InboxItem) == []
+
+
+def test_the_form_is_the_hospitals_page_in_chinese_and_a_missing_field_keeps_what_was_typed(site, browser_page):
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto(f"{site['base']}/contact")
+    page.select_option("#language", "zh")
+    page.wait_for_selector("text=给医院留言")
+    assert page.text_content("#hospital-name") == HOSPITAL  # from contact_form.hospital_name
+    assert page.text_content("#reply-time") == "我们会在 5 天内回复。"  # inbox.default_sla_hours: 120
+    assert "请只写与您的问题相关的健康信息" in page.text_content("#privacy-notice")
+    assert page.locator("header nav").count() == 0 and page.locator("#whoami").count() == 0  # no staff console
+    # required fields are marked and tied to their labels; the form fits the phone's width
+    assert page.get_by_label("留言内容").get_attribute("required") is not None
+    assert page.locator("#contact-answer legend .mark").text_content() == "*"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.get_by_label("您的姓名").fill("Anna Kowalska")
+    page.get_by_label("留言内容").fill("请给我回电话。")
+    page.click("#contact-send")  # neither a phone number nor an e-mail address
+    assert page.text_content("#contact-answer-error") == "请留下电话号码或电子邮箱，以便我们回复您。"
+    assert page.get_attribute("#contact-phone", "aria-invalid") == "true"
+    assert (page.input_value("#contact-name"), page.input_value("#contact-message")) == (
+        "Anna Kowalska",
+        "请给我回电话。",
+    )
+    assert page.text_content("#hospital-name") == HOSPITAL and rows(site["url"], InboxItem) == []

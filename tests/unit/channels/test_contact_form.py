@@ -208,3 +208,20 @@ def test_a_phone_number_written_with_spaces_and_brackets_is_taken(sqlite_url, tm
     client = contact_site(sqlite_url, tmp_path).test_client()
     assert send(client, phone="+48 (60) 010-0200").status_code == 200
     assert len(rows(sqlite_url, InboxItem)) == 1
+
+
+def test_the_page_is_the_hospitals_with_its_logo_and_reply_time_and_no_console(sqlite_url, tmp_path):
+    logo = "https://www.hospital.example/logo.png"
+    app = contact_site(sqlite_url, tmp_path, hospital_name="St. Luke's Hospital", logo_url=logo)
+    app.extensions["ccctl"].settings.inbox.default_sla_hours = 24  # a day or less reads in hours
+    page = app.test_client().get("/contact")
+    html = page.get_data(as_text=True)
+    assert "St. Luke&#39;s Hospital" in html and f'src="{logo}"' in html
+    assert "img-src 'self' data: https://www.hospital.example;" in page.headers["Content-Security-Policy"]
+    assert "We answer within 24 hours." in html
+    assert "style.css" not in html and "<nav" not in html  # none of the staff console
+    assert 'name="viewport"' in html and "contact.css" in html
+
+    elsewhere = contact_site(sqlite_url, tmp_path, logo_url="javascript:alert(1)").test_client().get("/contact")
+    assert "javascript:" not in elsewhere.get_data(as_text=True)
+    assert "img-src 'self' data:;" in elsewhere.headers["Content-Security-Policy"]
