@@ -67,14 +67,18 @@ _status_command("break", "On Break", "Put the agent On Break (no calls offered).
 @click.argument("name")
 @click.pass_context
 def agents_passwd(ctx, name) -> None:
-    """A new SIP password for the agent's phone, shown once; only its digest is kept (then run ccctl fs render)."""
+    """A new SIP password for the agent's phone, shown once; only its digest is kept (then run ccctl fs render).
+
+    The digest goes to freeswitch.agents_credentials and to the database, where Kamailio reads it at once."""
     from ccctl.acd.agents import agent_extension
-    from ccctl.acd.sip_credentials import set_agent_password
+    from ccctl.acd.sip_credentials import a1_hash, set_agent_password
+    from ccctl.acd.sip_digest_store import save_agent_digest
 
     settings = settings_of(ctx)
     fs = settings.freeswitch
     extension = run(lambda: agent_extension(database_url(ctx), name))
     password = run(lambda: set_agent_password(fs.agents_credentials, extension, fs.domain))
+    run(lambda: save_agent_digest(database_url(ctx), extension, fs.domain, a1_hash(extension, fs.domain, password)))
     click.echo(f"agent {name}: extension {extension}@{fs.domain}, new SIP password (shown only now): {password}")
     click.echo(f"its digest is in {fs.agents_credentials}: run ccctl fs render and reload FreeSWITCH's XML")
 

@@ -14,6 +14,7 @@ from ccctl.records.models import (  # noqa: F401
     kb,
     media,
     patients,
+    sip_front,
     surveys,
     web,
 )
