@@ -351,6 +351,9 @@ class ArchiveSettings:
     # "" = boto3's own chain (environment, ~/.aws, instance role)
     access_key_id: str = ""
     secret_access_key: str = ""
+    # S3's own encryption asked for on each upload: "" (the bucket's default), "AES256" or "aws:kms"; the
+    # copy is sealed by us anyway while storage.key_file is set
+    server_side_encryption: str = ""
     # the local copy goes only after a verified upload and once the recording is this old
     prune_after_days: float = 30.0
     # tries per recording and run; waits backoff_seconds, then twice that, ...

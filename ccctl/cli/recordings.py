@@ -108,7 +108,8 @@ def recordings_export(ctx, fmt, out_dir, patient_code, agent, queue, since, unti
 @recordings.command("archive")
 @click.pass_context
 def recordings_archive(ctx) -> None:
-    """Upload finished recordings to S3 (in clear), verify them, prune old local copies (exit 1 if any failed)."""
+    """Upload finished recordings to S3 (sealed while storage.key_file is set), verify them, prune old local
+    copies (exit 1 if any failed)."""
     from ccctl.recordings.archive import run_archive
 
     settings = settings_of(ctx)

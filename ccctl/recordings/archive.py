@@ -1,7 +1,8 @@
 """The archive job: upload finished recordings to S3, verify each copy, prune old local files.
 
 A local file is removed only after the S3 object was checked (size, MD5 ETag, SHA-256 metadata)
-and the recording is older than archive.prune_after_days; every failure is kept on its row.
+and the recording is older than archive.prune_after_days; every failure is kept on its row. With
+storage.key_file set the bucket gets the sealed bytes only, so it never holds clear audio.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ccctl.records.database import database_problem, make_engine, safe_url
 from ccctl.records.models.base import utc_now
 from ccctl.records.models.calls import Call
 from ccctl.records.models.media import Recording
-from ccctl.storage.sealed import MediaKeyError, copy_clear, is_sealed, load_key
+from ccctl.storage.sealed import MediaKeyError, copy_clear, is_sealed, load_key, seal_copy
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,8 @@ def archive_recordings(
 ) -> ArchiveReport:
     """One run: upload every local recording, then prune the uploaded ones old enough. Commits per recording.
 
-    A recording sealed at rest is uploaded in clear, opened with `key` (storage.key_file) on the way.
+    With `key` (storage.key_file) the sealed form is uploaded: the file sealed at rest as it is, a clear one
+    sealed on the way; the row keeps the clear recording's size and SHA-256.
     """
     store = store or ObjectStore.from_settings(settings)
     now = now or utc_now()
@@ -129,22 +131,34 @@ def _with_retries(
 
 def _upload(row: Recording, settings: ArchiveSettings, store: ObjectStore, key: bytes | None) -> None:
     with tempfile.TemporaryDirectory(prefix="ccctl-archive-") as scratch:
-        clear = Path(row.path)
-        if is_sealed(clear):
-            clear = Path(scratch) / f"{row.call_uuid}.wav"
-            try:
+        try:
+            clear = Path(row.path)
+            if is_sealed(clear):
+                clear = Path(scratch) / f"{row.call_uuid}.wav"
                 copy_clear(row.path, clear, key)
-            except MediaKeyError as exc:
-                raise RecordingError(f"recording {row.call_uuid}: {exc}") from None
-        facts = file_facts(clear)
-        if row.sha256 and row.sha256 != facts.sha256:
-            raise RecordingError(f"recording file {row.path}: its SHA-256 differs from the one recorded; not uploaded")
+            facts = file_facts(clear)
+            if row.sha256 and row.sha256 != facts.sha256:
+                raise RecordingError(
+                    f"recording file {row.path}: its SHA-256 differs from the one recorded; not uploaded"
+                )
+            body = clear if key is None else _sealed_body(row, clear, key, Path(scratch))
+        except MediaKeyError as exc:
+            raise RecordingError(f"recording {row.call_uuid}: {exc}") from None
         apply_facts(row, facts)
         object_name = object_key(settings, row)
-        md5 = md5_of(clear)
-        store.put(object_name, clear, facts.sha256, md5)
-        store.verify(object_name, facts.size_bytes, facts.sha256, md5)
+        md5 = md5_of(body)
+        store.put(object_name, body, facts.sha256, md5, sealed=key is not None)
+        store.verify(object_name, facts.size_bytes, facts.sha256, md5, sealed=key is not None)
     row.s3_key, row.archive_state, row.archived_at = object_name, "uploaded", utc_now()
+
+
+def _sealed_body(row: Recording, clear: Path, key: bytes, scratch: Path) -> Path:
+    """What goes to the bucket: the file sealed at rest as it is, else a sealed copy of the clear one."""
+    if is_sealed(row.path):
+        return Path(row.path)
+    sealed = scratch / f"{row.call_uuid}.sealed"
+    seal_copy(clear, sealed, key)
+    return sealed
 
 
 def _prune(row: Recording, store: ObjectStore) -> None:

@@ -1,7 +1,8 @@
 """The work behind `ccctl recordings list|get|export`: find recordings, hand out copies, audit each read.
 
 Every read of a patient's recording (listing included) writes an audit row in the same
-transaction; a pruned recording is fetched back from the S3 archive and checked on the way.
+transaction; a pruned recording is fetched back from the S3 archive, opened when it was stored
+sealed, and checked on the way.
 """
 
 from __future__ import annotations
@@ -169,10 +170,17 @@ def _copy_out(row: Recording, target: Path, archive: ArchiveSettings, key: bytes
         except MediaKeyError as exc:
             raise RecordingError(f"recording {row.call_uuid}: {exc}") from None
     elif row.s3_key:
-        try:
-            ObjectStore.from_settings(archive).fetch(row.s3_key, target)
-        except S3Problem as exc:
-            raise RecordingError(f"recording {row.call_uuid}: {exc}") from None
+        # the archive holds the sealed form while storage.key_file is set: opened here, as a local file is
+        with tempfile.TemporaryDirectory(prefix="ccctl-fetch-") as scratch:
+            fetched = Path(scratch) / f"{row.call_uuid}.s3"
+            try:
+                ObjectStore.from_settings(archive).fetch(row.s3_key, fetched)
+                copy_clear(fetched, target, key)
+            except S3Problem as exc:
+                raise RecordingError(f"recording {row.call_uuid}: {exc}") from None
+            except MediaKeyError as exc:
+                reason = str(exc).replace(str(fetched), f"its archived copy {row.s3_key}")
+                raise RecordingError(f"recording {row.call_uuid}: {reason}") from None
     else:
         raise RecordingError(f"recording {row.call_uuid}: file {row.path} is missing and it was never archived")
     if row.sha256 and file_facts(target).sha256 != row.sha256:

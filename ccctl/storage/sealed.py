@@ -114,6 +114,21 @@ def seal_file(path: str | Path, key: bytes) -> bool:
     return True
 
 
+def seal_copy(path: str | Path, target: str | Path, key: bytes) -> None:
+    """Write a sealed copy of a clear file to target (the clear file stays as it is)."""
+    try:
+        with open(path, "rb") as handle:
+            _write_atomic(Path(target), seal_stream(_chunks(handle), key))
+    except OSError as exc:
+        raise MediaKeyError(f"{path}: cannot seal a copy to {target} ({exc.strerror})") from None
+
+
+def sealed_size(clear_bytes: int) -> int:
+    """The size of a file of clear_bytes once sealed: the header, and each chunk's length and tag."""
+    chunks = max(1, -(-clear_bytes // CHUNK_BYTES))
+    return len(MAGIC) + NONCE_PREFIX_BYTES + clear_bytes + chunks * (LENGTH_BYTES + TAG_BYTES)
+
+
 def clear_chunks(path: str | Path, key: bytes | None) -> Iterator[bytes]:
     """The file's content in clear, chunk by chunk (a clear file as it is)."""
     path = Path(path)

@@ -236,7 +236,7 @@ def test_a_received_fax_and_an_uploaded_document_are_sealed_and_the_console_show
     assert read_clear(stored.path, load_key(settings)) == MINIMAL_PDF
 
 
-def test_the_archive_uploads_a_sealed_recording_in_clear_and_get_fetches_it_back_after_the_prune(sqlite_url, tmp_path):
+def test_the_archive_uploads_a_recording_sealed_and_get_opens_it_audited_after_the_prune(sqlite_url, tmp_path):
     import boto3
     from moto import mock_aws
 
@@ -246,9 +246,11 @@ def test_the_archive_uploads_a_sealed_recording_in_clear_and_get_fetches_it_back
     from ccctl.recordings.s3_objects import ObjectStore
 
     settings = site_settings(sqlite_url, tmp_path)
-    path, _ = add_call_and_recording(sqlite_url, tmp_path, "arch-0001", ended=True)
-    clear = path.read_bytes()
+    sealed_path, first = add_call_and_recording(sqlite_url, tmp_path, "arch-0001", ended=True)
+    clear = sealed_path.read_bytes()
     run_seal(settings)
+    # a second one the seal job has not reached yet: it is sealed on its way to the bucket
+    clear_path, second = add_call_and_recording(sqlite_url, tmp_path, "arch-0002", ended=True)
     key = load_key(settings)
     archive = ArchiveSettings(bucket="rec", prune_after_days=0, max_attempts=1, region="us-east-1")
     with mock_aws():
@@ -260,11 +262,20 @@ def test_the_archive_uploads_a_sealed_recording_in_clear_and_get_fetches_it_back
                 db, archive, ObjectStore(client, "rec"), now=STARTED + timedelta(days=1), key=key
             )
         engine.dispose()
-        assert (report.uploaded, report.pruned, report.failed) == (["arch-0001"], ["arch-0001"], [])
-        stored = client.get_object(Bucket="rec", Key="recordings/2026/11/23/arch-0001.wav")["Body"].read()
-        assert stored == clear and not path.exists()
+        assert (report.uploaded, report.pruned, report.failed) == (["arch-0001", "arch-0002"],) * 2 + ([],)
+        for uuid in ("arch-0001", "arch-0002"):
+            stored = client.get_object(Bucket="rec", Key=f"recordings/2026/11/23/{uuid}.wav")
+            body = stored["Body"].read()
+            assert b"RIFF" not in body and b"WAVE" not in body and body.startswith(b"CCSEAL1\n")
+            assert stored["Metadata"]["sealed"] == "aes-256-gcm"
+        assert not sealed_path.exists() and not clear_path.exists()
         out = get_recording(sqlite_url, "arch-0001", tmp_path / "back.wav", "qa", archive, key)
-    assert out.read_bytes() == clear
+        assert out.read_bytes() == clear
+        again = get_recording(sqlite_url, "arch-0002", tmp_path / "back2.wav", "qa", archive, key)
+        assert again.read_bytes() == clear  # the same test tone
+    for patient_id in (first, second):
+        trail = in_db(sqlite_url, lambda db, p=patient_id: [(r.actor, r.action) for r in audit_trail(db, p)])
+        assert trail == [("qa", "recording.get")]
 
 
 def test_the_serve_loop_seals_a_recording_once_its_call_has_ended(sqlite_url, tmp_path):
