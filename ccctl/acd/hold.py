@@ -28,12 +28,15 @@ def dial_string(offer: Offer, timeout: float, domain: str, route: str = "") -> s
 
     `route` ("sofia/trunk/{extension}@<Kamailio>", with a SIP front): the phone is rung through the
     registrar every agent registers with, so a caller on any switch reaches an agent registered anywhere.
-    An agent's own contact still wins."""
-    targets = [
-        route.format(extension=a.extension) if route and not a.contact else a.phone(domain) for a in offer.agents
+    A redundant pair's routes are joined by '|': every offered phone through the first Kamailio, and
+    through the next only if that one fails. An agent's own contact still wins."""
+    groups = [
+        ",".join(alt.format(extension=a.extension) if alt and not a.contact else a.phone(domain) for a in offer.agents)
+        for alt in route.split("|")
     ]
     # one variable only: a comma inside {} would read as a second dial target to simpler parsers
-    return f"{{originate_timeout={int(timeout)}}}" + ",".join(targets)
+    # phones with their own contact alone: one group, never rung a second time
+    return f"{{originate_timeout={int(timeout)}}}" + "|".join(dict.fromkeys(groups))
 
 
 def bridged(result: AppResult) -> bool:
@@ -102,6 +105,8 @@ def wait_for_agent(
             if talked_to is not None:
                 follow = acd.after_talk(ticket)  # a blind transfer: ring the new agent, or wait in the new queue
                 if follow is None:
+                    if rules.callback_key:  # the queue's key must not cut what follows (a survey's questions)
+                        yield Execute("unset", "playback_terminators")
                     if talked_to and rules.survey and acd.surveys is not None:
                         # hangup_after_bridge=false kept the patient on the line when the agent left
                         yield from acd.surveys.run_survey(
@@ -118,11 +123,15 @@ def wait_for_agent(
         waited = (acd.clock() - entered).total_seconds()
         if waited >= rules.max_wait_seconds:
             acd.calls.left(ticket.entry_id, "timeout")
+            if rules.callback_key:
+                yield Execute("unset", "playback_terminators")
             return "timeout"
         if rules.overflow_after_seconds and waited >= rules.overflow_after_seconds and not overflowed:
             overflowed = True
             outcome = acd.calls.overflow(ticket.entry_id, rules, caller_number)
             if outcome:
+                if rules.callback_key:
+                    yield Execute("unset", "playback_terminators")
                 return outcome
         if rules.announce_every_seconds and (acd.clock() - announced).total_seconds() >= rules.announce_every_seconds:
             announced = acd.clock()

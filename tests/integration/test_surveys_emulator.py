@@ -84,13 +84,18 @@ def test_after_the_agent_hangs_up_the_caller_answers_the_survey_and_a_low_score_
     (tmp_path / "flows" / "surveys").mkdir()
     shutil.copy(SURVEY, tmp_path / "flows" / "surveys")
     add_agents(db_url, {"bob": ("1002", "cardio")})
-    queue(db_url, survey="after-call")
+    queue(db_url, survey="after-call", callback_key="1")
     phones = {"1002": AgentEndpoint(answer_after=1, talk_seconds=5)}  # bob hangs up first
     caller = CallerScript("13800000001", "7000", ["1", "2", "2"], context="public")
     with AcdSite(settings, phones) as site:
         outcome = site.switch.place_call(caller).wait(60)
         site.wait_idle()
     assert outcome.answered
+    # the queue's callback key (1) stops being a playback terminator once the talk is over: a 1 pressed during
+    # the survey's introduction would otherwise cut it and be lost to the first question
+    after_talk = outcome.apps[[app for app, _ in outcome.apps].index("bridge") + 1 :]
+    assert ("unset", "playback_terminators") in after_talk
+    assert after_talk.index(("unset", "playback_terminators")) < [app for app, _ in after_talk].index("playback")
     [(response, answers)] = responses(db_url)
     assert (response.survey, response.call_uuid, response.agent, response.queue) == (
         "after-call",
