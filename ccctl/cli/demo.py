@@ -161,6 +161,40 @@ def bench_soak(ctx, minutes: float, rate: float, emulators: int, url: str, as_js
     click.echo(json.dumps(result, indent=2) if as_json else result["text"])
 
 
+@bench.command("scale-out")
+@click.option(
+    "--rates",
+    default="10,20,40,60,80,100,120,160,200",
+    show_default=True,
+    metavar="N[,N...]",
+    help="SIPp's calls/s, one step each, until the first failed call.",
+)
+@click.option("--step-seconds", type=float, default=20.0, show_default=True, help="Length of each step.")
+@click.option(
+    "--freeswitch-home",
+    default="/usr/local/freeswitch",
+    show_default=True,
+    metavar="DIR",
+    help="Where FreeSWITCH is installed (bin/freeswitch, lib/freeswitch/mod).",
+)
+@click.option(
+    "--database",
+    default="",
+    metavar="URL",
+    help="A PostgreSQL database for the call records (default: a throwaway server from /usr/lib/postgresql/15/bin).",
+)
+@click.option(
+    "--rtp-ports", default="16384-32767", show_default=True, help="RTP ports, shared out between the switches."
+)
+@click.option("--json", "as_json", is_flag=True)
+def bench_scale_out(rates, step_seconds, freeswitch_home, database, rtp_ports, as_json) -> None:
+    """Calls/s through Kamailio + 2 FreeSWITCH + 2 controllers vs 1 + 1, SIPp stepping up to the first failure."""
+    from ccctl.local_site.bench_scale_out import run_scale_out_bench
+
+    result = run(lambda: run_scale_out_bench(rates, step_seconds, freeswitch_home, database, rtp_ports))
+    click.echo(json.dumps(result, indent=2) if as_json else result["text"])
+
+
 COMMANDS = (
     demo,
     bench,
