@@ -1,8 +1,9 @@
-"""The console behind a real reverse-proxy hop on loopback: each client keeps its own address.
+"""The console behind real reverse-proxy hops on loopback: each client keeps its own address.
 
-The proxy is a small gevent forwarder that appends the client's address to X-Forwarded-For, as nginx's
+A proxy is a small gevent forwarder that appends the client's address to X-Forwarded-For, as nginx's
 $proxy_add_x_forwarded_for does. Clients connect from 127.0.0.2 (someone guessing passwords) and 127.0.0.3
-(a nurse); the proxy and Kannel are on 127.0.0.1.
+(a nurse); the proxy nearest the console and Kannel are on 127.0.0.1, a load balancer before that proxy
+reaches it from 127.0.0.4.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from gevent.pywsgi import WSGIServer
 from ccctl.serve.controller import Controller, welcome_for_every_hotline
 from ccctl.web import user_commands
 
-GUESSER, NURSE = "127.0.0.2", "127.0.0.3"
+GUESSER, NURSE, BALANCER = "127.0.0.2", "127.0.0.3", "127.0.0.4"
 PASSWORD = "correct horse 1"
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 
@@ -28,8 +29,8 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 class Forwarder:
     """A reverse proxy in front of the console: one upstream request per request, X-Forwarded-For appended."""
 
-    def __init__(self, upstream: tuple[str, int]) -> None:
-        self.upstream = upstream
+    def __init__(self, upstream: tuple[str, int], source: str = "127.0.0.1") -> None:
+        self.upstream, self.source = upstream, source
         self.server = WSGIServer(("127.0.0.1", 0), self.forward, log=None)
 
     def forward(self, environ, start_response):
@@ -44,7 +45,7 @@ class Forwarder:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else None
         path = environ["PATH_INFO"] + (f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else "")
-        connection = http.client.HTTPConnection(*self.upstream, timeout=10)
+        connection = http.client.HTTPConnection(*self.upstream, timeout=10, source_address=(self.source, 0))
         try:
             connection.request(environ["REQUEST_METHOD"], path, body=body, headers=headers)
             answer = connection.getresponse()
@@ -163,3 +164,43 @@ def test_without_trusted_proxies_the_header_is_ignored_and_the_log_says_so(behin
         # every client is the proxy: the nurse is refused with the guesser
         assert nurse.log_in("admin", PASSWORD)[0] == 429
     assert "X-Forwarded-For from 127.0.0.1 ignored: it is not in web.trusted_proxies" in caplog.text
+
+
+@pytest.fixture
+def behind_two_proxies(sqlite_url, tmp_path):
+    """A load balancer, then the proxy, then the console; both proxies in web.trusted_proxies."""
+    controller = running_console(sqlite_url, tmp_path, ["127.0.0.1", BALANCER])
+    proxy = Forwarder(controller.web_address)
+    proxy.server.start()
+    balancer = Forwarder(proxy.address, source=BALANCER)
+    balancer.server.start()
+    try:
+        yield controller, balancer
+    finally:
+        balancer.server.stop(timeout=1)
+        proxy.server.stop(timeout=1)
+        controller.stop(grace=1)
+
+
+def test_behind_two_proxies_a_guesser_forging_the_header_locks_out_only_itself(behind_two_proxies):
+    controller, balancer = behind_two_proxies
+    guesser, nurse = Browser(balancer.address, GUESSER), Browser(balancer.address, NURSE)
+    forged = {"X-Forwarded-For": NURSE}  # the guesser claims the nurse's address, to lock her out
+    for n in range(3):
+        _, _, page = guesser.request("GET", "/login", headers=forged)
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        form = {"name": "super", "password": f"guess-{n}-guess", "csrf_token": token}
+        assert guesser.request("POST", "/login", form, headers=forged)[0] == 401
+    assert guesser.log_in("admin", PASSWORD)[0] == 429
+    assert nurse.log_in("admin", PASSWORD) == (302, "/admin/patients")
+    _, _, page = nurse.request("GET", "/admin/patients")
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    nurse.request("POST", "/admin/patients", {"search": "kowal", "csrf_token": token})
+    _, _, audit = nurse.request("GET", "/admin/audit")
+    assert f"<td>web:{NURSE}</td>" in audit
+    assert "<td>web:127.0.0.1</td>" not in audit and f"<td>web:{BALANCER}</td>" not in audit
+    # nor can a client of the balancer pass for Kannel on the console's host
+    spoofed = Browser(balancer.address, GUESSER).request(
+        "GET", "/channels/sms/dlr?id=1&status=1", headers={"X-Forwarded-For": "127.0.0.1"}
+    )
+    assert spoofed[0] == 403

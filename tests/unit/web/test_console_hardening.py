@@ -11,6 +11,7 @@ from ccctl.records.models.audit import AuditEntry
 from ccctl.records.models.web import LoginAttempt
 from ccctl.serve.controller import Controller
 from ccctl.web.app import make_web_app
+from ccctl.web.trusted_proxies import forwarded_client, parse_proxies
 
 
 @pytest.fixture
@@ -113,6 +114,37 @@ def test_the_sms_allow_list_sees_the_client_behind_the_proxy_not_the_proxy(site)
     assert behind_proxy.get("/channels/sms/dlr", headers={"X-Forwarded-For": "203.0.113.66"}).status_code == 403
     # without the header the peer itself is the client: Kannel on the same host still gets in
     assert behind_proxy.get("/channels/sms/dlr?id=1&status=1").status_code != 403
+
+
+def test_behind_two_trusted_proxies_the_client_is_the_hop_before_them_whatever_it_forged(site):
+    app, url = site
+    # the client wrote "127.0.0.1" itself; the balancer (10.9.0.7) appended the client, nginx the balancer
+    chain = {"X-Forwarded-For": "127.0.0.1, 203.0.113.66, 10.9.0.7"}
+    nginx = client_from(app, "127.0.0.1")
+    assert nginx.get("/channels/sms/dlr?id=1&status=1", headers=chain).status_code == 403
+    page = nginx.get("/login", headers=chain).get_data(as_text=True)
+    nginx.post("/login", data={"name": "admin", "password": PASSWORD, "csrf_token": csrf_of(page)}, headers=chain)
+    page = nginx.get("/admin/patients", headers=chain).get_data(as_text=True)
+    nginx.post("/admin/patients", data={"search": "kowal", "csrf_token": csrf_of(page)}, headers=chain)
+    assert {a.address for a in rows(url, LoginAttempt)} == {"203.0.113.66"}
+    assert {e.source for e in rows(url, AuditEntry)} == {"web:203.0.113.66"}
+
+
+@pytest.mark.parametrize(
+    ("forwarded_for", "client"),
+    [
+        ("", "10.9.0.7"),  # the proxy itself asked
+        ("203.0.113.66", "203.0.113.66"),
+        ("198.51.100.1, 203.0.113.66, 10.9.0.7", "203.0.113.66"),
+        ("203.0.113.66,10.9.0.7,127.0.0.1", "203.0.113.66"),
+        ("10.9.0.8, 10.9.0.7", "10.9.0.8"),  # only proxies: the first made the request
+        ("[2001:db8::5]:443, 10.9.0.7:8443", "2001:db8::5"),  # a balancer that writes ports
+        ("203.0.113.66, not-an-address, 10.9.0.7", "10.9.0.7"),  # stops at the proxy that passed it on
+    ],
+)
+def test_the_client_is_read_from_the_end_of_the_header_past_the_trusted_proxies(forwarded_for, client):
+    networks = parse_proxies(["127.0.0.1", "10.9.0.0/24"])
+    assert forwarded_client("10.9.0.7", forwarded_for, networks) == client
 
 
 def test_a_wrong_trusted_proxy_is_one_line_naming_the_setting(sqlite_url):
