@@ -69,15 +69,15 @@ def _note_unvoiced(ctx: click.Context, flows_dir: str, prompts_dir: str | None) 
     from pathlib import Path
 
     from ccctl.ivr.prompt_audio import unvoiced
-    from ccctl.ivr.prompts import load_prompt_sets
+    from ccctl.ivr.prompts import FLITE_ENGINE, language_voice, load_prompt_sets
 
-    if settings_of(ctx).freeswitch.tts_engine != "flite":
-        return
+    fs = settings_of(ctx).freeswitch
     sets, _ = load_prompt_sets(Path(flows_dir), Path(prompts_dir or Path(flows_dir) / "prompts"))
+    # espeak-ng speaks each language in its own voice; only a set that names flite has its texts read as English
     missing = {
         language: len(unvoiced(prompt_set))
         for language, prompt_set in sorted(sets.items())
-        if language != "en" and prompt_set.tts_engine in ("", "flite")
+        if language != "en" and language_voice(language, fs.tts_engine, fs.tts_voice, prompt_set)[0] == FLITE_ENGINE
     }
     counts = ", ".join(f"{count} in {language}" for language, count in missing.items() if count)
     if counts:

@@ -19,6 +19,7 @@ from ccctl.acd.sip_credentials import load_a1_hashes
 from ccctl.campaigns.spec import campaigns_listen_for_machines
 from ccctl.config import Settings
 from ccctl.errors import UserError
+from ccctl.ivr.prompts import ESPEAK_SPEED_WPM, site_voice
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # ccctl/deploy/fs_render.py -> the checkout
 # template folder -> where its files land inside the rendered directory
@@ -46,6 +47,9 @@ BASE_MODULES = (
     "mod_tone_stream",
 )
 TTS_MODULES = {"flite": "mod_flite", "tts_commandline": "mod_tts_commandline"}
+# mod_tts_commandline speaks every language but a flite site's English with espeak-ng (ccctl/ivr/prompts.py:
+# language_voice), so it is loaded whichever engine the site names
+TTS_LOADED = {"flite": ("mod_flite", "mod_tts_commandline"), "tts_commandline": ("mod_tts_commandline",)}
 # the languages a flow's `say` reads dates and numbers in (freeswitch.xml's <languages> names their sounds)
 SAY_MODULES = ("mod_say_en", "mod_say_zh", "mod_say_pl")
 # mod_flite.c flite_speech_open accepts exactly these voice names.
@@ -106,6 +110,9 @@ class RenderModel:
     site_zone: tuple[str, str]
     # extension -> a1-hash of the agent's own SIP password (ccctl agents passwd); the others get agents_password
     agent_a1: dict[str, str] = field(default_factory=dict)
+    # tts_engine, tts_voice every call starts with (the flow then sets its language's); espeak-ng's words a minute
+    tts: tuple[str, str] = ("flite", "slt")
+    espeak_speed_wpm: int = ESPEAK_SPEED_WPM
 
 
 FEATURE_CODES = (("*21", "agent_login"), ("*22", "agent_logout"), ("*23", "agent_break"))
@@ -192,7 +199,7 @@ def build_model(settings: Settings) -> RenderModel:
     agents = _agent_extensions(settings)
     return RenderModel(
         settings=settings,
-        modules=[*BASE_MODULES, TTS_MODULES[fs.tts_engine], *SAY_MODULES, *_campaign_modules(settings)],
+        modules=[*BASE_MODULES, *TTS_LOADED[fs.tts_engine], *SAY_MODULES, *_campaign_modules(settings)],
         hotlines=_hotline_routes(settings, set(agents.ids)),
         features=[FeatureCode(digits, name, "^" + re.escape(digits) + "$") for digits, name in FEATURE_CODES],
         agents=agents,
@@ -204,7 +211,14 @@ def build_model(settings: Settings) -> RenderModel:
         rtp_ports=_rtp_ports(settings),
         site_zone=(settings.appointments.timezone, _posix_zone(settings)),
         agent_a1=_agent_digests(settings, agents.ids),
+        tts=site_voice(fs.tts_engine, fs.tts_voice),
     )
+
+
+def tts_engines(settings: Settings) -> frozenset[str]:
+    """The TTS engines the rendered switch loads: what its `say:` prompts may name."""
+    modules = TTS_LOADED.get(settings.freeswitch.tts_engine, ())
+    return frozenset(engine for engine, module in TTS_MODULES.items() if module in modules)
 
 
 def _agent_digests(settings: Settings, ids: list[str]) -> dict[str, str]:

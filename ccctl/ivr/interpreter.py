@@ -49,6 +49,7 @@ class FlowRun(StepsApp):
         self.context = RunContext(call, self.flow, self.services, self.clock, self.recordings_dir)
         self.path = self.context.path
         yield Execute("answer")
+        yield from self.context.speak_in_language()
         yield from self.context.run_flow(self.flow)
 
     def _advance(self, result: AppResult | None) -> Command:

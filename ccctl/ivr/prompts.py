@@ -28,6 +28,9 @@ SAMPLE_RATE_HZ = 8000
 ESPEAK_SPEED_WPM = 150
 # espeak-ng names Mandarin "cmn"; other languages go by their own code
 ESPEAK_VOICES = {"zh": "cmn", "en": "en-us"}
+# the FreeSWITCH TTS engine whose command (tts_commandline.conf.xml, `ccctl fs render`) runs espeak-ng
+ESPEAK_ENGINE = "tts_commandline"
+FLITE_ENGINE = "flite"  # English voices only
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,32 @@ class PromptSet:
 
 def espeak_voice(language: str) -> str:
     return ESPEAK_VOICES.get(language, language)
+
+
+def language_voice(
+    language: str, site_engine: str, site_voice: str, prompt_set: PromptSet | None = None
+) -> tuple[str, str]:
+    """FreeSWITCH's tts_engine and tts_voice for `say:` text in `language` (texts rendered per call).
+
+    flite reads every text as English: on a flite site English keeps the site's flite voice and every
+    other language is spoken by espeak-ng (mod_tts_commandline) with the voice `prompts build` uses for
+    it; a tts_commandline site speaks English with espeak-ng too. A site on any other engine keeps its
+    voice. The prompt set's own tts_engine / tts_voice win over both.
+    """
+    if site_engine == FLITE_ENGINE and language.split("-")[0] == "en":
+        engine, voice = site_engine, site_voice
+    elif site_engine in (FLITE_ENGINE, ESPEAK_ENGINE):
+        engine, voice = ESPEAK_ENGINE, espeak_voice(language)
+    else:
+        engine, voice = site_engine, site_voice
+    if prompt_set is not None:
+        engine, voice = prompt_set.tts_engine or engine, prompt_set.tts_voice or voice
+    return engine, voice
+
+
+def site_voice(engine: str, voice: str) -> tuple[str, str]:
+    """The voice a call has before its flow picks a language: the dialplan's, and the calls ccctl places."""
+    return language_voice("en", engine, voice)
 
 
 def built_stamp(language: str, text: str) -> str:

@@ -17,8 +17,8 @@ import gevent
 from ccctl.callflow import AppResult, CallInfo, Command, Execute
 from ccctl.ivr.errors import FlowRuntimeError
 from ccctl.ivr.flow import Flow
-from ccctl.ivr.fs_args import SILENCE, say
-from ccctl.ivr.prompts import PromptSet
+from ccctl.ivr.fs_args import SILENCE, say, tts_safe
+from ccctl.ivr.prompts import PromptSet, language_voice
 from ccctl.ivr.services import CallServices, PatientView, RecordsUnavailable
 from ccctl.ivr.templates import evaluate, render
 
@@ -63,6 +63,10 @@ class RunContext:
         self.prompts_dir = catalog.prompts_dir if catalog else Path(".")
         wanted = call.variables.get("cc_language", "") or flow.language
         self.language = wanted if wanted in self.prompt_sets else flow.language
+        # the voice the channel arrived with (freeswitch.tts_engine/tts_voice, set by the dialplan or the
+        # originate), and the one it speaks with now: every `say:` on the channel uses it, the ACD's too
+        self.site_voice = (call.variables.get("tts_engine", ""), call.variables.get("tts_voice", ""))
+        self.voice = self.site_voice
         self.steps_without_command = 0
         self._depth = 0
 
@@ -96,6 +100,15 @@ class RunContext:
     @property
     def prompt_set(self) -> PromptSet | None:
         return self.prompt_sets.get(self.language)
+
+    def speak_in_language(self) -> Generator[Command, AppResult, None]:
+        """Set the channel's tts_engine and tts_voice to the current language's voice, where they differ."""
+        wanted = language_voice(self.language, *self.site_voice, self.prompt_set)
+        for index, variable in enumerate(("tts_engine", "tts_voice")):
+            value = tts_safe(wanted[index])
+            if value and value != self.voice[index]:
+                yield Execute("set", f"{variable}={value}")
+                self.voice = (value, self.voice[1]) if index == 0 else (self.voice[0], value)
 
     def playback(self, spec: str | None) -> str:
         """The playback target of a prompt as the flow wrote it (see ccctl.ivr.prompts)."""

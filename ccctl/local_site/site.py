@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 from ccctl.config import Settings
-from ccctl.deploy.fs_render import build_model, render_texts
+from ccctl.deploy.fs_render import build_model, render_texts, tts_engines
 from ccctl.ivr.registry import FlowRegistry
 from ccctl.serve.call_runner import AppFactory, RecordSink
 from ccctl.serve.controller import Controller, ControllerError
@@ -36,7 +36,9 @@ class LocalSite:
         seed: int | None = None,
         agent: AgentEndpoint | None = None,
     ) -> None:
-        self.switch = Switch(time_factor=time_factor, seed=seed, password=settings.esl.password)
+        self.switch = Switch(
+            time_factor=time_factor, seed=seed, password=settings.esl.password, tts_engines=tts_engines(settings)
+        )
         if agent is not None:
             self.switch.default_agent = agent
         self.settings = settings

@@ -28,6 +28,7 @@ from ccctl.esl.inbound import InboundClient
 from ccctl.esl.nodes import SwitchNodes
 from ccctl.esl.outbound import OutboundSession
 from ccctl.ivr.errors import FlowCheckFailed
+from ccctl.ivr.prompts import site_voice
 from ccctl.ivr.registry import FlowRegistry
 from ccctl.ivr.welcome import WelcomeFlow
 from ccctl.kb.knowledge import KnowledgeBase
@@ -193,7 +194,7 @@ class Controller:
                 self.settings.acd,
                 domain=fs.domain,
                 agent_route=route,
-                tts=(fs.tts_engine, fs.tts_voice),
+                tts=site_voice(fs.tts_engine, fs.tts_voice),
             )
         if self.acd is None:
             return

@@ -113,7 +113,7 @@ def speak(session: Session, data: str) -> None:
     session.prompts.append("say:" + text)
     ch.set_var("playback_terminator_used", None)
     terminators = playback_terminators(session)
-    speak_text(session, text, lambda digit: digit in terminators)
+    speak_text(session, engine, voice, text, lambda digit: digit in terminators)
 
 
 def record(session: Session, data: str) -> None:

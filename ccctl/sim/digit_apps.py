@@ -93,7 +93,7 @@ def ivr_read(
         caught: list[str] = []
         played = play_file(session, prompt, lambda digit: bool(caught.append(digit)) or True)
         buf = "".join(caught)
-        if played in ("notfound", "hangup"):
+        if played in ("notfound", "hangup", "error"):
             return _read_end(session, FALSE, buf, var_name, max_digits, terminators)
     terminator = ""
     if (min_digits and len(buf) < min_digits) or len(buf) < max_digits:

@@ -76,9 +76,10 @@ def play_file(session: Session, target: str, on_digit: DigitHandler | None) -> s
     """switch_ivr_play_file: 'done', 'break' (a digit ended it), 'hangup' or 'notfound'."""
     ch = session.channel
     if target.startswith("say:"):
-        if not ch.get_var("tts_engine"):
+        engine = ch.get_var("tts_engine")
+        if not engine:
             return "done"  # FreeSWITCH logs "Invalid Args" and plays nothing
-        return speak_text(session, target[4:], on_digit)
+        return speak_text(session, engine, ch.get_var("tts_voice") or "", target[4:], on_digit)
     seconds = prompt_seconds(session.switch.media, target)
     if seconds is None:
         return "notfound"
@@ -97,8 +98,17 @@ def play_file(session: Session, target: str, on_digit: DigitHandler | None) -> s
     return status
 
 
-def speak_text(session: Session, text: str, on_digit: DigitHandler | None) -> str:
-    """switch_ivr_speak_text: the TTS engine's audio; it sets no playback_* variables."""
+def speak_text(session: Session, engine: str, voice: str, text: str, on_digit: DigitHandler | None) -> str:
+    """switch_ivr_speak_text: the TTS engine's audio; it sets no playback_* variables.
+
+    An engine no loaded module provides fails switch_core_speech_open: nothing is played and the
+    caller's application sees an error ("error": playback answers PLAYBACK ERROR, a read ends).
+    """
+    if engine not in session.switch.tts_engines:
+        if session.switch.log.active:
+            where = "switch_ivr_play_say.c:3100"
+            session.switch.log.channel(session.channel.uuid, "ERR", where, f"Invalid TTS module {engine}[{voice}]!")
+        return "error"
     status, _ = timed_audio(session, tts_seconds(text), on_digit)
     return status
 

@@ -141,6 +141,7 @@ class Switch:
         max_call_seconds: float = 3600.0,
         log_path: str | None = None,
         trunk: SofiaProfile | None = None,
+        tts_engines: frozenset[str] = frozenset({"flite", "tts_commandline"}),
     ) -> None:
         self.clock = SimClock(time_factor)
         self.log = SwitchLog(self.clock, log_path)  # freeswitch.log: RECV DTMF and EXECUTE lines
@@ -150,6 +151,8 @@ class Switch:
         self.dialplan = dialplan or Dialplan.default()
         self.rng = random.Random(seed)
         self.media = media or MediaCatalog()
+        # the TTS engines its modules provide (modules.conf: mod_flite, mod_tts_commandline)
+        self.tts_engines = tts_engines
         self.agents: dict[str, AgentEndpoint] = dict(agents or {})
         self.default_agent: AgentEndpoint | None = None if agents else AgentEndpoint()
         self.default_remote = AgentEndpoint(answer_after=4.0)

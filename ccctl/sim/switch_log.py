@@ -19,7 +19,13 @@ LOGGER = logging.getLogger("freeswitch")
 # the switch's log is its own file, never the controller's output (the demo logs at INFO in this process)
 LOGGER.setLevel(logging.WARNING)
 
-LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "NOTICE": logging.INFO, "WARNING": logging.WARNING}
+LEVELS = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "NOTICE": logging.INFO,
+    "WARNING": logging.WARNING,
+    "ERR": logging.ERROR,
+}
 
 
 class SwitchLog:

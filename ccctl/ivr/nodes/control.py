@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ccctl.callflow import Execute, Finish
-from ccctl.ivr.fs_args import tts_safe
 from ccctl.ivr.nodes.base import NAME, CheckEnv, Field, Node, Report, Steps
 from ccctl.ivr.run_context import RESERVED_NAMES, RunContext
 from ccctl.ivr.templates import template_error
@@ -57,9 +56,7 @@ def _switch_language(ctx: RunContext, language: str) -> Steps:
     if prompt_set is None:
         return None  # a templated language that names no set: keep the current one
     ctx.language = language
-    for variable, value in (("tts_engine", prompt_set.tts_engine), ("tts_voice", prompt_set.tts_voice)):
-        if value:
-            yield Execute("set", f"{variable}={tts_safe(value)}")
+    yield from ctx.speak_in_language()
     return None
 
 

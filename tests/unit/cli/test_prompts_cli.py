@@ -137,6 +137,10 @@ def test_flow_check_notes_the_texts_flite_would_read_in_english_until_they_are_b
     (flows / "line.yaml").write_text(FLOW.replace("[en, zh, pl]", "[en, zh]"))
     prompts = tmp_path / "prompts"
     check = ("flow", "check", "--flows-dir", str(flows), "--prompts-dir", str(prompts))
+    # espeak-ng reads a set's texts in its language unless the set names flite for itself
+    assert ccctl(*check).stderr == ""
+    zh = flows / "prompt_text" / "zh.yaml"
+    zh.write_text("tts_engine: flite\n" + zh.read_text(encoding="utf-8"), encoding="utf-8")
 
     before = ccctl(*check)
     assert (before.exit_code, before.stdout) == (0, "1 flow OK\n")

@@ -28,7 +28,10 @@ def _assert_goes_to_ccctl(rendered: Rendered, extension) -> None:
         assert actions(route(loss, unset)) == [("hangup", "NORMAL_TEMPORARY_FAILURE")]
     fs = rendered.settings.freeswitch
     variables = variables_set(extension)
-    assert (variables["tts_engine"], variables["tts_voice"]) == (fs.tts_engine, fs.tts_voice)
+    # a flite site starts with its flite voice, a tts_commandline one with espeak-ng's English; the flow then
+    # sets its language's (ccctl.ivr.prompts.language_voice)
+    expected = (fs.tts_engine, fs.tts_voice) if fs.tts_engine == "flite" else ("tts_commandline", "en-us")
+    assert (variables["tts_engine"], variables["tts_voice"]) == expected
     assert variables["hangup_after_bridge"] == "false"
     # switch_channel.c reads sensitive_dtmf as each key arrives and logs it ("RECV DTMF") unless true:
     # set before the socket, it covers every key the caller presses, member PINs included
