@@ -470,6 +470,8 @@ class SipFrontSettings:
 
     # where patients' calls (from the carrier) and agents' phones reach Kamailio
     listen: str = "127.0.0.1:5060"
+    # a redundant pair: every Kamailio's address (host:port); switches ring agents through the first that answers
+    instances: list[str] = field(default_factory=list)
     # the carrier's addresses Kamailio admits for hotline and fax calls
     trunk_acl: list[str] = field(default_factory=lambda: ["127.0.0.1/32"])
     nodes: list[SwitchNode] = field(default_factory=list)

@@ -16,7 +16,7 @@ packages=(python3 python3-venv ca-certificates)
 # SIP front before several switches,
 # and the libraries the FreeSWITCH test build links against (its README lists them)
 fs_bundle=$(ls ../shared/freeswitch/bundle/freeswitch-*-debian12-amd64.tar.xz 2>/dev/null | tail -n 1 || true)
-[ "$want_tests" = 1 ] && packages+=(sip-tester sox kamailio)
+[ "$want_tests" = 1 ] && packages+=(sip-tester sox kamailio kamailio-postgres-modules)
 [ "$want_tests" = 1 ] && [ -n "$fs_bundle" ] && packages+=(libcurl4 libedit2 libflite1 libjpeg62-turbo
     libldap-2.5-0 libopus0 libpcre3 libsndfile1 libspeex1 libspeexdsp1 libsqlite3-0 libssl3 libtiff6 libuuid1 zlib1g)
 packages+=(ghostscript img2pdf libtiff-tools poppler-utils ffmpeg)

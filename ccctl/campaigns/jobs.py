@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ccctl.campaigns import channel_plan, preview_calls, preview_store, store
-from ccctl.campaigns.model import CampaignSpec
+from ccctl.campaigns.model import CampaignSpec, outcome_of
 from ccctl.campaigns.pacer import Pacer, preview_agents, progressive_room
 from ccctl.campaigns.spec import load_spec
 from ccctl.channels.email import send_email
@@ -35,16 +35,6 @@ from ccctl.records.models.channels import SmsMessage
 
 log = logging.getLogger("ccctl.campaigns")
 
-# FreeSWITCH hangup causes -> the attempt's outcome (its retry spacing is the campaign's for that outcome)
-CAUSE_OUTCOMES = {
-    "USER_BUSY": "busy",
-    "NO_ANSWER": "no_answer",
-    "NO_USER_RESPONSE": "no_answer",
-    "ORIGINATOR_CANCEL": "no_answer",
-    "ALLOTTED_TIMEOUT": "no_answer",
-    "RECOVERY_ON_TIMER_EXPIRE": "no_answer",
-    "CALL_REJECTED": "busy",
-}
 # mod_avmd's event when it hears a voicemail greeting's beep on a channel where avmd_start runs
 BEEP_EVENT = "avmd::beep"
 EXTRA_DUE_ROWS = 20  # due targets read per tick beyond the free room: opted-out ones are skipped in between
@@ -60,10 +50,6 @@ class SwitchApi(Protocol):
     def wait_job(self, job_uuid: str, timeout: float | None = None) -> str: ...
 
     def api(self, command: str, timeout: float | None = None) -> str: ...
-
-
-def outcome_of(cause: str) -> str:
-    return CAUSE_OUTCOMES.get(cause.strip().upper(), "failed")
 
 
 def originate_command(settings: Settings, number: str, campaign_id: int, target_id: int, socket_address: str) -> str:
@@ -186,7 +172,7 @@ class CampaignDialer:
         return cached[1], cached[2]
 
     def tick(self) -> int:
-        """One round over the running campaigns; how many calls were placed."""
+        """One round over the running campaigns; how many calls were placed (preview: patients reserved)."""
         now = self.clock()
         placed = 0
         with Session(self.engine) as session:
@@ -236,15 +222,17 @@ class CampaignDialer:
         `preview_timeout: dial`), then reserve one due patient per free agent with the skill who has none."""
         with Session(self.engine) as session:
             preview_store.resolve_calls(session, spec, campaign.id, now)
-            to_dial = preview_store.release(session, spec, campaign.id, now)
+            to_dial = [(p.agent, p.target_id) for p in preview_store.release(session, spec, campaign.id, now)]
             session.commit()
-            for preview in to_dial:
+            for agent, target_id in to_dial:
                 try:
-                    preview_calls.place_call(session, spec, preview.agent, preview.target_id, now)
-                    session.commit()
-                except UserError as exc:  # names the target, never the patient
+                    actor = f"campaign:{spec.name}"
+                    preview_calls.place_call(session, spec, agent, target_id, now, actor, "campaign")
+                except UserError as exc:  # the agent is busy now: the patient goes back to the list
                     session.rollback()
                     log.warning("campaign %s: preview call not placed: %s", spec.name, exc)
+                    preview_store.give_back(session, target_id, now)
+                session.commit()
             agents = preview_agents(
                 preview_store.free_agents_with(session, spec.agent_skill, now), preview_store.reserved_agents(session)
             )

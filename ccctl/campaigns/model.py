@@ -20,6 +20,16 @@ MODES = ("automated", "progressive", "preview")
 PREVIEW_TIMEOUTS = ("list", "dial")
 # why an agent may skip a previewed patient (each a word of campaigns/web_words.py: skip_<reason>)
 SKIP_REASONS = ("not_now", "already_contacted", "in_hospital", "record_to_check")
+# FreeSWITCH hangup causes -> the attempt's outcome (its retry spacing is the campaign's for that outcome)
+CAUSE_OUTCOMES = {
+    "USER_BUSY": "busy",
+    "NO_ANSWER": "no_answer",
+    "NO_USER_RESPONSE": "no_answer",
+    "ORIGINATOR_CANCEL": "no_answer",
+    "ALLOTTED_TIMEOUT": "no_answer",
+    "RECOVERY_ON_TIMER_EXPIRE": "no_answer",
+    "CALL_REJECTED": "busy",
+}
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
 
@@ -100,6 +110,7 @@ class CampaignSpec:
     abandon_percent: float = 3.0  # progressive: no new call while answered calls abandoned exceed this
     preview_seconds: int = 120  # preview: how long a reserved patient waits for the agent's Call or Skip
     preview_timeout: str = "list"  # preview: then back to the list, or "dial" (the call is placed for the agent)
+    preview_queue: str = ""  # preview: the ACD queue its calls are in ("": the agent's first queue)
     # preview: wrap-up codes that mean the patient was not reached (the next call follows retry.no_answer)
     not_reached_codes: tuple[str, ...] = ()
     webhook: str = ""  # an http(s) URL given a JSON POST per finished target; "" = none
@@ -127,3 +138,7 @@ class DueTarget:
     number: str  # "" when the patient has no phone
     zone: ZoneInfo
     voice_opted_out: bool = False
+
+
+def outcome_of(cause: str) -> str:
+    return CAUSE_OUTCOMES.get(cause.strip().upper(), "failed")

@@ -15,10 +15,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from ccctl.acd import callbacks
 from ccctl.acd import model as acd_model
 from ccctl.acd import store as acd_store
 from ccctl.campaigns import store
-from ccctl.campaigns.model import SKIP_REASONS, CampaignSpec, DueTarget
+from ccctl.campaigns.model import SKIP_REASONS, CampaignSpec, DueTarget, outcome_of
 from ccctl.campaigns.spec import load_spec
 from ccctl.errors import UserError
 from ccctl.records.models.acd import Agent, QueueEntry, QueueEvent
@@ -27,8 +28,8 @@ from ccctl.records.models.patients import Patient
 from ccctl.records.models.web import CallWrapUp
 
 RESERVED, CALLING = "reserved", "calling"
-# a preview call's queue entry that ended in one of these was never answered by the patient
-NOT_ANSWERED_STATUSES = ("abandoned", "cancelled", "timeout", "callback_failed", "failed", "overflow")
+# the note on a preview call's callback closed after a failed dialling: the campaign calls again itself
+CLOSED_NOTE = "campaign preview call not answered: the campaign retries by its own rules"
 
 
 class PreviewError(UserError):
@@ -108,6 +109,16 @@ def _give_back(session: Session, preview: CampaignPreview, now: datetime) -> Non
         .values(state="waiting", next_attempt_at=now)
     )
     session.delete(preview)
+
+
+def give_back(session: Session, target_id: int, now: datetime) -> None:
+    """A reservation whose call could not be placed goes back to the list."""
+    preview = session.scalars(
+        select(CampaignPreview).where(CampaignPreview.target_id == target_id, CampaignPreview.state == RESERVED)
+    ).first()
+    if preview is not None:
+        _give_back(session, preview, now)
+        session.flush()
 
 
 def release(session: Session, spec: CampaignSpec, campaign_id: int, now: datetime) -> list[CampaignPreview]:
@@ -237,7 +248,9 @@ def resolve_calls(session: Session, spec: CampaignSpec, campaign_id: int, now: d
         if reached:
             store.call_outcome(session, preview.target_id, _call_uuid(session, preview), code, now)
         elif preview.attempt_id is not None:
-            store.call_failed(session, spec, preview.target_id, preview.attempt_id, code, "", now, "no_answer")
+            # a wrap-up code has no spacing of its own under retry: it waits as an unanswered call
+            spacing = "" if code in spec.retry_minutes else "no_answer"
+            store.call_failed(session, spec, preview.target_id, preview.attempt_id, code, "", now, spacing)
         session.delete(preview)
         settled += 1
     session.flush()
@@ -264,6 +277,8 @@ def _call_outcome(
         ).all()
     )
     if "answered" not in kinds:
+        if "callback_failed" in kinds:
+            return _failed_call(session, entry, spec)
         if entry.status in (acd_model.WAITING, acd_model.OFFERED, acd_model.BRIDGED):
             return None  # still being dialled
         return "no_answer", False
@@ -282,6 +297,22 @@ def _call_outcome(
 
 def patient_of(session: Session, preview: CampaignPreview) -> int:
     return session.get(CampaignTarget, preview.target_id).patient_id
+
+
+def _failed_call(session: Session, entry: QueueEntry, spec: CampaignSpec) -> tuple[str, bool] | None:
+    """The ACD's dialling failed (busy, no answer): its callback is closed, for the campaign retries by its own
+    rules rather than the worklist's; None while the ACD is dialling it again (the next tick looks again)."""
+    cause = session.scalars(
+        select(QueueEvent.detail)
+        .where(QueueEvent.call_uuid == entry.call_uuid, QueueEvent.kind == "callback_failed")
+        .order_by(QueueEvent.id.desc())
+    ).first()
+    if entry.callback_number:
+        try:
+            callbacks.close_in(session, entry.id, "cancelled", CLOSED_NOTE, f"campaign:{spec.name}", "campaign")
+        except callbacks.CallbackError:
+            return None
+    return outcome_of((cause or "").removeprefix("-ERR")), False
 
 
 def agent_preview(session: Session, agent: str, now: datetime) -> dict | None:

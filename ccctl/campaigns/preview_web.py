@@ -78,7 +78,7 @@ def call(target_id: int):
     try:
         with web().transaction() as db:
             spec = _spec(db, _reserved(db, target_id))
-            placed = preview_calls.place_call(db, spec, g.user.agent, target_id, _now())
+            placed = preview_calls.place_call(db, spec, g.user.agent, target_id, _now(), g.user.name, audit_source())
             record_audit(db, g.user.name, "campaign preview call", placed.patient_id, audit_source(), spec.name)
     except UserError as exc:  # names the target, never the patient
         return jsonify(error=str(exc)), 409

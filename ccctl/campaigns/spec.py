@@ -48,8 +48,8 @@ TOP_KEYS = {
     "agents",
     "webhook",
 }
-AGENT_KEYS = ("skill", "abandon_percent", "preview_seconds", "preview_timeout", "not_reached")
-PREVIEW_KEYS = ("preview_seconds", "preview_timeout", "not_reached")
+AGENT_KEYS = ("skill", "abandon_percent", "preview_seconds", "preview_timeout", "not_reached", "queue")
+PREVIEW_KEYS = ("preview_seconds", "preview_timeout", "not_reached", "queue")
 # where campaign flows live, under flows_dir: ordinary flow files the hotline's checker reads
 FLOWS_SUBDIR = "campaigns/flows"
 
@@ -138,7 +138,7 @@ def _read(doc: LineDict, report: _Report, folder: Path) -> CampaignSpec:
     machine, machine_message = _machine(doc, report)
     if machine and mode == "preview":
         report(doc.line_of("machine"), "machine: is not read with mode: preview (the agent hears the machine)")
-    preview_seconds, preview_timeout, not_reached = _preview(doc, mode, report)
+    preview_seconds, preview_timeout, not_reached, preview_queue = _preview(doc, mode, report)
     return CampaignSpec(
         name=name if isinstance(name, str) else "",
         kind=kind if isinstance(kind, str) else "reminder",
@@ -161,6 +161,7 @@ def _read(doc: LineDict, report: _Report, folder: Path) -> CampaignSpec:
         preview_seconds=preview_seconds,
         preview_timeout=preview_timeout,
         not_reached_codes=not_reached,
+        preview_queue=preview_queue,
         webhook=_webhook(doc, report),
     )
 
@@ -195,8 +196,9 @@ def _mode(doc: LineDict, report: _Report) -> tuple[str, str, float]:
     return str(mode), str(skill or ""), float(abandon)
 
 
-def _preview(doc: LineDict, mode: str, report: _Report) -> tuple[int, str, tuple[str, ...]]:
-    """(seconds a reserved patient waits for the agent, what happens then, wrap-up codes meaning not reached)."""
+def _preview(doc: LineDict, mode: str, report: _Report) -> tuple[int, str, tuple[str, ...], str]:
+    """(seconds a reserved patient waits for the agent, what happens then, wrap-up codes meaning not reached,
+    the ACD queue of the calls)."""
     agents = _mapping(doc, "agents", report)
     given = [key for key in PREVIEW_KEYS if key in agents]
     if given and mode != "preview":
@@ -215,7 +217,7 @@ def _preview(doc: LineDict, mode: str, report: _Report) -> tuple[int, str, tuple
     if not isinstance(codes, list) or not all(isinstance(code, str) and code for code in codes):
         report(agents.line_of("not_reached"), "agents: not_reached is a list of wrap-up codes")
         codes = []
-    return seconds, str(timeout), tuple(codes)
+    return seconds, str(timeout), tuple(codes), _text(agents, "queue", report)
 
 
 def _machine(doc: LineDict, report: _Report) -> tuple[str, str]:

@@ -22,13 +22,20 @@ def fs() -> None:
     "in sip_front.nodes (docs/scale-out.md).",
 )
 @click.option(
+    "--kamailio-listen",
+    "kamailio_listen",
+    default=None,
+    metavar="HOST:PORT",
+    help="With --kamailio: this instance's address, one of sip_front.instances (default sip_front.listen).",
+)
+@click.option(
     "--demo",
     is_flag=True,
     help="A demo or test switch: render esl.password and freeswitch.agents_password even at their shipped "
     "defaults (with a warning).",
 )
 @click.pass_context
-def fs_render(ctx: click.Context, out_dir: str, kamailio: bool, demo: bool) -> None:
+def fs_render(ctx: click.Context, out_dir: str, kamailio: bool, kamailio_listen: str | None, demo: bool) -> None:
     """Render fs_conf/ and dialplan/ templates into a FreeSWITCH conf directory.
 
     Refuses FreeSWITCH's shipped (or an empty) esl.password, and the shipped agents_password for extensions
@@ -45,10 +52,15 @@ def fs_render(ctx: click.Context, out_dir: str, kamailio: bool, demo: bool) -> N
         refusal = run(lambda: shared_default_refusal(settings))
         if refusal:
             raise CliError(refusal)
-    written = run(lambda: (render_kamailio if kamailio else render_all)(settings, out_dir))
+    if kamailio_listen and not kamailio:
+        raise CliError("--kamailio-listen goes with --kamailio")
+    if kamailio:
+        written = run(lambda: render_kamailio(settings, out_dir, kamailio_listen))
+    else:
+        written = run(lambda: render_all(settings, out_dir))
     for path in written:
         click.echo(path)
-    for warning in default_secret_warnings(settings):
+    for warning in [] if kamailio else default_secret_warnings(settings):  # Kamailio's files hold neither
         click.echo(f"ccctl: {warning}", err=True)
 
 

@@ -2,8 +2,10 @@
 
 Kamailio is a stateful proxy here, never a switch: patients' calls for a hotline or fax DID are spread over
 the live FreeSWITCH nodes (dispatcher, round robin, OPTIONS probes, the next node on timeout or 5xx), agents'
-phones register with Kamailio (registrar, location in memory), and a node's call to an agent extension is
-sent to wherever that agent registered. Everything interpolated into kamailio.cfg is checked here first.
+phones register with Kamailio, each with their own password (auth_db over the view kamailio_subscriber in
+ccctl's PostgreSQL), their location kept in the same database, so a pair of Kamailio instances rendered from
+one ccctl.yaml share it; a node's call to an agent extension is sent to wherever that agent registered.
+Everything interpolated into kamailio.cfg is checked here first.
 """
 
 from __future__ import annotations
@@ -15,14 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from ccctl.config import Settings
 from ccctl.deploy.fs_render import REPO_ROOT, RenderError, build_model, write_atomic
 
 TEMPLATE_DIR = REPO_ROOT / "fs_conf" / "kamailio"
 _NODE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
-# a password goes into a double-quoted kamailio.cfg string: no quote, backslash or '$' (a pseudo-variable)
+# a value goes into a double-quoted kamailio.cfg string: no quote, backslash or '$' (a pseudo-variable)
 _CFG_STRING_UNSAFE = re.compile(r'["\\$\x00-\x1f\x7f]')
+# Kamailio's database URL (postgres://user:password@host:port/database) has no escapes: none of its separators
+_DB_URL_UNSAFE = re.compile(r'[@:/?#%\s"\\$\x00-\x1f\x7f]')
 
 
 @dataclass(frozen=True)
@@ -44,16 +50,18 @@ class KamailioModel:
     trunk_cidrs: list[str]
     dids: list[str]  # hotline and fax DIDs: sent to a switch
     agents_expression: str  # POSIX ERE of the agent extensions: sent to where the agent registered
-    agents_password: str
     domain: str
+    db_url: str  # ccctl's PostgreSQL as Kamailio writes it: agents' digests, registrations
     probe_seconds: int
     failover_ms: int
     modules_dir: str
 
 
-def render_kamailio(settings: Settings, out_dir: str | os.PathLike) -> list[str]:
-    """Write kamailio.cfg and dispatcher.list into out_dir; returns the paths written."""
-    model = build_kamailio_model(settings)
+def render_kamailio(settings: Settings, out_dir: str | os.PathLike, listen: str | None = None) -> list[str]:
+    """Write kamailio.cfg and dispatcher.list into out_dir; returns the paths written.
+
+    `listen`: this instance's address, one of sip_front.instances (default sip_front.listen)."""
+    model = build_kamailio_model(settings, listen)
     if _CFG_STRING_UNSAFE.search(str(Path(out_dir).resolve())):
         raise RenderError(f"{out_dir}: Kamailio cannot take quotes, backslashes or '$' in this folder's path")
     env = jinja2.Environment(
@@ -78,10 +86,11 @@ def render_kamailio(settings: Settings, out_dir: str | os.PathLike) -> list[str]
     return written
 
 
-def build_kamailio_model(settings: Settings) -> KamailioModel:
+def build_kamailio_model(settings: Settings, listen: str | None = None) -> KamailioModel:
     fs_model = build_model(settings)  # the switches' own checks: DIDs, extensions, passwords
     front = settings.sip_front
-    host, port = _address(settings, "sip_front.listen", front.listen)
+    host, port = _listen_address(settings, listen)
+    db_url = kamailio_db_url(settings)
     nodes = _nodes(settings)
     relay = ipaddress.ip_address(host)
     if not any(relay in ipaddress.ip_network(cidr) for cidr in fs_model.trunk_cidrs):
@@ -90,8 +99,6 @@ def build_kamailio_model(settings: Settings) -> KamailioModel:
             "freeswitch.trunk_acl",
             f"does not admit {host} (sip_front.listen): the switches would refuse the calls Kamailio relays",
         )
-    if _CFG_STRING_UNSAFE.search(settings.freeswitch.agents_password):
-        raise _error(settings, "freeswitch.agents_password", "must not contain quotes, backslashes or '$' for Kamailio")
     for key, value, low in (("probe_seconds", front.probe_seconds, 1), ("failover_seconds", front.failover_seconds, 1)):
         if value < low:
             raise _error(settings, f"sip_front.{key}", f"must be at least {low}, got {value}")
@@ -103,12 +110,50 @@ def build_kamailio_model(settings: Settings) -> KamailioModel:
         dids=[route.did for route in fs_model.hotlines] + list(settings.fax.dids),
         # FreeSWITCH's PCRE of the extensions is also a valid POSIX ERE: digits, classes and alternation only
         agents_expression=fs_model.agents.expression,
-        agents_password=settings.freeswitch.agents_password,
         domain=settings.freeswitch.domain,
+        db_url=db_url,
         probe_seconds=front.probe_seconds,
         failover_ms=front.failover_seconds * 1000,
         modules_dir=front.modules_dir,
     )
+
+
+def kamailio_db_url(settings: Settings) -> str:
+    """database.url as Kamailio's db_postgres takes it; refused for SQLite, where Kamailio cannot read."""
+    try:
+        url = make_url(settings.database.url)
+    except ArgumentError:
+        raise _error(settings, "database.url", "is not a database URL") from None
+    if url.get_backend_name() != "postgresql":
+        raise _error(
+            settings,
+            "database.url",
+            f"is {url.get_backend_name()}: the Kamailio front reads agents' SIP digests and registrations "
+            "from PostgreSQL (docs/scale-out.md)",
+        )
+    if not url.host:
+        raise _error(settings, "database.url", "names no host: Kamailio reaches PostgreSQL over TCP")
+    for part, value in (("user", url.username), ("password", url.password), ("database", url.database)):
+        if value and _DB_URL_UNSAFE.search(value):
+            raise _error(settings, "database.url", f"{part} has a character Kamailio's database URL cannot carry")
+    account = url.username or ""
+    if url.password:
+        account += f":{url.password}"
+    return f"postgres://{account}{'@' if account else ''}{url.host}:{url.port or 5432}/{url.database or ''}"
+
+
+def _listen_address(settings: Settings, listen: str | None) -> tuple[str, int]:
+    front = settings.sip_front
+    instances = [_address(settings, f"sip_front.instances[{i}]", a) for i, a in enumerate(front.instances)]
+    if listen is None:
+        here = _address(settings, "sip_front.listen", front.listen)
+    else:
+        here = _address(settings, "--kamailio-listen", listen)
+    if instances and here not in instances:
+        shown = ", ".join(f"{h}:{p}" for h, p in instances)
+        key = "sip_front.listen" if listen is None else "--kamailio-listen"
+        raise _error(settings, key, f"{here[0]}:{here[1]} is not one of sip_front.instances ({shown})")
+    return here
 
 
 def _error(settings: Settings, key: str, problem: str) -> RenderError:

@@ -187,7 +187,8 @@ class Controller:
             from ccctl.acd.engine import AcdEngine
 
             front = self.settings.sip_front  # several switches: agents register with Kamailio, rung through it
-            route = f"sofia/trunk/{{extension}}@{front.listen}" if front.nodes else ""
+            kamailios = front.instances or [front.listen]  # a pair: the next one when the first fails
+            route = "|".join(f"sofia/trunk/{{extension}}@{k}" for k in kamailios) if front.nodes else ""
             fs = self.settings.freeswitch
             self.acd = AcdEngine(
                 self.settings.database.url,

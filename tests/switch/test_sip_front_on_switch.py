@@ -7,6 +7,7 @@ Kamailio and either node can ring them through it.
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import subprocess
@@ -36,17 +37,29 @@ nodes:
 
 
 class Kamailio:
-    """Kamailio run in the foreground from the configuration ccctl renders."""
+    """Kamailio run in the foreground from the configuration ccctl renders, on ccctl's PostgreSQL.
 
-    def __init__(self, root: Path, nodes: list[SwitchSite]) -> None:
+    `instances`: every Kamailio of a redundant pair (host:port), this one's `port` among them."""
+
+    def __init__(
+        self, root: Path, nodes: list[SwitchSite], database_url: str, port: int = 0, instances: list[str] = ()
+    ) -> None:
         self.root = root
-        self.port = free_port()
+        self.port = port or free_port()
         root.mkdir(parents=True, exist_ok=True)
+        self.config = root / "ccctl.yaml"
         settings = {
-            "freeswitch": {"domain": DOMAIN, "agents_password": AGENTS_PASSWORD, "agent_extensions": "1000-1019"},
+            "database": {"url": database_url},
+            "freeswitch": {
+                "domain": DOMAIN,
+                "agents_password": AGENTS_PASSWORD,
+                "agent_extensions": "1000-1019",
+                "agents_credentials": str(root / "agent-sip.json"),
+            },
             "esl": {"password": "esl-secret"},
             "sip_front": {
                 "listen": f"127.0.0.1:{self.port}",
+                "instances": list(instances),
                 "probe_seconds": 1,
                 "failover_seconds": 1,
                 "nodes": [
@@ -55,12 +68,9 @@ class Kamailio:
                 ],
             },
         }
-        (root / "ccctl.yaml").write_text(yaml.safe_dump(settings))
-        subprocess.run(
-            [*CCCTL, "-c", str(root / "ccctl.yaml"), "fs", "render", "--kamailio", "--out", str(root / "conf")],
-            check=True,
-            capture_output=True,
-        )
+        self.config.write_text(yaml.safe_dump(settings))
+        self.ccctl("db", "upgrade")  # Kamailio reads agents' digests and keeps registrations there
+        self.ccctl("fs", "render", "--kamailio", "--kamailio-listen", self.address, "--out", str(root / "conf"))
         self.log = root / "kamailio.log"
         self.process = subprocess.Popen(
             [KAMAILIO, "-f", str(root / "conf" / "kamailio.cfg"), "-DD", "-E", "-P", str(root / "kamailio.pid")],
@@ -73,6 +83,16 @@ class Kamailio:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"Kamailio did not start: {self.log.read_text()[-3000:]}")
             time.sleep(0.2)
+
+    def ccctl(self, *args: str) -> str:
+        result = subprocess.run([*CCCTL, "-c", str(self.config), *args], capture_output=True, text=True, cwd=self.root)
+        assert result.returncode == 0, f"ccctl {args[0]} {args[1]}: {result.stderr[-2000:]}"
+        return result.stdout
+
+    def new_password(self, agent: str) -> str:
+        """`ccctl agents passwd`: the agent's new SIP password, as the administrator reads it."""
+        out = self.ccctl("agents", "passwd", agent)
+        return re.search(r"new SIP password \(shown only now\): (\S+)", out).group(1)
 
     def _listening(self) -> bool:
         out = subprocess.run(["ss", "-uln"], capture_output=True, text=True).stdout
@@ -93,13 +113,13 @@ class Kamailio:
 
 
 @pytest.fixture
-def front(tmp_path):
+def front(tmp_path, empty_postgres_url):
     nodes = [SwitchSite(tmp_path / f"node-{i}", {"main.yaml": SHORT_FLOW}) for i in range(2)]
     kamailio = None
     try:
         for node in nodes:
             node.start()
-        kamailio = Kamailio(tmp_path / "kamailio", nodes)
+        kamailio = Kamailio(tmp_path / "kamailio", nodes, empty_postgres_url)
         yield kamailio, nodes
     finally:
         if kamailio is not None:
@@ -131,11 +151,13 @@ def test_patients_calling_one_address_are_spread_over_both_switches_and_a_dead_s
 
 def test_an_agent_registered_with_kamailio_is_rung_by_either_switch(front):
     kamailio, nodes = front
+    kamailio.ccctl("agents", "add", "ann", "--extension", "1001")
+    password = kamailio.new_password("ann")
     port = free_port()
     site = nodes[0]
     register = site._sipp(
         "register",
-        sipp.register_scenario("1001", AGENTS_PASSWORD),
+        sipp.register_scenario("1001", password),
         [kamailio.address, "-m", "1", "-p", str(port), "-key", "extension", "1001", "-key", "domain", DOMAIN],
     )
     assert register.wait(20) == 0, register.errors()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sipp
 import yaml
-from switch_site import AGENTS_PASSWORD, DOMAIN, LANE, QUEUE_FLOW, RTP_SLICE, SwitchSite, add_cardio_queue, free_port
+from switch_site import DOMAIN, LANE, QUEUE_FLOW, RTP_SLICE, SwitchSite, add_cardio_queue, free_port
 from test_sip_front_on_switch import KAMAILIO, Kamailio
 
 pytestmark = pytest.mark.skipif(
@@ -54,7 +54,7 @@ def two_nodes(root: Path, database: str, controllers: int):
     try:
         node_a.start_switch_without_controller()
         node_b.start_switch_without_controller()
-        kamailio = Kamailio(root / "kamailio", [node_a, node_b])
+        kamailio = Kamailio(root / "kamailio", [node_a, node_b], database)
         nodes = [{"name": n.root.name, "host": "127.0.0.1", "port": n.ports["esl_in"]} for n in (node_a, node_b)]
         trunks = [{"name": n.root.name, "address": f"127.0.0.1:{n.ports['trunk_sip']}"} for n in (node_a, node_b)]
         serving = [node_a, node_b][:controllers]
@@ -96,7 +96,7 @@ def patients_reach_the_agent_through_kamailio(kamailio: Kamailio, node_a: Switch
     port = free_port()
     register = node_a._sipp(
         "register",
-        sipp.register_scenario("1001", AGENTS_PASSWORD),
+        sipp.register_scenario("1001", kamailio.new_password("ann")),
         [kamailio.address, "-m", "1", "-p", str(port), "-key", "extension", "1001", "-key", "domain", DOMAIN],
     )
     assert register.wait(20) == 0, register.errors()
@@ -121,14 +121,15 @@ def patients_reach_the_agent_through_kamailio(kamailio: Kamailio, node_a: Switch
     assert sum(patients for patients, _ in spread.values()) == CALLS, spread
 
 
-def test_one_controller_on_both_nodes_answers_patients_calling_kamailio_on_either_node(tmp_path):
-    with two_nodes(tmp_path, f"sqlite:///{tmp_path / 'cc.db'}", controllers=1) as (kamailio, node_a, node_b):
+def test_one_controller_on_both_nodes_answers_patients_calling_kamailio_on_either_node(tmp_path, empty_postgres_url):
+    # PostgreSQL: Kamailio reads the agent's SIP digest and keeps the registration there
+    with two_nodes(tmp_path, empty_postgres_url, controllers=1) as (kamailio, node_a, node_b):
         patients_reach_the_agent_through_kamailio(kamailio, node_a, node_b)
         assert completed_by(node_a) == CALLS
 
 
-def test_two_controllers_on_postgresql_each_on_both_nodes_share_the_agent(tmp_path, postgres_url):
-    with two_nodes(tmp_path, postgres_url, controllers=2) as (kamailio, node_a, node_b):
+def test_two_controllers_on_postgresql_each_on_both_nodes_share_the_agent(tmp_path, empty_postgres_url):
+    with two_nodes(tmp_path, empty_postgres_url, controllers=2) as (kamailio, node_a, node_b):
         patients_reach_the_agent_through_kamailio(kamailio, node_a, node_b)
         # each node's calls ran on the controller beside it; one agent, never offered two patients at once
         done = (completed_by(node_a), completed_by(node_b))

@@ -13,8 +13,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ccctl.acd.agents import add_agent, set_status
-from ccctl.campaigns import preview_store, store
+from ccctl.acd import store as acd_store
+from ccctl.acd.agents import add_agent, add_queue, set_status
+from ccctl.campaigns import preview_calls, preview_store, store
 from ccctl.campaigns.jobs import CampaignDialer
 from ccctl.campaigns.model import SKIP_REASONS
 from ccctl.campaigns.pacer import preview_agents
@@ -262,3 +263,35 @@ def test_every_word_of_the_preview_card_is_in_chinese_and_polish():
     assert {f"skip_{reason}" for reason in SKIP_REASONS} <= set(keys)
     for words in (CHINESE, POLISH):
         assert [key for key in keys if not words.get(key)] == []
+
+
+def test_a_preview_call_the_patient_did_not_answer_retries_by_the_campaigns_rules_not_the_worklists(db_url):
+    seed(db_url)
+    add_queue(db_url, "care", "longest-idle-agent", {"care": 1}, {})
+    clock = [NOW]
+    job = dialer(db_url, clock)
+    job.tick()
+    target_id = previews(db_url)["ann"][0]
+    spec = load_spec("care.yaml", CAMPAIGN.format(name="care"))
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        call = preview_calls.place_call(session, spec, "ann", target_id, NOW, "ann", "web")
+        session.commit()
+        entry = session.scalars(select(QueueEntry)).one()
+        assert (entry.queue, entry.pinned_agent_id is not None, entry.patient_id) == ("care", True, call.patient_id)
+        # what the ACD writes when the patient's phone is busy: the try, and the callback back on the worklist
+        acd_store.add_event(session, entry, "callback_failed", NOW, detail="-ERR USER_BUSY")
+        acd_store.unpin(session, entry.id, NOW, "not answered")
+        session.commit()
+        campaign_id = session.get(CampaignTarget, target_id).campaign_id
+        assert preview_store.resolve_calls(session, spec, campaign_id, NOW) == 1
+        session.commit()
+        session.refresh(entry)
+        assert (entry.status, entry.callback_number) == ("cancelled", "")  # nobody else dials the patient
+        attempt = session.scalars(select(ContactAttempt)).one()
+        assert (attempt.outcome, attempt.call_uuid) == ("busy", entry.call_uuid)
+        called = session.get(CampaignTarget, target_id)
+        assert (called.state, called.attempts) == ("waiting", 1)
+        assert called.next_attempt_at.replace(tzinfo=UTC) == NOW + timedelta(minutes=60)  # retry.busy
+    engine.dispose()
+    job.stop()
