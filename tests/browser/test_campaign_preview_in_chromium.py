@@ -8,6 +8,7 @@ from __future__ import annotations
 from acd_site import AcdSite, add_agents, events, queue, wait_until
 from campaign_rows import query_rows as rows
 from click.testing import CliRunner
+from emulated_site import stored_calls
 from sqlalchemy import select
 from test_acd_in_chromium import base_of, log_in, settings_for
 from web_site import seed
@@ -97,3 +98,6 @@ def test_agent_previews_the_patient_calls_them_and_the_wrap_up_is_the_outcome(sq
         ("offered", "agent1"),
         ("answered", "agent1"),
     ]
+    # and its call record, as for any callback the ACD places
+    calls = [(c["disposition"], c["path"]) for c in stored_calls(sqlite_url)]
+    assert calls == [("completed", ["callback:answered"])]
