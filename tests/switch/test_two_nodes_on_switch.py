@@ -86,8 +86,13 @@ def both_connected(site: SwitchSite) -> bool:
 
 def channels_on(site: SwitchSite, name: str) -> int:
     """Channels `name` (sofia/trunk/<user>@...) this node created, counted from its own log."""
-    return len(
-        set(re.findall(rf"New Channel sofia/trunk/{re.escape(name)}@\S+ \[([0-9a-f-]{{36}})\]", site.freeswitch_log()))
+    return len(channel_uuids(site, name))
+
+
+def channel_uuids(site: SwitchSite, name: str) -> set[str]:
+    """The uuids of the channels `name` (sofia/trunk/<user>@...) this node created, from its own log."""
+    return set(
+        re.findall(rf"New Channel sofia/trunk/{re.escape(name)}@\S+ \[([0-9a-f-]{{36}})\]", site.freeswitch_log())
     )
 
 
@@ -119,6 +124,9 @@ def patients_reach_the_agent_through_kamailio(kamailio: Kamailio, node_a: Switch
     assert spread["fs-a"][0] >= 1 and spread["fs-b"][0] >= 1, spread
     assert all(patients == agent_legs for patients, agent_legs in spread.values()), spread
     assert sum(patients for patients, _ in spread.values()) == CALLS, spread
+    # each call's record names the node it was on: the node whose log created that patient's channel
+    on_node = {uuid: site.root.name for site in (node_a, node_b) for uuid in channel_uuids(site, PATIENT)}
+    assert {call["uuid"]: call["node"] for call in calls} == on_node
 
 
 def test_one_controller_on_both_nodes_answers_patients_calling_kamailio_on_either_node(tmp_path, empty_postgres_url):
