@@ -55,7 +55,8 @@ def _rows(db) -> list[dict]:
                 "state": campaign.state,
                 "patients": sum(mine.values()),
                 "done": mine.get("done", 0),
-                "calling": mine.get("dialing", 0) + mine.get("talking", 0),
+                # a preview campaign's patients reserved for agents count as being called
+                "calling": mine.get("dialing", 0) + mine.get("talking", 0) + mine.get("previewing", 0),
                 "outcomes": sorted(outcomes.get(campaign.id, Counter()).items()),
             }
         )
