@@ -324,6 +324,14 @@ class AcdSettings:
 
 
 @dataclass
+class CallbackSettings:
+    """Callbacks asked for in a flow (callback_request node: after hours, all agents busy)."""
+
+    # a callback is due this long after the hotline (next) opens; the worklist marks it overdue after that
+    deadline_hours: float = 4.0
+
+
+@dataclass
 class CampaignSettings:
     """Outbound care campaigns (ccctl.campaigns); each campaign itself is a YAML file beside the flows."""
 
@@ -504,6 +512,7 @@ class Settings:
     contact_form: ContactFormSettings = field(default_factory=ContactFormSettings)
     appointments: AppointmentsSettings = field(default_factory=AppointmentsSettings)
     acd: AcdSettings = field(default_factory=AcdSettings)
+    callbacks: CallbackSettings = field(default_factory=CallbackSettings)
     campaigns: CampaignSettings = field(default_factory=CampaignSettings)
     hl7: Hl7Settings = field(default_factory=Hl7Settings)
     fhir_pull: FhirPullSettings = field(default_factory=FhirPullSettings)

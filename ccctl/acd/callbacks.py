@@ -75,21 +75,15 @@ def file_callback(
 ) -> QueueEntry:
     """A new callback on the worklist, for a caller not in line (after hours, all busy, a call placed for an
     agent): a waiting queue entry with the number, not dialled before `after`, due by `due`. `call_uuid`: the
-    call that asked (its queue events name it), "" for none."""
-    entry = QueueEntry(
-        call_uuid=call_uuid or f"callback-{uuidlib.uuid4()}",
-        queue=queue,
-        patient_id=patient_id,
-        priority=0,
-        entered_at=now,
-        status=model.WAITING,
-        callback_number=number,
-        owner="",
-        updated_at=now,
-        callback_after=after,
-        callback_due=due,
-    )
-    session.add(entry)
+    call that asked (its queue events name it; a call that was in a queue before reuses its row), "" for none."""
+    entry = session.scalar(select(QueueEntry).where(QueueEntry.call_uuid == call_uuid)) if call_uuid else None
+    if entry is None:
+        entry = QueueEntry(call_uuid=call_uuid or f"callback-{uuidlib.uuid4()}")
+        session.add(entry)
+    entry.queue, entry.patient_id, entry.priority, entry.entered_at = queue, patient_id, 0, now
+    entry.status, entry.agent_id, entry.min_level, entry.callback_number = model.WAITING, None, 0, number
+    entry.owner, entry.updated_at, entry.pinned_agent_id = "", now, None
+    entry.callback_after, entry.callback_due = after, due
     session.flush()
     store.add_event(session, entry, REQUESTED, now, detail=reason)
     return entry

@@ -27,6 +27,7 @@ def check_graph(flow: FlowFile) -> None:
         for key, target, line in node.edges():
             if target not in nodes and target not in flow.broken:
                 flow.error(line, node.name, f"'{key}' goes to '{target}', which is not a node of this flow")
+        node.check_in_flow(nodes, lambda line, message, name=node.name: flow.error(line, name, message))
     # one error per dead region, at its first node: a typo in one `next` must not report twenty nodes
     covered = _reachable(nodes, flow.start)
     for name, node in sorted(nodes.items(), key=lambda item: item[1].line):

@@ -6,6 +6,7 @@ from ccctl.ivr.nodes.appointment import BookNode, VisitsNode
 from ccctl.ivr.nodes.authenticate import AuthenticateNode
 from ccctl.ivr.nodes.base import Node
 from ccctl.ivr.nodes.branch import BranchNode
+from ccctl.ivr.nodes.callback_request import CallbackRequestNode
 from ccctl.ivr.nodes.collect import CollectNode
 from ccctl.ivr.nodes.control import GotoNode, HangupNode, SetNode, SubflowNode
 from ccctl.ivr.nodes.handoff import QueueNode, TransferNode
@@ -37,5 +38,6 @@ NODE_TYPES: dict[str, type[Node]] = {
         VisitsNode,
         BookNode,
         SurveyNode,
+        CallbackRequestNode,
     )
 }

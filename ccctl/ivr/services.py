@@ -67,6 +67,18 @@ class Queueing(Protocol):
         ...
 
 
+class CallbackRequests(Protocol):
+    """What a callback_request node asks of the callback worklist (ccctl.acd.callback_requests)."""
+
+    def file_callback(
+        self, queue: str, call_uuid: str, number: str, patient_id: int | None, reason: str, opens: dt.datetime
+    ) -> int:
+        """Put a callback to `number` on the worklist of `queue`, not dialled before `opens` (aware UTC: when
+        the hotline opens, or now), due callbacks.deadline_hours after it; its id, 0 when there is no such
+        queue."""
+        ...
+
+
 @dataclass(frozen=True)
 class SlotOffer:
     """A bookable time as a flow speaks it: the department in every language it has, the doctor, the start."""
@@ -157,6 +169,8 @@ class CallServices(Protocol):
     appointments: Appointments | None
     # the site's surveys, for survey nodes (None: they are skipped)
     surveys: Surveys | None
+    # the callback worklist, for callback_request nodes (None: they take on_failure)
+    callbacks: CallbackRequests | None
 
     def find_patient_by_phone(self, phone: str) -> PatientView | None: ...
 

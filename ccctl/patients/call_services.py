@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ccctl.acd.callback_requests import DbCallbackRequests
 from ccctl.appointments.call_services import DbAppointments
 from ccctl.config import DatabaseSettings, Settings
 from ccctl.ivr.services import AuthOutcome, LookupFailed, PatientView, Queueing, RecordsUnavailable
@@ -99,6 +100,8 @@ class DbCallServices:
         self.surveys: DbSurveys | None = (
             DbSurveys(settings, self.engine, self._in_transaction) if settings is not None else None
         )
+        # callback_request nodes put callbacks on the worklist (any serve's ACD dials them when it may)
+        self.callbacks = DbCallbackRequests(self._in_transaction, settings, clock)
 
     def close(self) -> None:
         if self.appointments is not None:

@@ -186,12 +186,12 @@ def test_simulate_out_of_hours_on_the_configured_database_as_json(tmp_path):
     config = write_config(tmp_path)
     url = f"sqlite:///{tmp_path / 'ccctl.db'}"
     upgrade(url)
-    run = ccctl(config, "flow", "simulate", "main", "--keys", "1,1,,9", "--at", SUNDAY_NIGHT, "--json")
+    run = ccctl(config, "flow", "simulate", "main", "--keys", "1,2,,9", "--at", SUNDAY_NIGHT, "--json")
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
     assert result["path"][3:6] == ["opening_hours", "opening_hours:default", "closed"]
     assert result["path"][-3:] == ["message:saved", "voice_message.thanks", "goodbye"]
-    assert result["keys"] == ["1", "1"] and result["unused_keys"] == 2
+    assert result["keys"] == ["1", "2"] and result["unused_keys"] == 2
     assert {"kind": "tone", "text": "tone_stream://%(400,0,800)"} in result["prompts"]
     assert result["prompts"][-1] == {"kind": "tts", "text": "Thank you for calling City Hospital. Goodbye."}
     assert (result["disposition"], result["patient"], result["handoffs"]) == ("completed", None, [])

@@ -156,6 +156,9 @@ class Node:
                 if problem:
                     report(self.line_of(key), f"'{key}': {problem}")
 
+    def check_in_flow(self, nodes: dict[str, Node], report: Report) -> None:
+        """References to other nodes of the flow that are not ways out (a callback_request's `hours`)."""
+
     def edges(self) -> list[tuple[str, str, int]]:
         """(key, target node, line) of every way out of this node."""
         return [

@@ -33,6 +33,7 @@ class MemoryServices:
     queueing: None = None  # no ACD: queue nodes bridge to `agents`
     appointments: Any = None  # a booking system (tests/unit/ivr/memory_appointments.py) or none
     surveys: Any = None  # survey nodes are skipped
+    callbacks: Any = None  # a callback worklist (MemoryCallbacks) or none: callback_request nodes fail over
 
     def find_patient_by_phone(self, phone: str) -> PatientView | None:
         member = next((m for m in self.members if m.phone == phone), None)
@@ -77,3 +78,17 @@ class MemoryServices:
 
     def _member(self, member_number: str) -> Member | None:
         return next((m for m in self.members if m.patient.member_number == member_number), None)
+
+
+@dataclass
+class MemoryCallbacks:
+    """The callback worklist: each filed callback as (queue, call uuid, number, patient id, reason, opens)."""
+
+    filed: list[tuple] = field(default_factory=list)
+    queues: tuple[str, ...] = ("operator",)
+
+    def file_callback(self, queue, call_uuid, number, patient_id, reason, opens) -> int:
+        if queue not in self.queues:
+            return 0
+        self.filed.append((queue, call_uuid, number, patient_id, reason, opens))
+        return len(self.filed)

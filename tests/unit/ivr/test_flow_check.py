@@ -24,7 +24,8 @@ def errors_of(name: str) -> list[str]:
         (
             "unknown_node_type.yaml",
             "unknown_node_type.yaml:8: node 'goodbye': unknown node type 'hangupp' (known: authenticate, book, "
-            "branch, collect, goto, hangup, info, kb, lookup, menu, play, queue, record, set, subflow, survey, transfer, visits)",
+            "branch, callback_request, collect, goto, hangup, info, kb, lookup, menu, play, queue, record, set, subflow, survey, "
+            "transfer, visits)",
         ),
         (
             "missing_required_field.yaml",

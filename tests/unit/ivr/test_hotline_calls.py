@@ -121,7 +121,7 @@ def test_an_empty_recording_is_not_filed(registry, services):
 
 def test_out_of_hours_caller_can_leave_a_message(services, tmp_path):
     registry = make_registry(services, NIGHT, tmp_path)
-    _, call = run_call(registry, [EN, "1"])
+    _, call = run_call(registry, [EN, "2"])
     assert call.path[3:7] == ["opening_hours", "opening_hours:default", "closed", "closed_options"]
     assert [reason for *_, reason in services.messages] == ["after_hours"]
     assert call.path[-1] == "goodbye"
@@ -129,7 +129,7 @@ def test_out_of_hours_caller_can_leave_a_message(services, tmp_path):
 
 def test_holiday_is_closed_even_in_opening_hours(services, tmp_path):
     registry = make_registry(services, LABOUR_DAY, tmp_path)
-    _, call = run_call(registry, [EN, "2"])
+    _, call = run_call(registry, [EN, "3"])
     assert call.path[3:6] == ["opening_hours", "opening_hours:rule1", "closed"]
     assert services.messages == []
 
