@@ -29,6 +29,7 @@ from ccctl.channels.sms_records import send_and_record
 from ccctl.config import Settings
 from ccctl.errors import UserError
 from ccctl.ivr.fs_args import quote_arg, say
+from ccctl.ivr.prompts import site_voice
 from ccctl.records.database import make_engine
 from ccctl.records.models.campaigns import Campaign, CampaignTarget
 from ccctl.records.models.channels import SmsMessage
@@ -58,11 +59,13 @@ def originate_command(settings: Settings, number: str, campaign_id: int, target_
     target = settings.campaigns.dial.format(number=digits)
     ring = int(settings.campaigns.ring_seconds)
     fs = settings.freeswitch
+    engine, voice = site_voice(fs.tts_engine, fs.tts_voice)
     # sensitive_dtmf: the patient's keys stay out of FreeSWITCH's log; tts_engine/tts_voice: `say:` prompts
-    # speak (the hotline's dialplan sets the three; an originated leg never runs it)
+    # speak (the hotline's dialplan sets the three; an originated leg never runs it), also a voicemail message
+    # left before any flow runs; the flow then picks the patient's language's voice
     variables = (
         f"{{cc_campaign={campaign_id},cc_target={target_id},originate_timeout={ring},sensitive_dtmf=true,"
-        f"tts_engine={fs.tts_engine},tts_voice={fs.tts_voice}}}"
+        f"tts_engine={engine},tts_voice={voice}}}"
     )
     return f"originate {variables}{target} '&socket({socket_address} async full)'"
 

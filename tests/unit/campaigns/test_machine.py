@@ -56,3 +56,22 @@ def test_the_message_is_one_broadcast_argument_then_the_hangup(tmp_path):
 
 def test_hang_up_kills_the_call_as_a_normal_clearing(tmp_path):
     assert machine_command(spec_of(tmp_path, "machine: hang_up\n"), "abc-123") == "uuid_kill abc-123 NORMAL_CLEARING"
+
+
+@pytest.mark.parametrize(
+    ("engine", "voice", "expected"),
+    [
+        ("flite", "slt", "tts_engine=flite,tts_voice=slt"),
+        ("tts_commandline", "slt", "tts_engine=tts_commandline,tts_voice=en-us"),
+    ],
+)
+def test_a_message_left_before_any_flow_runs_speaks_with_a_voice_the_site_has(engine, voice, expected):
+    """The voicemail message plays before the campaign's flow picks the patient's voice: a tts_commandline site
+    has no flite voice 'slt', so the call starts with espeak-ng's English voice."""
+    from ccctl.campaigns.jobs import originate_command
+    from ccctl.config import Settings
+
+    settings = Settings()
+    settings.freeswitch.tts_engine, settings.freeswitch.tts_voice = engine, voice
+    command = originate_command(settings, "13800000001", 1, 2, "127.0.0.1:8084")
+    assert expected in command
