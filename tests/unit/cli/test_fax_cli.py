@@ -9,7 +9,8 @@ import pytest
 
 
 @pytest.mark.skipif(shutil.which("gs") is None, reason="ghostscript is not installed")
-def test_a_pdf_ghostscript_cannot_render_is_one_clear_line(ccctl, tmp_path):
+def test_a_pdf_ghostscript_cannot_render_is_one_clear_line(ccctl, settings_file, tmp_path):
+    settings_file.write_text(settings_file.read_text() + "esl:\n  password: fax-test-secret\n")
     broken = tmp_path / "letter.pdf"
     broken.write_bytes(b"%PDF-1.4\nnot really a PDF\n")
     result = ccctl("fax", "send", "0140000001", str(broken))

@@ -75,12 +75,12 @@ def test_times_without_zone_are_local(calls_url, local_zone_utc_plus_2):
     assert numbers(list_calls(calls_url, until="2026-11-22")) == []
 
 
-@pytest.mark.parametrize("option", ["since", "until"])
+@pytest.mark.parametrize(("argument", "option"), [("since", "--from"), ("until", "--to")])
 @pytest.mark.parametrize("value", ["2026-13-01", "yesterday", "2026-11-23T25:00"])
-def test_bad_time_names_the_option_and_value(option, value, sqlite_url):
+def test_bad_time_names_the_option_and_value(argument, option, value, sqlite_url):
     with pytest.raises(ListError) as err:
-        list_calls(sqlite_url, **{option: value})
-    assert str(err.value) == f"--{option}: '{value}' is not a date or time (use 2026-11-23 or 2026-11-23T08:00)"
+        list_calls(sqlite_url, **{argument: value})
+    assert str(err.value).startswith(f"{option}: '{value}' is not a date or time (use 2026-11-23")
 
 
 def test_parse_time_of_a_bare_date_is_local_midnight(local_zone_utc_plus_2):
