@@ -32,11 +32,11 @@ class DbCallbackRequests:
         self.clock = clock
 
     def file_callback(
-        self, queue: str, call_uuid: str, number: str, patient_id: int | None, reason: str, opens: datetime
+        self, queue: str, call_uuid: str, number: str, patient_id: int | None, reason: str, opens_in: timedelta
     ) -> int:
         now = self.clock()
-        after = opens if opens > now else None
-        due = max(opens, now) + timedelta(hours=self.deadline_hours)
+        after = now + opens_in if opens_in > timedelta(0) else None
+        due = (after or now) + timedelta(hours=self.deadline_hours)
 
         def work(session: Session) -> int:
             if queue not in store.load_queues(session):

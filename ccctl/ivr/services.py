@@ -71,11 +71,11 @@ class CallbackRequests(Protocol):
     """What a callback_request node asks of the callback worklist (ccctl.acd.callback_requests)."""
 
     def file_callback(
-        self, queue: str, call_uuid: str, number: str, patient_id: int | None, reason: str, opens: dt.datetime
+        self, queue: str, call_uuid: str, number: str, patient_id: int | None, reason: str, opens_in: dt.timedelta
     ) -> int:
-        """Put a callback to `number` on the worklist of `queue`, not dialled before `opens` (aware UTC: when
-        the hotline opens, or now), due callbacks.deadline_hours after it; its id, 0 when there is no such
-        queue."""
+        """Put a callback to `number` on the worklist of `queue`, not dialled for `opens_in` (until the hotline
+        opens; zero while it is open), due callbacks.deadline_hours after that; its id, 0 when there is no such
+        queue. A wait, not a time: a flow's clock may be simulated (`flow simulate --at`, the demo)."""
         ...
 
 

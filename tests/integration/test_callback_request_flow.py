@@ -13,12 +13,7 @@ from ccctl.acd.engine import AcdEngine
 from ccctl.config import AcdSettings
 from ccctl.records.migrate import upgrade
 
-
-def next_sunday_night() -> dt.datetime:
-    """A Sunday 23:00 (local) to come: the hotline is closed until Monday 08:00."""
-    today = dt.date.today()
-    sunday = today + dt.timedelta(days=(6 - today.weekday()) % 7 + 7)
-    return dt.datetime.combine(sunday, dt.time(23, 0))
+SUNDAY_NIGHT = "2026-11-29T23:00"  # closed until Monday 08:00: nine hours
 
 
 def test_an_after_hours_caller_presses_1_and_waits_on_the_worklist_until_opening(tmp_path):
@@ -28,9 +23,8 @@ def test_an_after_hours_caller_presses_1_and_waits_on_the_worklist_until_opening
     add_queue(url, "operator", "longest-idle-agent", {"operator": 1}, {})
     add_agent(url, "olga", "1001", parse_skills("operator"))
     set_status(url, "olga", "Available")
-    night = next_sunday_night()
     # English, "call me back", confirm the number calling, then a short message
-    run = ccctl(config, "flow", "simulate", "main", "--keys", "1,1,1", "--at", night.isoformat(), "--json")
+    run = ccctl(config, "flow", "simulate", "main", "--keys", "1,1,1", "--at", SUNDAY_NIGHT, "--json")
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
     assert result["path"][-3:] == ["after_hours_callback", "after_hours_callback:filed", "goodbye"]
@@ -40,10 +34,11 @@ def test_an_after_hours_caller_presses_1_and_waits_on_the_worklist_until_opening
 
     listed = ccctl(config, "callbacks", "list", "--json")
     (row,) = json.loads(listed.stdout)
-    opening = dt.datetime.combine(night.date() + dt.timedelta(days=1), dt.time(8, 0)).astimezone(dt.UTC)
     assert (row["queue"], row["state"], row["number"], row["overdue"]) == ("operator", "pending", "********001", False)
-    assert dt.datetime.fromisoformat(row["not_before"]) == opening
-    assert dt.datetime.fromisoformat(row["due"]) == opening + dt.timedelta(hours=4)  # callbacks.deadline_hours
+    asked, opening, due = (dt.datetime.fromisoformat(row[key]) for key in ("requested_at", "not_before", "due"))
+    # the flow's time to Monday 08:00 from its clock when the caller confirmed (the call took a minute at most)
+    assert dt.timedelta(hours=8, minutes=59) <= opening - asked <= dt.timedelta(hours=9)
+    assert due - opening == dt.timedelta(hours=4)  # callbacks.deadline_hours
     assert "OVERDUE" not in ccctl(config, "callbacks", "list").stdout
 
     now = [opening - dt.timedelta(minutes=1)]

@@ -200,7 +200,7 @@ def test_member_complaint_is_recorded_and_filed_under_the_patient(db_url, tmp_pa
 
 def test_out_of_hours_caller_hears_the_closed_message_and_leaves_a_voice_message(db_url, tmp_path):
     with hotline(db_url, tmp_path, at=SUNDAY_NIGHT) as site:
-        outcome = call(site, [EN, "1"], message_seconds=8.0)
+        outcome = call(site, [EN, "2"], message_seconds=8.0)
     row = by_uuid(stored_calls(db_url))[outcome.uuid]
     assert row["path"][3:] == [
         "opening_hours", "opening_hours:default", "closed", "closed_options", "after_hours_message",

@@ -7,7 +7,6 @@ closed (the flow's `hours` branch node says when it opens), due callbacks.deadli
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 
@@ -99,12 +98,13 @@ class CallbackRequestNode(Node):
         now = ctx.now()
         hours = ctx.flow.nodes.get(self.values.get("hours", ""))
         opens = (next_opening(hours, ctx.flow.calendar, now) if isinstance(hours, BranchNode) else None) or now
-        opens = (opens if opens.tzinfo else opens.astimezone()).astimezone(dt.UTC)  # a naive clock is local time
         patient_id = ctx.patient.id if ctx.patient else None
         reason = str(self.get("reason")) + (f" message={message_id}" if message_id else "")
 
         def file() -> int:
-            return callbacks.file_callback(str(self.get("queue")), ctx.call.uuid, number, patient_id, reason, opens)
+            return callbacks.file_callback(
+                str(self.get("queue")), ctx.call.uuid, number, patient_id, reason, opens - now
+            )
 
         # a caller who hung up during the message hears no hold prompt: the callback is still filed
         entry_id = file() if gone else (yield from ctx.records(file))

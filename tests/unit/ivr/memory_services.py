@@ -82,13 +82,13 @@ class MemoryServices:
 
 @dataclass
 class MemoryCallbacks:
-    """The callback worklist: each filed callback as (queue, call uuid, number, patient id, reason, opens)."""
+    """The callback worklist: each filed callback as (queue, call uuid, number, patient id, reason, opens_in)."""
 
     filed: list[tuple] = field(default_factory=list)
     queues: tuple[str, ...] = ("operator",)
 
-    def file_callback(self, queue, call_uuid, number, patient_id, reason, opens) -> int:
+    def file_callback(self, queue, call_uuid, number, patient_id, reason, opens_in) -> int:
         if queue not in self.queues:
             return 0
-        self.filed.append((queue, call_uuid, number, patient_id, reason, opens))
+        self.filed.append((queue, call_uuid, number, patient_id, reason, opens_in))
         return len(self.filed)

@@ -28,8 +28,10 @@ def test_an_after_hours_caller_keys_in_another_number_and_the_callback_waits_for
     assert call.path[-3:] == ["after_hours_callback:invalid", "after_hours_callback:filed", "goodbye"]
     spoken = " ".join(call.spoken())
     assert "the number ending in 0 0 0 1." in spoken and "the number ending in 0 2 0 0." in spoken
-    opening = dt.datetime(2026, 3, 11, 8, 0).astimezone(dt.UTC)  # Wednesday 08:00, local time
-    assert services.callbacks.filed == [("operator", CALL_UUID, "48600100200", None, "after_hours message=1", opening)]
+    until_wednesday_8 = dt.timedelta(hours=10)
+    assert services.callbacks.filed == [
+        ("operator", CALL_UUID, "48600100200", None, "after_hours message=1", until_wednesday_8)
+    ]
     assert [reason for *_, reason in services.messages] == ["after_hours"]  # the short message, in the inbox
     assert "48600100200" not in " ".join(call.path)
 
