@@ -104,6 +104,8 @@ class QueuedCalls:
             return
         entry_id, agents = ringing
         agent = next((a for a in agents if a.answers_on(agent_channel)), agents[0])
+        # taken now: the caller's greenlet (answered_by) may take it while the write below runs
+        answer = self._answers.setdefault(call_uuid, AsyncResult())
 
         def work(session: Session) -> QueueEntry | None:
             entry = session.get(QueueEntry, entry_id)
@@ -121,7 +123,7 @@ class QueuedCalls:
         try:
             entry = self.acd.in_db(work)
         finally:
-            self._answers.setdefault(call_uuid, AsyncResult()).set((agent, at))
+            answer.set((agent, at))
         if entry is not None:
             self.acd.publish("answered", agent.name, entry.call_uuid, entry.patient_id, entry.queue)
 
