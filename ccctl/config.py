@@ -170,6 +170,9 @@ class FreeswitchSettings:
     tts_voice: str = "slt"
     # this node's name among several (switch.conf's switchname, in every event); empty: the host name
     node_name: str = ""
+    # switch.conf's limits: new calls a second (more are refused at once) and calls at once, on this node
+    sessions_per_second: int = 30
+    max_sessions: int = 1000
 
 
 @dataclass
@@ -701,6 +704,9 @@ def _validate_nodes(s: Settings) -> None:
     if s.freeswitch.node_name and not _NODE_NAME.fullmatch(s.freeswitch.node_name):
         raise ConfigError(f"{s.source}: 'freeswitch.node_name' takes letters, digits, '.', '_' and '-', "
                           f"got {s.freeswitch.node_name!r}")  # fmt: skip
+    for key in ("sessions_per_second", "max_sessions"):
+        if getattr(s.freeswitch, key) < 1:
+            raise ConfigError(f"{s.source}: 'freeswitch.{key}' must be at least 1, got {getattr(s.freeswitch, key)}")
     names: set[str] = set()
     for i, node in enumerate(s.esl.nodes):
         key = f"esl.nodes[{i}]"
