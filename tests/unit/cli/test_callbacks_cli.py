@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from ccctl.acd.agents import add_agent, add_queue, parse_skills, set_status
-from ccctl.acd.callbacks import mask_number
+from ccctl.acd.callbacks import CallbackError, file_callback, mask_number
 from ccctl.acd.engine import AcdEngine
 from ccctl.config import AcdSettings
 from ccctl.records.database import in_transaction
@@ -126,3 +126,17 @@ def test_callbacks_call_pins_one_to_an_agent_who_must_be_free(ccctl, sqlite_url,
     refused = ccctl("callbacks", "done", str(first), "--note", "by hand")
     assert refused.output == f"ccctl: callback {first} is being dialled by the ACD now; let that call end first\n"
     assert ("maria", "callback call", f"callback {first} for ann") in audit_rows(sqlite_url)
+
+
+def test_a_callback_past_its_due_time_is_marked_overdue(ccctl, sqlite_url, acd, clock):
+    now = datetime.now(UTC)
+
+    def ask(session, due) -> int:
+        return file_callback(session, "cardio", "+48601000001", None, "after_hours", now, due=due).id
+
+    late = in_transaction(sqlite_url, CallbackError, lambda s: ask(s, now - timedelta(minutes=5)))
+    on_time = in_transaction(sqlite_url, CallbackError, lambda s: ask(s, now + timedelta(hours=4)))
+    rows = {r["id"]: r for r in json.loads(ccctl("callbacks", "list", "--json").output)}
+    assert (rows[late]["overdue"], rows[on_time]["overdue"]) == (True, False)
+    lines = {line.split()[0]: line for line in ccctl("callbacks", "list").output.splitlines()[1:]}
+    assert "OVERDUE" in lines[str(late)] and "OVERDUE" not in lines[str(on_time)]
