@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from call_driver import CALL_UUID, ScriptedCaller, drive
-from conftest import FLOWS_DIR, NIGHT, make_registry
+from conftest import FLOWS_DIR, NIGHT, OPEN, make_registry
 from memory_services import MemoryCallbacks
 
 from ccctl.callflow import CallInfo
@@ -16,9 +16,9 @@ from ccctl.ivr.registry import check_flows
 EN, CALL_ME_BACK, CONFIRM, ANOTHER = "1", "1", "1", "2"
 
 
-def run_call(registry, keys, caller_number="13800000001"):
+def run_call(registry, keys, caller_number="13800000001", **caller):
     app = registry.app_factory(CallInfo(CALL_UUID, caller_number, "7000", "main"))
-    return drive(app, ScriptedCaller(keys=list(keys)), caller_number=caller_number)
+    return drive(app, ScriptedCaller(keys=list(keys), **caller), caller_number=caller_number)
 
 
 def test_an_after_hours_caller_keys_in_another_number_and_the_callback_waits_for_the_opening(services, tmp_path):
@@ -34,6 +34,17 @@ def test_an_after_hours_caller_keys_in_another_number_and_the_callback_waits_for
     ]
     assert [reason for *_, reason in services.messages] == ["after_hours"]  # the short message, in the inbox
     assert "48600100200" not in " ".join(call.path)
+
+
+def test_a_caller_nobody_could_take_asks_for_a_callback_dialled_as_soon_as_an_agent_is_free(services, tmp_path):
+    services.callbacks = MemoryCallbacks()
+    registry = make_registry(services, OPEN, tmp_path)
+    operator = "0"
+    call = run_call(registry, [EN, operator, CALL_ME_BACK, CONFIRM], bridge_answered=False)
+    assert call.path[-4:] == ["busy_options", "busy_callback", "busy_callback:filed", "goodbye"]
+    assert services.callbacks.filed == [
+        ("operator", CALL_UUID, "13800000001", None, "all_busy message=1", dt.timedelta(0))
+    ]
 
 
 def test_without_a_worklist_the_caller_leaves_a_voice_message_instead(services, tmp_path):
