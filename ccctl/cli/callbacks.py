@@ -86,8 +86,8 @@ def callbacks_show(ctx, callback_id: int, as_json, actor) -> None:
         echo_json(asdict(row))
         return
     click.echo(
-        f"callback {row.id}: {row.state}, queue {row.queue}, asked {format_time(row.requested_at)}, "
-        f"{row.attempts} attempt(s)\nnumber:  {row.number or '-'}\npatient: {row.patient or '-'}"
+        f"callback {row.id}: {_state(row)}, queue {row.queue}, asked {format_time(row.requested_at)}, "
+        f"{row.attempts} attempt(s)\ndue:     {_due(row)}\nnumber:  {row.number or '-'}\npatient: {row.patient or '-'}"
     )
 
 

@@ -140,3 +140,6 @@ def test_a_callback_past_its_due_time_is_marked_overdue(ccctl, sqlite_url, acd, 
     assert (rows[late]["overdue"], rows[on_time]["overdue"]) == (True, False)
     lines = {line.split()[0]: line for line in ccctl("callbacks", "list").output.splitlines()[1:]}
     assert "OVERDUE" in lines[str(late)] and "OVERDUE" not in lines[str(on_time)]
+    shown = ccctl("callbacks", "show", str(late), "--as", "maria").output.splitlines()
+    assert shown[1].startswith("due:") and shown[1].endswith(" OVERDUE")
+    assert shown[2] == "number:  +48601000001"
