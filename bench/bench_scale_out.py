@@ -31,6 +31,9 @@ from ccctl.records.database import make_engine
 from ccctl.records.models.calls import Call
 
 DEFAULT_RATES = (10, 20, 40, 60, 80, 100, 120, 160, 200)
+# FreeSWITCH's new channels a second per switch: far above the rates, so the ramp finds what a node and
+# its controller carry, not the limit a site ships with (freeswitch.sessions_per_second)
+DEFAULT_SESSIONS_PER_SECOND = 1000
 RECORDS_WAIT_SECONDS = 20.0  # records of a step's last calls are written in batches after the hang-up
 FLOW = """\
 flow: main
@@ -108,13 +111,24 @@ def _step(nodes: list[Node], url: str, address: str, rate: float, seconds: float
 
 
 def _topology(
-    root: Path, label: str, switches: int, url: str, rates: list[float], seconds: float, fs_home: Path, rtp: str
+    root: Path,
+    label: str,
+    switches: int,
+    url: str,
+    rates: list[float],
+    seconds: float,
+    fs_home: Path,
+    rtp: str,
+    sessions_per_second: int,
 ) -> dict:
     nodes: list[Node] = []
     kamailio = None
     try:
         for i, ports in enumerate(rtp_halves(rtp, switches)):
-            nodes.append(Node(root / f"fs-{'ab'[i]}", f"fs-{'ab'[i]}", url, FLOW, ports, fs_home))
+            node = Node(root / f"fs-{'ab'[i]}", f"fs-{'ab'[i]}", url, FLOW, ports, fs_home)
+            node.settings["freeswitch"]["sessions_per_second"] = sessions_per_second
+            node.write_settings()  # before start_switch renders it
+            nodes.append(node)
         for node in nodes:
             node.start_switch()
         listed = [{"name": n.name, "host": "127.0.0.1", "port": n.ports["esl_in"]} for n in nodes]
@@ -126,6 +140,7 @@ def _topology(
             node.start_serve()
         for node in nodes:
             node.wait_connected(len(nodes))
+        limits = {n.name: n.sessions_per_second() for n in nodes}
         if switches > 1:
             kamailio = Kamailio(root / "kamailio", nodes, url)
             address = kamailio.address
@@ -154,13 +169,21 @@ def _topology(
         "failures_at_breaking_step": broke["failures"] if broke else 0,
         "breaking_rate": broke["rate"] if broke else None,
         "calls_per_controller": controllers,
+        "switch_sessions_per_second": limits,
     }
 
 
 def run(
-    rates: list[float], seconds: float, freeswitch_home: str, database: str, rtp_ports: str, keep: bool = False
+    rates: list[float],
+    seconds: float,
+    freeswitch_home: str,
+    database: str,
+    rtp_ports: str,
+    sessions_per_second: int = DEFAULT_SESSIONS_PER_SECOND,
+    keep: bool = False,
 ) -> dict:
-    """Both topologies in turn; MissingTool when FreeSWITCH, Kamailio, SIPp or PostgreSQL is missing."""
+    """Both topologies in turn, each switch rendered with `sessions_per_second`; MissingTool when FreeSWITCH,
+    Kamailio, SIPp or PostgreSQL is missing."""
     fs_home = Path(freeswitch_home)
     check_tools(fs_home, with_postgres=not database)
     root = Path(tempfile.mkdtemp(prefix="ccctl-bench-scale-out-"))
@@ -172,18 +195,37 @@ def run(
         for number, (label, switches) in enumerate(TOPOLOGIES):
             url = postgres.create(f"scale_{number}") if postgres is not None else database
             results.append(
-                _topology(root / f"topology-{number}", label, switches, url, rates, seconds, fs_home, rtp_ports)
+                _topology(
+                    root / f"topology-{number}",
+                    label,
+                    switches,
+                    url,
+                    rates,
+                    seconds,
+                    fs_home,
+                    rtp_ports,
+                    sessions_per_second,
+                )
             )
     finally:
         if postgres is not None:
             postgres.stop()
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
-    return {"step_seconds": seconds, "rates": rates, "topologies": results, "workdir": str(root) if keep else ""}
+    return {
+        "step_seconds": seconds,
+        "rates": rates,
+        "sessions_per_second": sessions_per_second,
+        "topologies": results,
+        "workdir": str(root) if keep else "",
+    }
 
 
 def format_result(result: dict) -> str:
-    lines = [f"calls/s in steps of {result['step_seconds']:g} s: {', '.join(f'{r:g}' for r in result['rates'])}"]
+    lines = [
+        f"calls/s in steps of {result['step_seconds']:g} s: {', '.join(f'{r:g}' for r in result['rates'])}",
+        f"each switch's sessions-per-second: {result['sessions_per_second']} (--sessions-per-second)",
+    ]
     for top in result["topologies"]:
         lines.append("")
         lines.append(f"{top['topology']}:")
@@ -192,6 +234,8 @@ def format_result(result: dict) -> str:
         broke = top["breaking_rate"]
         where = f"at {broke:g} calls/s" if broke is not None else "(no step failed)"
         lines.append(f"  failures at the breaking step  {top['failures_at_breaking_step']} {where}")
+        limits = ", ".join(f"{k} {v}" for k, v in top["switch_sessions_per_second"].items())
+        lines.append(f"  sessions-per-second (status)   {limits}")
         spread = ", ".join(f"{k} {v}" for k, v in top["calls_per_controller"].items())
         lines.append(f"  calls per controller           {spread}")
         for step in top["steps"]:
@@ -204,4 +248,4 @@ def format_result(result: dict) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["MissingTool", "run", "format_result", "DEFAULT_RATES"]
+__all__ = ["MissingTool", "run", "format_result", "DEFAULT_RATES", "DEFAULT_SESSIONS_PER_SECOND"]

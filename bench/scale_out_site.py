@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -192,6 +193,11 @@ class Node:
         fs_cli = self.fs_home / "bin" / "fs_cli"
         args = [str(fs_cli), "-H", "127.0.0.1", "-P", str(self.ports["esl_in"]), "-p", ESL_PASSWORD, "-x", command]
         return subprocess.run(args, capture_output=True, text=True, timeout=20).stdout
+
+    def sessions_per_second(self) -> int:
+        """The switch's own new-channels-a-second limit, as its `status` reports it (0 when it does not)."""
+        found = re.search(r"session\(s\) per Sec out of max (\d+)", self.fs_api("status"))
+        return int(found[1]) if found else 0
 
     def start_switch(self) -> None:
         self.ccctl("fs", "render", "--out", str(self.root / "conf"))

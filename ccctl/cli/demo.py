@@ -186,12 +186,22 @@ def bench_soak(ctx, minutes: float, rate: float, emulators: int, url: str, as_js
 @click.option(
     "--rtp-ports", default="16384-32767", show_default=True, help="RTP ports, shared out between the switches."
 )
+@click.option(
+    "--sessions-per-second",
+    type=int,
+    default=1000,
+    show_default=True,
+    metavar="N",
+    help="Each switch's freeswitch.sessions_per_second: high, so the nodes and controllers break first.",
+)
 @click.option("--json", "as_json", is_flag=True)
-def bench_scale_out(rates, step_seconds, freeswitch_home, database, rtp_ports, as_json) -> None:
+def bench_scale_out(rates, step_seconds, freeswitch_home, database, rtp_ports, sessions_per_second, as_json) -> None:
     """Calls/s through Kamailio + 2 FreeSWITCH + 2 controllers vs 1 + 1, SIPp stepping up to the first failure."""
     from ccctl.local_site.bench_scale_out import run_scale_out_bench
 
-    result = run(lambda: run_scale_out_bench(rates, step_seconds, freeswitch_home, database, rtp_ports))
+    result = run(
+        lambda: run_scale_out_bench(rates, step_seconds, freeswitch_home, database, rtp_ports, sessions_per_second)
+    )
     click.echo(json.dumps(result, indent=2) if as_json else result["text"])
 
 

@@ -22,11 +22,17 @@ def parse_rates(text: str) -> list[float]:
     return rates
 
 
-def run_scale_out_bench(rates: str, seconds: float, freeswitch_home: str, database: str, rtp_ports: str) -> dict:
+def run_scale_out_bench(
+    rates: str, seconds: float, freeswitch_home: str, database: str, rtp_ports: str, sessions_per_second: int = 1000
+) -> dict:
+    if sessions_per_second < 1:
+        raise ScaleOutBenchError(
+            f"bench scale-out --sessions-per-second: must be at least 1, got {sessions_per_second}"
+        )
     bench = _bench_module("bench_scale_out")
     site = _bench_module("scale_out_site")
     try:
-        result = bench.run(parse_rates(rates), seconds, freeswitch_home, database, rtp_ports)
+        result = bench.run(parse_rates(rates), seconds, freeswitch_home, database, rtp_ports, sessions_per_second)
     except (site.MissingTool, RuntimeError) as exc:
         raise ScaleOutBenchError(f"bench scale-out: {exc}") from None
     result["text"] = bench.format_result(result)

@@ -1,5 +1,6 @@
 """`ccctl bench scale-out` at its smallest (one step of 2 calls/s for 3 s), so the bench cannot rot: both
-topologies start, every call is placed and recorded, and Kamailio's calls land on both switches."""
+topologies start with the switches' sessions-per-second raised, every call is placed and recorded, and
+Kamailio's calls land on both switches."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ def test_the_scale_out_bench_runs_both_topologies_at_a_tiny_size(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout)
     single, scaled = result["topologies"]
+    # the default limit is far above the rates, and each switch's own `status` says it took it
+    assert result["sessions_per_second"] == 1000
+    assert single["switch_sessions_per_second"] == {"fs-a": 1000}
+    assert scaled["switch_sessions_per_second"] == {"fs-a": 1000, "fs-b": 1000}
     for topology in (single, scaled):
         step = topology["steps"][0]
         assert (step["placed"], step["failures"], step["completed_records"]) == (6, 0, 6), step
