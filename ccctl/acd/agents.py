@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ccctl.acd.queue_rules import build_rules
+from ccctl.acd.registrations import shown_node
 from ccctl.acd.store import shown_state
 from ccctl.errors import UserError
 from ccctl.records.database import make_engine, sqlite_file
@@ -35,6 +36,7 @@ class AgentRow:
     state: str
     skills: dict[str, int]
     contact: str
+    node: str = ""  # the switch node the phone is registered through now ("" unknown or none)
 
 
 def _in_session(url: str, work):
@@ -154,7 +156,9 @@ def list_agents(url: str) -> list[AgentRow]:
         agents = session.scalars(select(Agent).order_by(Agent.name))
         now = utc_now()
         return [
-            AgentRow(a.name, a.extension, a.status, shown_state(a, now), skills.get(a.id, {}), a.contact)
+            AgentRow(
+                a.name, a.extension, a.status, shown_state(a, now), skills.get(a.id, {}), a.contact, shown_node(a, now)
+            )
             for a in agents
         ]
 

@@ -83,7 +83,6 @@ class AcdEngine:
         self._loop: gevent.Greenlet | None = None
         self.inbound = None  # the default node's ccctl.esl.inbound.InboundClient, set by attach_switches
         self.switches: SwitchNodes | None = None  # every node's client, and which node each call is on
-        self._registered_through: dict[str, str] = {}  # extension -> the node its phone registered through
         self._paused_by_node: dict[str, list[str]] = {}  # node -> agents on break while it does not answer
         self.recordings_dir = ""
         # the surveys a queue's `survey` setting names (ccctl.surveys.call.DbSurveys, set by the Controller)
@@ -135,8 +134,8 @@ class AcdEngine:
         for subclass in ("sofia::register", "sofia::unregister", "sofia::expire"):
             switches.on(f"CUSTOM {subclass}", self._registration)
         switches.on("CHANNEL_BRIDGE", self._bridge_event)
+        switches.on_lost(self._node_lost)
         if not self.agent_route:  # behind Kamailio every live node reaches every phone
-            switches.on_lost(self._node_lost)
             switches.on_back(self._node_back)
 
     def client_for(self, call_uuid: str):
@@ -152,25 +151,30 @@ class AcdEngine:
         self.calls.bridge_seen(event)
 
     def _registration(self, node: str, event) -> None:
-        """A phone (un)registered: the agent with that extension is rung there from now on."""
-        from ccctl.acd.registrations import contact_dial_string, learn_contact
+        """A phone (un)registered through `node`: the agent with that extension is rung there from now on, and
+        the node is on their row (agents status, the tools' node choice)."""
+        from ccctl.acd.registrations import contact_dial_string, expires_seconds, learn_registration
 
         user = event.get("from-user") or event.get("username") or ""
         registered = event.subclass == "sofia::register" and event.get("expires") != "0"
         contact = contact_dial_string(event.get("profile-name") or "", event.get("contact") or "") if registered else ""
+        expires, now = expires_seconds(event.get("expires")), self.clock()
         if user:
-            if contact:
-                self._registered_through[user] = node
-            else:
-                self._registered_through.pop(user, None)
-            gevent.spawn(self.in_db, lambda session: learn_contact(session, user, contact))
+            gevent.spawn(self.in_db, lambda session: learn_registration(session, user, contact, node, now, expires))
 
     def _node_lost(self, node: str) -> None:
-        """The agents whose phones registered through `node` leave routing (on break) until it answers again."""
+        """No agent is shown registered through `node` any more; without a SIP front, those agents also leave
+        routing (on break) until it answers again, since only that node reached their phones."""
         from ccctl.acd.node_loss import pause_agents
+        from ccctl.acd.registrations import forget_node, registered_through
 
-        extensions = [extension for extension, through in self._registered_through.items() if through == node]
-        names = self.in_db(lambda session: pause_agents(session, extensions, node, self.clock()))
+        def settle(session: Session) -> list[str]:
+            now = self.clock()
+            extensions = registered_through(session, node, now) if not self.agent_route else []
+            forget_node(session, node)
+            return pause_agents(session, extensions, node, now)
+
+        names = self.in_db(settle)
         if names:
             self._paused_by_node.setdefault(node, []).extend(names)
             log.warning("FreeSWITCH node %s lost: %d agent(s) registered through it left routing", node, len(names))

@@ -17,12 +17,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ccctl.acd.model import BRIDGED
+from ccctl.acd.registrations import agent_registration_node
 from ccctl.config import Settings
 from ccctl.errors import UserError
 from ccctl.esl.inbound import EslCommandError, EslUnavailable
-from ccctl.esl.node_choice import Announce, NodeUnreachable, configured_nodes, connect_first, describe
+from ccctl.esl.node_choice import Announce, NodeUnreachable, connect_first, describe, nodes_holding
 from ccctl.records.database import make_engine, sqlite_file
 from ccctl.records.models.acd import Agent, QueueEntry
+from ccctl.records.models.base import utc_now
 from ccctl.records.models.calls import Call
 
 # mode -> (eavesdrop_whisper_aleg, eavesdrop_whisper_bleg) on the supervisor's leg
@@ -141,12 +143,19 @@ def start_monitor(
 def monitor_call(
     settings: Settings, mode: str, agent: str, supervisor: str, dtmf: bool = False, announce: Announce | None = None
 ) -> MonitorResult:
-    """start_monitor over a fresh inbound ESL connection to the node of the agent's call (from its record),
-    agents looked up in the configured database; `announce` hears each node before it is tried."""
+    """start_monitor over a fresh inbound ESL connection to the agent's node (agent_node), agents looked up in
+    the configured database; `announce` hears each node before it is tried."""
     with _agents_session(settings.database.url) as session:
-        node = agent_call_node(session, agent) if session is not None else ""
+        node = agent_node(session, agent) if session is not None else ""
         with switch_api(settings, RING_SECONDS, node, announce) as api:
             return start_monitor(api, mode, agent, supervisor, session, settings.freeswitch.domain, dtmf)
+
+
+def agent_node(session: Session, agent: str) -> str:
+    """Where the agent's channel is: the node of their live queued call (the agent's leg is created on the
+    caller's node, whichever node their phone registered through), else the node their phone is registered
+    through now (a call they placed or took directly goes through it); "" when neither is known."""
+    return agent_call_node(session, agent) or agent_registration_node(session, agent, utc_now())
 
 
 def agent_call_node(session: Session, agent: str) -> str:
@@ -169,12 +178,11 @@ def switch_api(
     """`api` over a fresh inbound ESL connection, for a command-line tool; errors become MonitorError.
 
     `node`: the node holding the call acted on (an esl.nodes name); unknown, or not in esl.nodes (one switch),
-    the configured nodes are tried in order and the first that answers is used.
+    the configured nodes are tried in order and the first that answers is used (nodes_holding).
     `wait_seconds`: how long a command may take beyond the configured timeout (an originate rings first).
     """
     esl = settings.esl
-    listed = configured_nodes(esl)
-    nodes = [n for n in listed if n.name == node] or listed
+    nodes = nodes_holding(esl, node)
     try:
         chosen, client = connect_first(esl, nodes, announce or (lambda node: None))
     except NodeUnreachable as exc:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ccctl.acd import model, store
 from ccctl.acd.model import AgentCandidate
-from ccctl.acd.monitor import MonitorError, agent_call_node, find_agent_channel, live_channels, switch_api
+from ccctl.acd.monitor import MonitorError, agent_node, find_agent_channel, live_channels, switch_api
 from ccctl.config import Settings
 from ccctl.errors import UserError
 from ccctl.esl.node_choice import Announce
@@ -230,12 +230,12 @@ def transfer_call(
     announce: Announce | None = None,
 ) -> TransferResult:
     """ccctl transfer: request_transfer (or, with finish "complete"/"cancel", finish_transfer) over a fresh
-    inbound ESL connection to the node of the agent's call (its record's node) and the configured database;
-    `announce` hears each node before it is tried."""
+    inbound ESL connection to the agent's node (monitor.agent_node: their queued call's, else their phone's
+    registration's) and the configured database; `announce` hears each node before it is tried."""
     engine = make_engine(settings.database.url)
     try:
         with Session(engine) as session:
-            node = agent_call_node(session, from_agent)
+            node = agent_node(session, from_agent)
             with switch_api(settings, 0, node, announce) as api:
                 if finish:
                     return finish_transfer(api, session, from_agent, complete=finish == "complete")

@@ -110,15 +110,15 @@ def _skills(skills: dict) -> str:
 @json_option
 @click.pass_context
 def agents_status(ctx, as_json) -> None:
-    """Every agent with status, state and skills."""
+    """Every agent with status, state, skills and the switch node their phone is registered through."""
     from ccctl.acd.agents import list_agents
 
     rows = run(lambda: list_agents(database_url(ctx)))
     if as_json:
         echo_json([row.__dict__ for row in rows])
         return
-    table = [(r.name, r.extension, r.status, r.state, _skills(r.skills)) for r in rows]
-    echo_table(("name", "extension", "status", "state", "skills"), table, empty="no agents (ccctl agents add)")
+    table = [(r.name, r.extension, r.status, r.state, _skills(r.skills), r.node or "-") for r in rows]
+    echo_table(("name", "extension", "status", "state", "skills", "node"), table, empty="no agents (ccctl agents add)")
 
 
 @click.group()

@@ -1,8 +1,9 @@
 """Which switch a command-line tool opens its own event socket to (`ccctl fax send`, `monitor`, `transfer`).
 
-A tool that acts on a call must reach the node holding its channel (named by the call's record); one that
-places a call may use any node, the first that answers. Each try is announced before it waits, and a node
-that does not answer costs CONNECT_SECONDS, never more.
+A tool that acts on an agent's call must reach the node holding the agent's channel: the node on the
+queued call's record, else the node the agent's phone is registered through (the caller finds them in the
+database: acd/monitor.py agent_node); one that places a call may use any node, the first that answers.
+Each try is announced before it waits, and a node that does not answer costs CONNECT_SECONDS, never more.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ def nodes_to_try(esl: EslSettings, node: str = "", option: str = "--node") -> li
         names = ", ".join(n.name for n in listed)
         raise NodeUnreachable(f"{option} {node}: not a node in esl.nodes (known: {names})")
     return chosen
+
+
+def nodes_holding(esl: EslSettings, node: str) -> list[EslNode]:
+    """The known node of a channel alone (it is only there: never replaced by another); when it is unknown
+    or not in esl.nodes (one switch), every configured node in order, the first that answers to be used."""
+    listed = configured_nodes(esl)
+    return [n for n in listed if n.name == node] or listed
 
 
 def describe(node: EslNode) -> str:

@@ -23,6 +23,11 @@ class Agent(Base):
     state_since: Mapped[datetime | None]
     # ACD (ccctl.acd): the dial string of the agent's phone ("" = user/<extension>)
     contact: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # the switch node (esl.nodes name) the phone last registered through, while that registration lasts;
+    # "" when unregistered, expired, its node lost, or with one unnamed switch
+    registered_node: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    registered_at: Mapped[datetime | None]
+    registration_expires_at: Mapped[datetime | None]
     # a reservation lapses by itself: an agent can never stay "reserved" after a crash
     reserved_until: Mapped[datetime | None]
     reserved_entry_id: Mapped[int | None]

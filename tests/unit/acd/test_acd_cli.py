@@ -30,7 +30,7 @@ def test_agent_life_cycle(run):
     rows = json.loads(run("agents", "status", "--json").output)
     assert [(r["name"], r["status"], r["skills"]) for r in rows] == [("ann", "on_break", {"cardio": 4, "spanish": 1})]
     table = run("agents", "status").output.splitlines()
-    assert table[1].split() == ["ann", "1001", "on_break", "idle", "cardio:4,spanish:1"]
+    assert table[1].split() == ["ann", "1001", "on_break", "idle", "cardio:4,spanish:1", "-"]  # no phone registered
 
 
 def test_agent_errors_are_one_line(run):

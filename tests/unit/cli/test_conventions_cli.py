@@ -38,6 +38,7 @@ def test_tables_have_full_word_headers(ccctl):
         "STATUS",
         "STATE",
         "SKILLS",
+        "NODE",
     ]
     assert ccctl("queues", "list").output.splitlines()[0].split() == ["NAME", "STRATEGY", "SKILLS"]
     assert json.loads(ccctl("queues", "list", "--json").output)[0]["name"] == "cardio"
