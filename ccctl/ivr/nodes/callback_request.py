@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 
 from ccctl.callflow import Execute, Finish
 from ccctl.ivr.digits import DigitRequest, ask, ask_key
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 CONFIRM_KEY, OTHER_KEY = "1", "2"
 PHONE = re.compile(r"^\+?[0-9]{3,20}$")
 ENDING_DIGITS = 4  # the confirmation says the number's last digits, not the whole number
+STILL_ON_THE_LINE = timedelta(minutes=2)  # the soonest a callback is dialled: the caller first hangs up
 
 
 class CallbackRequestNode(Node):
@@ -98,13 +100,13 @@ class CallbackRequestNode(Node):
         now = ctx.now()
         hours = ctx.flow.nodes.get(self.values.get("hours", ""))
         opens = (next_opening(hours, ctx.flow.calendar, now) if isinstance(hours, BranchNode) else None) or now
+        # not while the caller still hears goodbye: a call back to a line still busy with us fails as busy
+        wait = max(opens - now, STILL_ON_THE_LINE)
         patient_id = ctx.patient.id if ctx.patient else None
         reason = str(self.get("reason")) + (f" message={message_id}" if message_id else "")
 
         def file() -> int:
-            return callbacks.file_callback(
-                str(self.get("queue")), ctx.call.uuid, number, patient_id, reason, opens - now
-            )
+            return callbacks.file_callback(str(self.get("queue")), ctx.call.uuid, number, patient_id, reason, wait)
 
         # a caller who hung up during the message hears no hold prompt: the callback is still filed
         entry_id = file() if gone else (yield from ctx.records(file))

@@ -36,14 +36,14 @@ def test_an_after_hours_caller_keys_in_another_number_and_the_callback_waits_for
     assert "48600100200" not in " ".join(call.path)
 
 
-def test_a_caller_nobody_could_take_asks_for_a_callback_dialled_as_soon_as_an_agent_is_free(services, tmp_path):
+def test_a_caller_nobody_could_take_asks_for_a_callback_dialled_once_they_have_hung_up(services, tmp_path):
     services.callbacks = MemoryCallbacks()
     registry = make_registry(services, OPEN, tmp_path)
     operator = "0"
     call = run_call(registry, [EN, operator, CALL_ME_BACK, CONFIRM], bridge_answered=False)
     assert call.path[-4:] == ["busy_options", "busy_callback", "busy_callback:filed", "goodbye"]
     assert services.callbacks.filed == [
-        ("operator", CALL_UUID, "13800000001", None, "all_busy message=1", dt.timedelta(0))
+        ("operator", CALL_UUID, "13800000001", None, "all_busy message=1", dt.timedelta(minutes=2))
     ]
 
 
