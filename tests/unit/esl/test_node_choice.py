@@ -3,7 +3,7 @@
 import pytest
 
 from ccctl.config import EslNode, EslSettings
-from ccctl.esl.node_choice import NodeUnreachable, configured_nodes, nodes_to_try
+from ccctl.esl.node_choice import NodeUnreachable, configured_nodes, nodes_holding, nodes_to_try
 
 
 def esl_with(*names: str) -> EslSettings:
@@ -21,3 +21,10 @@ def test_a_named_node_is_tried_alone_and_an_unknown_name_is_refused_naming_the_k
     assert [n.name for n in nodes_to_try(esl, "fs-b")] == ["fs-b"]
     with pytest.raises(NodeUnreachable, match=r"^--node fs-x: not a node in esl.nodes \(known: fs-a, fs-b\)$"):
         nodes_to_try(esl, "fs-x")
+
+
+def test_a_channels_known_node_is_tried_alone_and_an_unknown_one_means_every_node_in_order():
+    esl = esl_with("fs-a", "fs-b")
+    assert [n.name for n in nodes_holding(esl, "fs-b")] == ["fs-b"]
+    assert [n.name for n in nodes_holding(esl, "")] == ["fs-a", "fs-b"]
+    assert [n.name for n in nodes_holding(esl, "fs-gone")] == ["fs-a", "fs-b"]  # not in esl.nodes: unknown
