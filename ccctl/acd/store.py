@@ -32,6 +32,9 @@ DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE for a transaction it cancel
 
 # states that end by themselves at agents.reserved_until: an offer, wrap-up, the rest after a refused call
 LAPSING = ("reserved", "wrapup", "resting")
+# an agent whose phone is not registered fails an offer at once: without a rest the next pass offers again,
+# and max_no_answer would bench someone who logged in a moment before their phone registered
+UNREGISTERED_REST_SECONDS = 5.0
 
 
 def shown_state(agent: Agent, now: datetime) -> str:
@@ -365,9 +368,14 @@ def note_no_answer(session: Session, agent_id: int, rules: QueueRules, now: date
 
     A busy phone (USER_BUSY), a refused call (CALL_REJECTED) or no answer rests the agent for the queue's
     busy_delay / reject_delay / no_answer_delay seconds (mod_callcenter's *_delay_time) before the next offer.
+    A phone not registered (yet) was never rung: the agent rests UNREGISTERED_REST_SECONDS, not counted.
     """
     agent = session.get(Agent, agent_id)
     if agent is None:
+        return False
+    if cause == "USER_NOT_REGISTERED":
+        agent.state, agent.reserved_until = "resting", now + timedelta(seconds=UNREGISTERED_REST_SECONDS)
+        agent.state_since, agent.reserved_entry_id = now, None
         return False
     agent.no_answer_count += 1
     delays = {"USER_BUSY": rules.busy_delay_seconds, "CALL_REJECTED": rules.reject_delay_seconds}
