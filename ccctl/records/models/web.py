@@ -76,6 +76,8 @@ class AgentContact(Base):
     # None: the caller was not recognised (the agent may still wrap the call up)
     patient_id: Mapped[int | None] = mapped_column(index=True)
     call_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    # the channel the agent talks to: call_uuid's own, or a callback's originated leg ("" for chats and tasks)
+    leg_uuid: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
     queue: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime] = mapped_column(default=utc_now)
 
