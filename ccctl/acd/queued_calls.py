@@ -51,13 +51,17 @@ class QueuedCalls:
 
         # stored once the caller's greenlet has sent its `bridge` (this greenlet runs when it waits for
         # the answer): the write costs the patient no time; the answer's write comes after it
-        gevent.spawn(self._store_offer, work, agents)
+        gevent.spawn(self._store_offer, work, agents, call_uuid)
 
-    def _store_offer(self, work, agents: list[AgentCandidate]) -> None:
+    def _store_offer(self, work, agents: list[AgentCandidate], leg_uuid: str) -> None:
+        """Publish the offer: call_uuid is the queue entry's (a callback's request, the first caller's
+        channel), leg_uuid the channel ringing the agent now, which call controls act on."""
         entry = self.acd.in_db(work)
         if entry is not None:
             for agent in agents:
-                self.acd.publish("offered", agent.name, entry.call_uuid, entry.patient_id, entry.queue)
+                self.acd.publish(
+                    "offered", agent.name, entry.call_uuid, entry.patient_id, entry.queue, leg_uuid=leg_uuid
+                )
 
     def channel_bridged(self, call_uuid: str, agent_channel: str = "") -> None:
         """The switch connected the caller (CHANNEL_BRIDGE): the exact answer time; never blocks the reader."""
@@ -125,7 +129,7 @@ class QueuedCalls:
         finally:
             answer.set((agent, at))
         if entry is not None:
-            self.acd.publish("answered", agent.name, entry.call_uuid, entry.patient_id, entry.queue)
+            self.acd.publish("answered", agent.name, entry.call_uuid, entry.patient_id, entry.queue, leg_uuid=call_uuid)
 
     def not_answered(self, entry_id: int, agents: list[AgentCandidate], cause: str, rules: QueueRules) -> None:
         """Nobody picked up: the caller keeps their place, each agent's missed count grows."""

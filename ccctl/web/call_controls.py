@@ -74,15 +74,19 @@ def control(call_uuid: str):
     if action == "transfer" and not EXTENSION.match(target):
         return jsonify(error=f"target: {target!r} is not an extension (letters, digits, . _ + - only)"), 400
     ctx = web()
-    if g.user.role == "agent":
-        with ctx.transaction() as db:
-            if not ctx.screen_pops.may_wrap_up(db, g.user.agent, call_uuid):
-                return jsonify(error="this call was not offered to you"), 403
-    subject = call_uuid
+    # the screen pop's call id names the queued call; the command goes to the channel the agent talks to
+    # (a callback's originated leg): agents only for a call offered to them, others for any offered call
+    agent = (g.user.agent or "") if g.user.role == "agent" else None
+    with ctx.transaction() as db:
+        subject = ctx.screen_pops.live_leg(db, call_uuid, agent)
+    if subject is None:
+        if agent is not None:
+            return jsonify(error="this call was not offered to you"), 403
+        subject = call_uuid  # a supervisor may name any channel (ccctl calls live)
     if action in ("hold", "unhold"):
         # switch_ivr_hold holds the channel named and plays hold music to its partner: to let the
         # patient hear the music, the agent's leg (the caller's partner) is the one held
-        subject, error = _partner(call_uuid)
+        subject, error = _partner(subject)
         if error:
             return error
     reply, error = _api(control_command(action, subject, target))

@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from gevent.queue import Queue
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
 from ccctl.records.database import database_problem
@@ -19,9 +19,10 @@ from ccctl.records.models.web import AgentContact
 
 log = logging.getLogger("ccctl.web")
 
-# "offer" (and "transferred") are chats' and tasks': they add channel, contact_ref and entry_id
+# "offer" (and "transferred") are chats' and tasks': they add channel, contact_ref and entry_id; a call's
+# "offered" and "answered" add leg_uuid, the channel the agent talks to (a callback's is not call_uuid)
 EVENT_TYPES = ("offered", "offer", "answered", "ended", "transferred", "agent_state")
-POP_KEYS = ("type", "agent", "call_uuid", "patient_id", "queue", "channel", "contact_ref", "entry_id")
+POP_KEYS = ("type", "agent", "call_uuid", "leg_uuid", "patient_id", "queue", "channel", "contact_ref", "entry_id")
 # an agent whose browser stopped reading must not make the ACD's listener grow memory without end
 MAX_QUEUED_PER_VIEWER = 100
 
@@ -60,6 +61,7 @@ class ScreenPops:
                         agent=pop["agent"],
                         patient_id=pop.get("patient_id"),
                         call_uuid=pop.get("call_uuid") or "",
+                        leg_uuid=pop.get("leg_uuid") or "",
                         queue=pop.get("queue") or "",
                     )
                 )
@@ -91,3 +93,17 @@ class ScreenPops:
     def may_wrap_up(self, db: Session, agent: str, call_uuid: str) -> bool:
         query = select(AgentContact.id).where(AgentContact.agent == agent, AgentContact.call_uuid == call_uuid)
         return db.scalar(query.limit(1)) is not None
+
+    def live_leg(self, db: Session, call_uuid: str, agent: str | None = None) -> str | None:
+        """The channel to act on for a call offered to `agent` (None: to any agent), named by the screen
+        pop's call_uuid or by its leg_uuid: the latest offer's leg (call_uuid itself when the offer named
+        none). None when no such call was offered (to that agent)."""
+        query = select(AgentContact.call_uuid, AgentContact.leg_uuid).where(
+            or_(AgentContact.call_uuid == call_uuid, AgentContact.leg_uuid == call_uuid)
+        )
+        if agent is not None:
+            query = query.where(AgentContact.agent == agent)
+        row = db.execute(query.order_by(AgentContact.id.desc()).limit(1)).first()
+        if row is None:
+            return None
+        return row.leg_uuid or row.call_uuid
