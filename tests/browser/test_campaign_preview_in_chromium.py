@@ -1,7 +1,7 @@
 """A preview campaign in real Chromium through the emulator and the ACD: agent1's workstation shows the patient
 reserved for them with the campaign and why; Call has the ACD dial the patient for agent1 alone; the emulated
-patient answers, agent1 talks and wraps up, and the wrap-up code is the attempt's outcome on the campaign's rows
-and on the patient's record."""
+patient answers, agent1 talks, wraps up and ends the call with Hang up, and the wrap-up code is the attempt's
+outcome on the campaign's rows and on the patient's record."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_agent_previews_the_patient_calls_them_and_the_wrap_up_is_the_outcome(sq
 
     phones = {"1001": AgentEndpoint(answer_after=1, talk_seconds=600)}
     with AcdSite(settings, phones, time_factor=10.0) as site:
-        patient_phone = AgentEndpoint(answer_after=1, talk_seconds=30)  # Anna hangs up after a short talk
+        patient_phone = AgentEndpoint(answer_after=1, talk_seconds=6000)  # Anna stays until agent1 hangs up
         site.switch.remotes[ANNA_PHONE.lstrip("+")] = patient_phone
         site.switch.remotes[ANNA_PHONE] = patient_phone
         dialer = CampaignDialer(site.settings, None, lambda: "")
@@ -78,6 +78,12 @@ def test_agent_previews_the_patient_calls_them_and_the_wrap_up_is_the_outcome(sq
             page.fill("#wrapup-notes", "recovering well")
             page.click("#wrapup-save")
             page.wait_for_selector("text=Wrap-up saved.")
+            # Hang up acts on the leg the ACD dialled to Anna (the pop names the campaign's callback)
+            assert wait_until(lambda: ("answered", "agent1") in [(k, a) for _, k, a in events(sqlite_url)])
+            anna = next(ch for ch in site.switch.channels.values() if ch.destination.endswith(ANNA_PHONE[1:]))
+            page.click("button.control[data-action=hangup]")
+            page.wait_for_selector("#control-result:text('Done.')")
+            assert wait_until(lambda: not anna.up)
             outcome = select(CampaignTarget.state, CampaignTarget.last_outcome).where(
                 CampaignTarget.patient_id == ids["anna"]
             )
