@@ -26,28 +26,43 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
 
 
+def agents_with_logins(url: str, agents: dict[str, tuple[str, str]]) -> None:
+    add_agents(url, agents)
+    engine = make_engine(url)
+    with Session(engine) as db, db.begin():
+        for name in agents:
+            add_user(db, name, "agent", PASSWORD)
+    engine.dispose()
+
+
+def workstation(site, name: str):
+    """A logged-in agent's API session on the site's console, and its CSRF header."""
+    client = site.controller._web.application.test_client()
+    login = csrf_of(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": login})
+    return client, {"X-CSRF-Token": csrf_of(client.get("/workstation").get_data(as_text=True))}
+
+
+def call_now_for(url: str, agent: str) -> None:
+    work = lambda s: place_for_agent(s, agent, PATIENT, None, "preview", agent, "test", queue="cardio")  # noqa: E731
+    in_transaction(url, CallbackError, work)
+
+
+def answered_by(url: str, agent: str) -> bool:
+    return wait_until(lambda: ("answered", agent) in [(k, a) for _, k, a in events(url)], timeout=30)
+
+
 def test_hold_and_hangup_from_the_workstation_reach_the_called_back_patient(sqlite_url, tmp_path):
     settings = acd_settings(sqlite_url, tmp_path)
     settings = dataclasses.replace(settings, web=dataclasses.replace(settings.web, secret_key="controls-test"))
-    add_agents(sqlite_url, {"bob": ("1002", "cardio")})
+    agents_with_logins(sqlite_url, {"bob": ("1002", "cardio")})
     queue(sqlite_url)
-    engine = make_engine(sqlite_url)
-    with Session(engine) as db, db.begin():
-        add_user(db, "bob", "agent", PASSWORD)
-    engine.dispose()
     with AcdSite(settings, {"1002": AgentEndpoint(answer_after=1, talk_seconds=LONG_TALK)}) as site:
         assert site.controller.inbound.wait_connected(5)
         site.switch.remotes[PATIENT] = AgentEndpoint(answer_after=1, talk_seconds=LONG_TALK)
-        in_transaction(
-            sqlite_url,
-            CallbackError,
-            lambda s: place_for_agent(s, "bob", PATIENT, None, "preview", "bob", "test", queue="cardio"),
-        )
-        assert wait_until(lambda: ("answered", "bob") in [(k, a) for _, k, a in events(sqlite_url)], timeout=30)
-        client = site.controller._web.application.test_client()
-        login = csrf_of(client.get("/login").get_data(as_text=True))
-        client.post("/login", data={"name": "bob", "password": PASSWORD, "csrf_token": login})
-        headers = {"X-CSRF-Token": csrf_of(client.get("/workstation").get_data(as_text=True))}
+        call_now_for(sqlite_url, "bob")
+        assert answered_by(sqlite_url, "bob")
+        client, headers = workstation(site, "bob")
 
         offer = client.get("/api/v1/agent/current").json["offer"]
         patient = site.switch.channels[offer["leg_uuid"]]  # the leg the ACD dialled, the patient on it
@@ -79,3 +94,44 @@ def test_hold_and_hangup_from_the_workstation_reach_the_called_back_patient(sqli
         ("ended", "bob"),
     ]
     assert [(c["uuid"], c["destination"]) for c in stored_calls(sqlite_url)] == [(patient.uuid, PATIENT)]
+
+
+def test_a_transfer_from_the_workstation_moves_the_called_back_patient_and_the_new_agent_controls_the_leg(
+    sqlite_url, tmp_path
+):
+    settings = acd_settings(sqlite_url, tmp_path)
+    settings = dataclasses.replace(settings, web=dataclasses.replace(settings.web, secret_key="controls-test"))
+    agents_with_logins(sqlite_url, {"bob": ("1002", "cardio"), "ann": ("1001", "dermato")})
+    queue(sqlite_url)
+    phones = {ext: AgentEndpoint(answer_after=1, talk_seconds=LONG_TALK) for ext in ("1001", "1002")}
+    with AcdSite(settings, phones) as site:
+        assert site.controller.inbound.wait_connected(5)
+        site.switch.remotes[PATIENT] = AgentEndpoint(answer_after=1, talk_seconds=LONG_TALK)
+        call_now_for(sqlite_url, "bob")
+        assert answered_by(sqlite_url, "bob")
+        bob, bob_headers = workstation(site, "bob")
+        leg = bob.get("/api/v1/agent/current").json["offer"]["leg_uuid"]
+        moved = bob.post("/api/v1/transfer", json={"kind": "blind", "to_agent": "ann"}, headers=bob_headers)
+        assert moved.status_code == 200, moved.json
+        assert answered_by(sqlite_url, "ann")
+        ann, ann_headers = workstation(site, "ann")
+        offer = ann.get("/api/v1/agent/current").json["offer"]
+        assert offer["leg_uuid"] == leg  # the same patient's leg, now with ann
+        patient = site.switch.channels[leg]
+        assert patient.up
+        ended = ann.post(f"/api/v1/calls/{offer['call_uuid']}/control", json={"action": "hangup"}, headers=ann_headers)
+        assert ended.status_code == 200, ended.json
+        assert wait_until(lambda: not patient.up)
+        refused = bob.post(
+            f"/api/v1/calls/{offer['call_uuid']}/control", json={"action": "hangup"}, headers=bob_headers
+        )
+        assert refused.status_code == 409  # bob's offer of it still stands, but the patient's leg is gone
+        site.wait_idle()
+    rung = [(kind, agent) for _, kind, agent in events(sqlite_url) if kind in ("offered", "answered", "transferred")]
+    assert rung == [
+        ("offered", "bob"),
+        ("answered", "bob"),
+        ("transferred", "bob"),
+        ("offered", "ann"),
+        ("answered", "ann"),
+    ]
