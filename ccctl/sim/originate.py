@@ -7,9 +7,10 @@ simulated parties (agents' phones, patients called back) that ring, then answer 
 from __future__ import annotations
 
 import uuid as uuidlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ccctl.sim.callers import CallerScript, PatientSession
 from ccctl.sim.channel import Channel
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ class AgentEndpoint:
     talk_seconds: float | None = None  # hangs up this long after answering (None: waits for the other side)
     keys: str = ""  # digits pressed keys_after seconds after answering (a patient answering a campaign's menu)
     keys_after: float = 3.0
+    # or keys as a caller presses them: one entry per digit collection, after its prompt (CallerScript.keys)
+    read_keys: list[str] = field(default_factory=list)
     beep_after: float | None = None  # an answering machine: its greeting beeps this long after answering
 
 
@@ -155,6 +158,8 @@ def _ring(switch: Switch, leg: Channel, endpoint: AgentEndpoint, caller: Channel
             leg.set_deadline(switch.clock.now() + endpoint.talk_seconds, by="agent")
         if endpoint.keys:
             leg.queue_dtmf(endpoint.keys, due=switch.clock.now() + endpoint.keys_after)
+        if endpoint.read_keys:
+            leg.patient = PatientSession(CallerScript(leg.caller_number, leg.destination, list(endpoint.read_keys)))
         if endpoint.beep_after is not None:
             leg.beep_due = switch.clock.now() + endpoint.beep_after
         return None

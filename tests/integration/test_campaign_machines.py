@@ -45,7 +45,7 @@ machine: {machine}
 """
 PATIENTS = {
     "P1": ("13900000001", AgentEndpoint(answer_after=1, beep_after=3)),  # voicemail, leave_message campaign
-    "P2": ("13900000002", AgentEndpoint(answer_after=1, keys="1")),  # a person, leave_message campaign
+    "P2": ("13900000002", AgentEndpoint(answer_after=1, read_keys=["1"])),  # a person, leave_message campaign
     "P3": ("13900000003", AgentEndpoint(answer_after=1, beep_after=3)),  # voicemail, hang_up campaign
 }
 MONDAY_NOON = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)

@@ -55,10 +55,10 @@ caps: {concurrent: 10, per_second: 10}
 """
 # patient code -> (number, how their phone behaves)
 PATIENTS = {
-    "P1": ("13800000001", AgentEndpoint(answer_after=1, keys="1")),
-    "P2": ("13800000002", AgentEndpoint(answer_after=1, keys="2")),
+    "P1": ("13800000001", AgentEndpoint(answer_after=1, read_keys=["1"])),
+    "P2": ("13800000002", AgentEndpoint(answer_after=1, read_keys=["2"])),
     "P3": ("13800000003", AgentEndpoint(answers=False)),
-    "P4": ("13800000004", AgentEndpoint(answer_after=1, keys="1")),
+    "P4": ("13800000004", AgentEndpoint(answer_after=1, read_keys=["1"])),
 }
 MONDAY_LUNCH_SHANGHAI = datetime(2026, 12, 7, 4, 30, tzinfo=UTC)  # 12:30 there: quiet
 TUESDAY_10AM_SHANGHAI = datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
@@ -77,6 +77,9 @@ class CountingSwitch:
 
     def wait_job(self, job_uuid: str, timeout: float | None = None) -> str:
         return self.inbound.wait_job(job_uuid, timeout=timeout)
+
+    def live(self) -> bool:
+        return self.inbound.live()
 
 
 def seed(url: str) -> dict[str, int]:

@@ -143,8 +143,8 @@ def test_a_survey_campaign_stores_the_answers_of_the_patient_it_called(sqlite_ur
     cli(settings_file, "campaigns", "start", "follow-up")
 
     with EmulatedSite(settings, registry=build_flow_registry(settings), time_factor=20) as site:
-        # the keys come once the first question waits: the greeting and the intro are spoken first
-        site.switch.remotes["13800000009"] = AgentEndpoint(answer_after=1, keys="412", keys_after=10)
+        # a key for each question, once it is asked (keys pressed during the greeting or the intro are lost)
+        site.switch.remotes["13800000009"] = AgentEndpoint(answer_after=1, read_keys=["4", "1", "2"])
         assert site.controller.inbound.wait_connected(timeout=10)
         address = lambda: site.controller.outbound_address_text  # noqa: E731
         dialer = CampaignDialer(site.settings, site.controller.inbound, address, clock=lambda: TUESDAY_10AM_SHANGHAI)
