@@ -61,5 +61,7 @@ class CallbackCall(StepsApp):
         self.patient_id = ticket.patient_id
         if not self.readopted:
             yield Execute("playback", GREETING)
+        # this leg, not the entry's call_uuid, is what the agent talks to: the offer names it (leg_uuid) for
+        # the workstation's controls, and the recording and call record are filed under it
         recorder = SessionRecorder(self.recordings_dir, call.uuid, ticket.patient_id)
         return (yield from wait_for_agent(self.acd, ticket, recorder, call.caller_number))
