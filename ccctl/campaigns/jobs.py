@@ -52,6 +52,10 @@ class SwitchApi(Protocol):
 
     def api(self, command: str, timeout: float | None = None) -> str: ...
 
+    def live(self) -> bool:
+        """A node is connected: a call asked for now reaches the switch."""
+        ...
+
 
 def originate_command(settings: Settings, number: str, campaign_id: int, target_id: int, socket_address: str) -> str:
     """The api command for one campaign call; the target travels as a channel variable to the socket call."""
@@ -191,9 +195,13 @@ class CampaignDialer:
         zone = ZoneInfo(spec.time_zone) if spec.time_zone else self.zone
         if spec.mode == "preview":
             return self._preview(campaign, spec, pacer, now, zone)
+        if self.switch is not None and not self.switch.live():
+            # no node connected (serve just started, FreeSWITCH restarting): a claim now would spend the
+            # patient's attempt on a call that never reaches the switch
+            return 0
         stale = timedelta(minutes=self.settings.campaigns.stale_minutes)
         with Session(self.engine) as session:
-            store.release_stale(session, campaign.id, now, stale)
+            store.release_stale(session, campaign.id, now, stale, spec.voice_attempts)
             in_progress, placed_today = store.load(session, campaign.id, store.day_start(now, zone))
             room = min(spec.caps.concurrent - in_progress, pacer.room(now))
             if spec.mode == "progressive":

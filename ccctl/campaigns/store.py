@@ -402,9 +402,10 @@ def machine_answered(
         call_failed(session, spec, target.id, attempt.id, "machine", "", now)
 
 
-def release_stale(session: Session, campaign_id: int, now: datetime, older_than: timedelta) -> int:
-    """Targets left dialing or talking by a process that died: never called again at once, retried later
-    as failed attempts (they may have been reached, so the next call waits the failed spacing)."""
+def release_stale(session: Session, campaign_id: int, now: datetime, older_than: timedelta, voice_attempts: int) -> int:
+    """Targets left dialing or talking by a process that died: failed attempts, never called again at once
+    (they may have been reached, so the next call waits older_than), and not called at all once the
+    campaign's voice_attempts are used: they go on to the SMS as after a failed last call."""
     rows = session.scalars(
         select(CampaignTarget).where(
             CampaignTarget.campaign_id == campaign_id,
@@ -414,7 +415,10 @@ def release_stale(session: Session, campaign_id: int, now: datetime, older_than:
     ).all()
     for target in rows:
         target.state, target.last_outcome = "waiting", "failed"
-        target.next_attempt_at = now + older_than
+        if target.voice_attempts < voice_attempts:
+            target.next_attempt_at = now + older_than
+        else:
+            target.channel, target.next_attempt_at = "sms", now
     session.flush()
     return len(rows)
 

@@ -98,6 +98,10 @@ class InboundClient:
     def wait_connected(self, timeout: float | None = None) -> bool:
         return self._connected.wait(timeout)
 
+    def live(self) -> bool:
+        """Connected now: a command sent now reaches the switch."""
+        return self.state.status == "connected"
+
     # -- commands -------------------------------------------------------------------
 
     def api(self, command: str, timeout: float | None = None) -> str:

@@ -226,3 +226,7 @@ class EveryNode:
 
     def wait_job(self, job_uuid: str, timeout: float | None = None) -> str:
         return self._jobs.pop(job_uuid, self.nodes.default).wait_job(job_uuid, timeout)
+
+    def live(self) -> bool:
+        """Some node is connected: a new call (bgapi) has a switch to go to."""
+        return any(client.state.status == "connected" for client in self.nodes.clients.values())

@@ -44,6 +44,9 @@ class RecordingSwitch:
     def api(self, command: str, timeout: float | None = None) -> str:
         return "+OK"
 
+    def live(self) -> bool:
+        return True
+
 
 def test_patients_outside_their_hours_are_put_back_and_the_others_are_called(db_url):
     spec = load_spec("flu.yaml", CAMPAIGN)

@@ -87,10 +87,23 @@ def test_a_target_left_in_progress_by_a_dead_process_waits_before_it_is_called_a
         campaign = campaign_with_two_patients(session)
         due = store.due_targets(session, campaign.id, NOW, 1, UTC_ZONE)[0]
         store.claim(session, due, campaign.id, NOW, 2)
-        assert store.release_stale(session, campaign.id, NOW + timedelta(minutes=5), timedelta(minutes=10)) == 0
-        assert store.release_stale(session, campaign.id, NOW + timedelta(minutes=11), timedelta(minutes=10)) == 1
+        assert store.release_stale(session, campaign.id, NOW + timedelta(minutes=5), timedelta(minutes=10), 2) == 0
+        assert store.release_stale(session, campaign.id, NOW + timedelta(minutes=11), timedelta(minutes=10), 2) == 1
         soon = store.due_targets(session, campaign.id, NOW + timedelta(minutes=12), 10, UTC_ZONE)
         assert due.id not in [t.id for t in soon]
         again = store.due_targets(session, campaign.id, NOW + timedelta(minutes=21), 10, UTC_ZONE)
         assert due.id in [t.id for t in again]
+    engine.dispose()
+
+
+def test_a_target_left_in_progress_on_its_last_call_goes_on_to_the_sms_not_to_another_call(db_url):
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        campaign = campaign_with_two_patients(session)
+        due = store.due_targets(session, campaign.id, NOW, 1, UTC_ZONE)[0]
+        store.claim(session, due, campaign.id, NOW, 1)
+        assert store.release_stale(session, campaign.id, NOW + timedelta(minutes=11), timedelta(minutes=10), 1) == 1
+        later = store.due_targets(session, campaign.id, NOW + timedelta(days=1), 10, UTC_ZONE)
+        assert due.id not in [t.id for t in later]  # one call allowed, one placed: never dialled again
+        assert [t.id for t in channel_plan.next_channel_targets(session, campaign.id)] == [due.id]
     engine.dispose()
