@@ -185,15 +185,21 @@ class QueuedCalls:
         """The caller left the queue without an agent: timeout, overflow, callback_requested."""
         now = self.acd.clock()
 
-        def work(session: Session) -> None:
+        def work(session: Session) -> bool:
+            """Whether an agent was freed (then the router runs at once)."""
             entry = session.get(QueueEntry, entry_id)
             if entry is None or entry.status not in (model.WAITING, model.OFFERED):
-                return
+                return False
             store.add_event(session, entry, kind, now, detail=detail)
             entry.status, entry.updated_at = ("callback" if kind == "callback_requested" else kind), now
+            # the router may have claimed agents for the caller after the hold steps last looked for an offer:
+            # nobody will ring them now, so they are free at once rather than when the reservation lapses
+            return store.release_reserved(session, entry_id, now) > 0
 
-        self.acd.in_db(work)
+        freed = self.acd.in_db(work)
         self.acd._offers.pop(entry_id, None)
+        if freed:
+            self.acd.wake()
 
     def overflow(self, entry_id: int, rules: QueueRules, caller_number: str) -> str:
         """Apply the queue's overflow rule once; returns how the caller leaves ("" = they stay in line)."""

@@ -84,6 +84,16 @@ def test_abandoned_caller_frees_the_agent_reserved_for_them(db_url, acd):
     assert one.entry_id != two.entry_id
 
 
+def test_a_caller_who_leaves_after_the_router_claimed_an_agent_frees_that_agent_at_once(db_url, acd):
+    setup_site(db_url, {"ann": "cardio"})
+    late = acd.enqueue("cardio", "call-1", 0, None)
+    assert [m.entry_id for m in acd.route_once()] == [late.entry_id]  # ann reserved for the caller...
+    acd.calls.left(late.entry_id, "timeout")  # ...whose hold steps had already found no offer and gave up
+    assert acd.offer_for(late.entry_id) is None
+    two = acd.enqueue("cardio", "call-2", 0, None)
+    assert [(m.entry_id, m.agents[0].name) for m in acd.route_once()] == [(two.entry_id, "ann")]
+
+
 def test_snapshot_shows_waiting_callers_and_agents(db_url, acd, clock):
     setup_site(db_url, {"ann": "cardio", "bob": "cardio"})
     set_status(db_url, "bob", "On Break")
