@@ -105,7 +105,7 @@ def wait_for_agent(
             if talked_to is not None:
                 follow = acd.after_talk(ticket)  # a blind transfer: ring the new agent, or wait in the new queue
                 if follow is None:
-                    if rules.callback_key:  # the queue's key must not cut what follows (a survey's questions)
+                    if rules.callback_key and talked_to:  # the queue's key must not cut what follows (a survey)
                         yield Execute("unset", "playback_terminators")
                     if talked_to and rules.survey and acd.surveys is not None:
                         # hangup_after_bridge=false kept the patient on the line when the agent left

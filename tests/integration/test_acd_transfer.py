@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from acd_site import AcdSite, acd_settings, add_agents, agent_rows, entries, events, queue, wait_until
 from click.testing import CliRunner
+from emulated_site import by_uuid, stored_calls
 
 from ccctl.acd.agents import set_status
 from ccctl.cli import main
@@ -52,10 +53,10 @@ def _talking(db_url: str, name: str) -> bool:
     return agent_rows(db_url)[name].state == "in_call"
 
 
-def _site(db_url, tmp_path, bob_talk: float = 5):
+def _site(db_url, tmp_path, bob_talk: float = 5, callback_key: str = ""):
     settings = acd_settings(db_url, tmp_path)
     add_agents(db_url, {"ann": ("1001", "cardio"), "bob": ("1002", "cardio,dermato")})
-    queue(db_url)
+    queue(db_url, callback_key=callback_key)
     queue(db_url, "dermato", skills={"dermato": 1})
     phones = {
         "1001": AgentEndpoint(answer_after=1, talk_seconds=LONG_TALK),
@@ -160,3 +161,20 @@ def test_warm_transfer_consults_then_hands_over_or_goes_back(db_url, tmp_path, f
             assert _talking(db_url, "ann") and ("transfer_failed", "ann") in _kinds(db_url)
         _caller_hangs_up(site, call)
         site.wait_idle()
+
+
+def test_a_patient_handed_over_by_a_warm_transfer_whose_new_agent_hangs_up_has_a_completed_call(db_url, tmp_path):
+    """As on the real switch: bob ends the talk; the queue offers a callback key, which is unset only for a
+    patient still on the line."""
+    with _site(db_url, tmp_path, bob_talk=LONG_TALK, callback_key="9") as site:
+        call = _ann_talks_bob_free(site, db_url)
+        assert _cli(site, "ann", "--to-agent", "bob", "--warm").exit_code == 0
+        assert wait_until(lambda: any("/1002@" in ch.name and ch.answered for ch in site.switch.channels.values()))
+        assert _cli(site, "ann", "--complete").exit_code == 0
+        assert wait_until(lambda: _talking(db_url, "bob"))
+        [bob_leg] = [ch for ch in site.switch.channels.values() if "/1002@" in ch.name and ch.up]
+        site.switch.hangup_soon(bob_leg, "NORMAL_CLEARING", "agent")
+        assert call.wait(30) is not None
+        site.wait_idle()
+    record = by_uuid(stored_calls(db_url))[call.uuid]
+    assert (record["disposition"], record["error"]) == ("completed", "")
