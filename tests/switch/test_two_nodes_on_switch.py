@@ -7,16 +7,13 @@ agent's phone registers with Kamailio, so a caller on either node reaches it.
 
 from __future__ import annotations
 
-import json
-import re
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import sipp
-import yaml
-from switch_site import DOMAIN, LANE, QUEUE_FLOW, RTP_SLICE, SwitchSite, add_cardio_queue, free_port
+from switch_site import SwitchSite
 from test_sip_front_on_switch import KAMAILIO, Kamailio
+from two_nodes import channel_uuids, channels_on, completed_by, phone_through_kamailio, two_nodes
 
 pytestmark = pytest.mark.skipif(
     not Path(KAMAILIO).exists(), reason="Kamailio not installed (scripts/install.sh --test)"
@@ -26,90 +23,9 @@ CALLS = 4
 PATIENT = "0612345678"  # SwitchSite.patient's caller number
 
 
-def rtp_half(half: int) -> str:
-    """Half of this lane's RTP ports: two switches on one machine must not draw the same port."""
-    first = 16384 + LANE * RTP_SLICE + half * (RTP_SLICE // 2)
-    return f"{first}-{first + RTP_SLICE // 2 - 1}"
-
-
-@contextmanager
-def two_nodes(root: Path, database: str, controllers: int):
-    """Kamailio before nodes fs-a and fs-b; `controllers` ccctl serve (1: beside fs-a and taking both nodes'
-    calls; 2: one beside each node), every one connected to both nodes' event sockets."""
-    node_a = SwitchSite(
-        root / "fs-a",
-        {"main.yaml": QUEUE_FLOW},
-        database_url=database,
-        settings={"freeswitch": {"node_name": "fs-a", "rtp_ports": rtp_half(0)}},
-    )
-    # with one controller, node B's dialplan hands its calls to the controller beside node A
-    outbound = {} if controllers == 2 else {"outbound_port": node_a.ports["esl_out"]}
-    node_b = SwitchSite(
-        root / "fs-b",
-        {"main.yaml": QUEUE_FLOW},
-        database_url=database,
-        settings={"freeswitch": {"node_name": "fs-b", "rtp_ports": rtp_half(1)}, "esl": outbound},
-    )
-    kamailio = None
-    try:
-        node_a.start_switch_without_controller()
-        node_b.start_switch_without_controller()
-        kamailio = Kamailio(root / "kamailio", [node_a, node_b], database)
-        nodes = [{"name": n.root.name, "host": "127.0.0.1", "port": n.ports["esl_in"]} for n in (node_a, node_b)]
-        trunks = [{"name": n.root.name, "address": f"127.0.0.1:{n.ports['trunk_sip']}"} for n in (node_a, node_b)]
-        serving = [node_a, node_b][:controllers]
-        for site in serving:
-            site.settings["esl"] = {**site.settings.get("esl", {}), "nodes": nodes}
-            site.settings["sip_front"] = {"listen": kamailio.address, "nodes": trunks}
-            site.config.write_text(yaml.safe_dump(site._settings(), sort_keys=False))
-        node_a.ccctl("db", "upgrade")
-        add_cardio_queue(node_a, no_answer_timeout=8)
-        node_a.ccctl("agents", "login", "ann")
-        for site in serving:
-            site.start_serve()
-            site.wait_for(lambda site=site: both_connected(site), 20, "the controller connected to both nodes")
-        yield kamailio, node_a, node_b
-    finally:
-        if kamailio is not None:
-            kamailio.stop()
-        for node in (node_a, node_b):
-            node.stop()
-
-
-def both_connected(site: SwitchSite) -> bool:
-    result = site.ccctl("status", "--json", check=False)
-    if result.returncode != 0:
-        return False
-    nodes = json.loads(result.stdout)["esl"]["nodes"]
-    return [(n["name"], n["status"]) for n in nodes] == [("fs-a", "connected"), ("fs-b", "connected")]
-
-
-def channels_on(site: SwitchSite, name: str) -> int:
-    """Channels `name` (sofia/trunk/<user>@...) this node created, counted from its own log."""
-    return len(channel_uuids(site, name))
-
-
-def channel_uuids(site: SwitchSite, name: str) -> set[str]:
-    """The uuids of the channels `name` (sofia/trunk/<user>@...) this node created, from its own log."""
-    return set(
-        re.findall(rf"New Channel sofia/trunk/{re.escape(name)}@\S+ \[([0-9a-f-]{{36}})\]", site.freeswitch_log())
-    )
-
-
 def patients_reach_the_agent_through_kamailio(kamailio: Kamailio, node_a: SwitchSite, node_b: SwitchSite) -> None:
     """CALLS patients call Kamailio; the agent's phone, registered with Kamailio, answers each one."""
-    port = free_port()
-    register = node_a._sipp(
-        "register",
-        sipp.register_scenario("1001", kamailio.new_password("ann")),
-        [kamailio.address, "-m", "1", "-p", str(port), "-key", "extension", "1001", "-key", "domain", DOMAIN],
-    )
-    assert register.wait(20) == 0, register.errors()
-    phone = node_a._sipp(
-        "agent-1001",
-        sipp.agent_phone_scenario("answer", ring_ms=200, talk_ms=1000),
-        ["-m", str(CALLS), "-p", str(port), "-key", "extension", "1001"],
-    )
+    phone = phone_through_kamailio(kamailio, node_a, "ann", "1001", calls=CALLS, talk_ms=1000)
     patients = node_a.patient(
         [sipp.until_switch_hangs_up()], caller=PATIENT, calls=CALLS, rate=0.5, address=kamailio.address
     )
@@ -142,8 +58,3 @@ def test_two_controllers_on_postgresql_each_on_both_nodes_share_the_agent(tmp_pa
         # each node's calls ran on the controller beside it; one agent, never offered two patients at once
         done = (completed_by(node_a), completed_by(node_b))
         assert min(done) >= 1 and sum(done) == CALLS, done
-
-
-def completed_by(site: SwitchSite) -> int:
-    """Calls the ccctl serve beside `site` drove to their end (its status)."""
-    return json.loads(site.ccctl("status", "--json").stdout)["calls"]["completed"]
