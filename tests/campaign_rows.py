@@ -1,4 +1,5 @@
-"""What a campaign test reads back from the database: rows of one query, visits' statuses, queued SMS."""
+"""What a campaign test reads back from the database: rows of one query, visits' statuses, queued SMS,
+voice attempts' outcomes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from ccctl.records.database import make_engine
 from ccctl.records.models.appointments import Appointment
+from ccctl.records.models.campaigns import ContactAttempt
 from ccctl.records.models.channels import SmsMessage
+from ccctl.records.models.patients import Patient
 
 
 def query_rows(url: str, statement: Select) -> list[tuple]:
@@ -27,3 +30,17 @@ def appointment_statuses(url: str) -> dict[int, str]:
 def sms_rows(url: str) -> list[tuple[str, str, str]]:
     """(recipient, status, body) of every SMS queued or sent."""
     return query_rows(url, select(SmsMessage.recipient, SmsMessage.status, SmsMessage.body))
+
+
+def voice_outcomes(url: str) -> dict[str, list[str]]:
+    """Voice attempts' outcomes per patient code, oldest first ("" while a call is still going)."""
+    statement = (
+        select(Patient.patient_code, ContactAttempt.outcome)
+        .join(Patient, Patient.id == ContactAttempt.patient_id)
+        .where(ContactAttempt.channel == "voice")
+        .order_by(ContactAttempt.id)
+    )
+    found: dict[str, list[str]] = {}
+    for code, outcome in query_rows(url, statement):
+        found.setdefault(code, []).append(outcome or "")
+    return found

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import gevent
 from acd_site import wait_until
-from campaign_rows import appointment_statuses, query_rows, sms_rows
+from campaign_rows import appointment_statuses, query_rows, sms_rows, voice_outcomes
 from click.testing import CliRunner
 from emulated_site import EmulatedSite, site_settings
 from sqlalchemy import select
@@ -149,12 +149,12 @@ def test_reminder_campaign_confirms_cancels_texts_skips_and_survives_a_restart(s
         assert dialer.tick() == 3  # P1, P2, P3; P4 opted out of calls
         restarted = CampaignDialer(site.settings, switch, address, clock=lambda: now[0])
         assert restarted.tick() == 0  # a second process finds every due patient claimed
-        assert wait_until(lambda: outcomes(sqlite_url).get("P3") == ["no_answer"], timeout=20)
+        assert wait_until(lambda: voice_outcomes(sqlite_url).get("P3") == ["no_answer"], timeout=20)
         assert wait_until(lambda: finished(sqlite_url, "P1", "P2"), timeout=20)
 
         now[0] += timedelta(minutes=31)  # P3's retry is due
         assert restarted.tick() == 1
-        assert wait_until(lambda: outcomes(sqlite_url).get("P3") == ["no_answer", "no_answer"], timeout=20)
+        assert wait_until(lambda: voice_outcomes(sqlite_url).get("P3") == ["no_answer", "no_answer"], timeout=20)
         now[0] += timedelta(minutes=1)
         assert restarted.tick() == 0  # P3's calls are used up: the SMS instead
         site.wait_idle()
@@ -172,7 +172,7 @@ def test_reminder_campaign_confirms_cancels_texts_skips_and_survives_a_restart(s
     assert sms_rows(sqlite_url) == [
         ("13800000003", "queued", "City Hospital: please call 7000 about your visit tomorrow.")
     ]
-    found = outcomes(sqlite_url)
+    found = voice_outcomes(sqlite_url)
     assert found["P1"] == ["confirmed"] and found["P2"] == ["cancelled"]
     assert found["P4"] == ["opted_out"]  # recorded with its reason, never dialled, and no SMS either
     assert sms_outcomes(sqlite_url) == {"P3": "queued", "P4": "opted_out"}
@@ -180,25 +180,8 @@ def test_reminder_campaign_confirms_cancels_texts_skips_and_survives_a_restart(s
     assert "confirmed" in report and "cancelled" in report and "queued" in report
 
 
-def outcomes(url: str) -> dict[str, list[str]]:
-    """Voice attempts' outcomes per patient code, in order."""
-    engine = make_engine(url)
-    with Session(engine) as session:
-        rows = session.execute(
-            select(Patient.patient_code, ContactAttempt.outcome)
-            .join(Patient, Patient.id == ContactAttempt.patient_id)
-            .where(ContactAttempt.channel == "voice")
-            .order_by(ContactAttempt.id)
-        ).all()
-    engine.dispose()
-    found: dict[str, list[str]] = {}
-    for code, outcome in rows:
-        found.setdefault(code, []).append(outcome)
-    return found
-
-
 def finished(url: str, *codes: str) -> bool:
-    found = outcomes(url)
+    found = voice_outcomes(url)
     return all(found.get(code) and found[code][-1] in ("confirmed", "cancelled") for code in codes)
 
 

@@ -13,14 +13,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sipp
-from campaign_rows import appointment_statuses, sms_rows
-from sqlalchemy import select
+from campaign_rows import appointment_statuses, sms_rows, voice_outcomes
 from sqlalchemy.orm import Session
 from switch_site import QUEUE_FLOW, SippRun, SwitchSite, free_port, tone
 
 from ccctl.records.database import make_engine
 from ccctl.records.models.appointments import Appointment, Department, Doctor, Slot
-from ccctl.records.models.campaigns import ContactAttempt
 from ccctl.records.models.patients import Patient, PatientPhone
 
 REPO = Path(__file__).resolve().parents[2]
@@ -104,23 +102,6 @@ def seed(url: str, numbers: dict[str, str]) -> dict[str, int]:
     return visits
 
 
-def outcomes(url: str) -> dict[str, list[str]]:
-    """Voice attempts' outcomes per patient code, in order ("" while a call is still going)."""
-    engine = make_engine(url)
-    with Session(engine) as session:
-        rows = session.execute(
-            select(Patient.patient_code, ContactAttempt.outcome)
-            .join(Patient, Patient.id == ContactAttempt.patient_id)
-            .where(ContactAttempt.channel == "voice")
-            .order_by(ContactAttempt.id)
-        ).all()
-    engine.dispose()
-    found: dict[str, list[str]] = {}
-    for code, outcome in rows:
-        found.setdefault(code, []).append(outcome or "")
-    return found
-
-
 def test_a_reminder_campaign_confirms_cancels_retries_busy_and_texts_the_unreached(tmp_path):
     ports = {code: free_port() for code in ("P1", "P2", "P3", "P4")}
     flows = {
@@ -150,11 +131,11 @@ def test_a_reminder_campaign_confirms_cancels_retries_busy_and_texts_the_unreach
         site.ccctl("campaigns", "start", "reminders")
 
         def all_done():
-            found = outcomes(url)
+            found = voice_outcomes(url)
             done = found.get("P3") == ["busy", "busy"] and found.get("P4") == ["no_answer", "no_answer"]
             return found if done and found.get("P1") == ["confirmed"] and found.get("P2") == ["cancelled"] else None
 
-        found = site.wait_for(all_done, 50, f"every attempt's outcome (so far {outcomes(url)})")
+        found = site.wait_for(all_done, 50, f"every attempt's outcome (so far {voice_outcomes(url)})")
         for code, phone in phones.items():
             assert phone.wait(15) == 0, (code, phone.errors())
         sms = site.wait_for(lambda: len(sms_rows(url)) == 2 and sms_rows(url), 10, "both SMS rows")
@@ -199,7 +180,9 @@ def test_a_voicemail_greeting_is_heard_by_mod_avmd_and_gets_the_campaigns_messag
         phone = patient_phone(site, "voicemail", scenario, port, 1)
         site.ccctl("campaigns", "add", str(site.root / "flows/campaigns/vm.yaml"))
         site.ccctl("campaigns", "start", "reminders")
-        found = site.wait_for(lambda: outcomes(url).get("P1") == ["machine"] and outcomes(url), 40, "the machine")
+        found = site.wait_for(
+            lambda: voice_outcomes(url).get("P1") == ["machine"] and voice_outcomes(url), 40, "the machine"
+        )
         assert phone.wait(20) == 0, phone.errors()  # the switch hung up after the message
         log = site.freeswitch_log()
     assert found == {"P1": ["machine"]}

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sipp
+from campaign_rows import voice_outcomes
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from switch_site import SippRun, SwitchSite, free_port
@@ -24,7 +25,7 @@ from switch_site import SippRun, SwitchSite, free_port
 from ccctl.acd import store as acd_store
 from ccctl.records.database import make_engine
 from ccctl.records.models.acd import Agent, QueueEntry
-from ccctl.records.models.campaigns import CampaignTarget, ContactAttempt
+from ccctl.records.models.campaigns import CampaignTarget
 from ccctl.records.models.patients import Patient, PatientPhone
 
 HOTLINE = 'flow: main\nlanguage: en\nstart: bye\nnodes:\n  bye:\n    type: hangup\n    prompt: "say:Goodbye"\n'
@@ -111,23 +112,6 @@ def invites_received(phone: SippRun) -> Counter:
     return Counter({number: len(ids) for number, ids in calls.items()})
 
 
-def attempts(url: str) -> dict[str, list[str]]:
-    """Voice attempts' outcomes per patient code, oldest first."""
-    engine = make_engine(url)
-    with Session(engine) as session:
-        rows = session.execute(
-            select(Patient.patient_code, ContactAttempt.outcome)
-            .join(Patient, Patient.id == ContactAttempt.patient_id)
-            .where(ContactAttempt.channel == "voice")
-            .order_by(ContactAttempt.id)
-        ).all()
-    engine.dispose()
-    found: dict[str, list[str]] = {}
-    for code, outcome in rows:
-        found.setdefault(code, []).append(outcome or "")
-    return found
-
-
 def answered_by(url: str) -> dict[str, str]:
     """Patient code -> the agent their queued call was answered by (their queue entry's agent)."""
     engine = make_engine(url)
@@ -191,7 +175,7 @@ def test_a_progressive_campaign_never_rings_more_patients_than_free_agents(tmp_p
         sampler.start()
         site.ccctl("campaigns", "start", "care")
         everyone = {code: ["answered"] for code in phones}
-        site.wait_for(lambda: attempts(url) == everyone, 90, f"every patient answered ({attempts(url)})")
+        site.wait_for(lambda: voice_outcomes(url) == everyone, 90, f"every patient answered ({voice_outcomes(url)})")
         assert patients.wait(20) == 0, patients.errors()  # the last two talked to their agents and hung up
         done.set()
         sampler.join(5)
@@ -231,14 +215,16 @@ def test_a_controller_killed_mid_campaign_calls_no_one_twice(tmp_path):
         patients = patients_phone(site, port, 2 * len(phones), ring_ms=1000)
         site.ccctl("campaigns", "add", str(site.root / "flows/campaigns/campaign.yaml"))
         site.ccctl("campaigns", "start", "results")
-        site.wait_for(lambda: sum(map(len, attempts(url).values())) >= 4, 30, "four calls placed", every=0.1)
+        site.wait_for(lambda: sum(map(len, voice_outcomes(url).values())) >= 4, 30, "four calls placed", every=0.1)
         site.stop_serve(signal.SIGKILL)
-        killed_at = attempts(url)
+        killed_at = voice_outcomes(url)
         site.start_serve()
-        site.wait_for(lambda: len(attempts(url)) == len(phones), 30, f"every patient called ({attempts(url)})")
+        site.wait_for(
+            lambda: len(voice_outcomes(url)) == len(phones), 30, f"every patient called ({voice_outcomes(url)})"
+        )
         # the killed controller's calls are released (on to the SMS step, none set here), the others done
         site.wait_for(lambda: target_states(url) == {"done": len(phones)}, 60, "every target done", every=1)
-        found = attempts(url)
+        found = voice_outcomes(url)
         patients.stop()
 
     assert invites_received(patients) == Counter({number: 1 for number in phones.values()})
