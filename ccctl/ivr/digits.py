@@ -95,6 +95,23 @@ def ask(
     return None
 
 
+def ask_node(
+    ctx: RunContext, node: Node, request: DigitRequest, accept: Callable[[str], bool]
+) -> Generator[Command, AppResult, str | None]:
+    """ask() with the node's own `tries`, `invalid_prompt` and `no_input_prompt`."""
+    return (
+        yield from ask(
+            ctx,
+            node.name,
+            request,
+            accept,
+            tries=node.get("tries"),
+            invalid_prompt=node.get("invalid_prompt"),
+            no_input_prompt=node.get("no_input_prompt"),
+        )
+    )
+
+
 def ask_key(
     ctx: RunContext, node: Node, keys: Collection[str], prompt: str | None = None
 ) -> Generator[Command, AppResult, str | None]:
@@ -107,14 +124,4 @@ def ask_key(
         timeout=node.get("timeout"),
         terminators="none" if "#" in keys else "#",
     )
-    return (
-        yield from ask(
-            ctx,
-            node.name,
-            request,
-            lambda digits: digits in keys,
-            tries=node.get("tries"),
-            invalid_prompt=node.get("invalid_prompt"),
-            no_input_prompt=node.get("no_input_prompt"),
-        )
-    )
+    return (yield from ask_node(ctx, node, request, lambda digits: digits in keys))

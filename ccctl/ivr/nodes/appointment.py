@@ -15,7 +15,7 @@ from typing import Any
 
 from ccctl.callflow import AppResult, Command, Execute
 from ccctl.ivr import fs_args
-from ccctl.ivr.digits import DigitRequest, ask
+from ccctl.ivr.digits import DigitRequest, ask_node
 from ccctl.ivr.nodes.base import Field, Node, Report, Steps
 from ccctl.ivr.run_context import RunContext
 from ccctl.ivr.services import Appointments, PatientView, SlotOffer, Visit
@@ -84,17 +84,7 @@ class _AppointmentNode(Node):
 
     def _ask_key(self, ctx: RunContext, prompt: str, keys: str) -> Generator[Command, AppResult, str | None]:
         request = DigitRequest(f"cc_{self.name}", prompt, 1, self.get("timeout"), terminators="none")
-        return (
-            yield from ask(
-                ctx,
-                self.name,
-                request,
-                lambda digits: digits in keys,
-                tries=self.get("tries"),
-                invalid_prompt=self.get("invalid_prompt"),
-                no_input_prompt=self.get("no_input_prompt"),
-            )
-        )
+        return (yield from ask_node(ctx, self, request, lambda digits: digits in keys))
 
     def _fail(self, ctx: RunContext, why: str) -> str | None:
         ctx.visit(f"{self.name}:{why}")

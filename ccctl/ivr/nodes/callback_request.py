@@ -12,7 +12,7 @@ import re
 from datetime import timedelta
 
 from ccctl.callflow import Execute, Finish
-from ccctl.ivr.digits import DigitRequest, ask, ask_key
+from ccctl.ivr.digits import DigitRequest, ask_key, ask_node
 from ccctl.ivr.fs_args import BEEP, record_arg
 from ccctl.ivr.nodes.base import CheckEnv, Field, Node, Report, Steps
 from ccctl.ivr.nodes.branch import BranchNode
@@ -141,15 +141,7 @@ class CallbackRequestNode(Node):
                 timeout=self.get("timeout"),
                 clear=True,  # a phone number: not kept in the channel's variables
             )
-            number = yield from ask(
-                ctx,
-                self.name,
-                request,
-                self.accepts,
-                tries=self.get("tries"),
-                invalid_prompt=self.get("invalid_prompt"),
-                no_input_prompt=self.get("no_input_prompt"),
-            )
+            number = yield from ask_node(ctx, self, request, self.accepts)
             if number is None:
                 return None
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ccctl.ivr.digits import DigitRequest, ask
+from ccctl.ivr.digits import DigitRequest, ask_node
 from ccctl.ivr.nodes.base import Field, Node, Report, Steps
 from ccctl.ivr.run_context import RESERVED_NAMES, RunContext
 
@@ -63,15 +63,7 @@ class CollectNode(Node):
             digit_timeout=self.get("digit_timeout"),
             terminators=str(self.get("terminator")) or "none",
         )
-        digits = yield from ask(
-            ctx,
-            self.name,
-            request,
-            self.accepts,
-            tries=self.get("tries"),
-            invalid_prompt=self.get("invalid_prompt"),
-            no_input_prompt=self.get("no_input_prompt"),
-        )
+        digits = yield from ask_node(ctx, self, request, self.accepts)
         if digits is None:
             ctx.visit(f"{self.name}:failed")
             return self.get("on_failure")
