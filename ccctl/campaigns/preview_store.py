@@ -164,20 +164,9 @@ def start_call(session: Session, spec: CampaignSpec, agent: str, target_id: int,
     number = store.phone_of(patient) if patient is not None else ""
     if not number:
         raise PreviewError(f"campaign target {target_id}: the patient has no phone number")
-    target.attempts += 1
-    target.voice_attempts += 1
     target.claimed_at = now
-    attempt = ContactAttempt(
-        campaign_id=target.campaign_id,
-        target_id=target.id,
-        patient_id=target.patient_id,
-        channel="voice",
-        reason=f"preview call {target.voice_attempts} of {spec.voice_attempts} by {agent}"[:128],
-        outcome="dialing",
-        started_at=now,
-    )
-    session.add(attempt)
-    session.flush()
+    reason = f"preview call {target.voice_attempts + 1} of {spec.voice_attempts} by {agent}"
+    attempt = _voice_attempt(session, target, reason, "dialing", now)
     preview = session.scalars(select(CampaignPreview).where(CampaignPreview.target_id == target_id)).one()
     preview.attempt_id = attempt.id
     return PreviewCall(spec.name, target.id, target.patient_id, number, agent, attempt.id)
@@ -211,19 +200,7 @@ def skip(
     if gone.rowcount != 1:
         raise PreviewError(f"campaign target {target_id} is not reserved for {agent} (any more)")
     target = session.get(CampaignTarget, target_id)
-    target.attempts += 1
-    target.voice_attempts += 1
-    attempt = ContactAttempt(
-        campaign_id=target.campaign_id,
-        target_id=target.id,
-        patient_id=target.patient_id,
-        channel="voice",
-        reason=f"skipped by {agent}: {reason}"[:128],
-        outcome="skipped",
-        started_at=now,
-    )
-    session.add(attempt)
-    session.flush()
+    attempt = _voice_attempt(session, target, f"skipped by {agent}: {reason}", "skipped", now)
     store.call_failed(session, spec, target.id, attempt.id, "skipped", "", now)
     return attempt
 
@@ -359,3 +336,23 @@ def campaign_previews(session: Session, campaign_id: int, now: datetime) -> list
         }
         for preview, code in rows
     ]
+
+
+def _voice_attempt(
+    session: Session, target: CampaignTarget, reason: str, outcome: str, now: datetime
+) -> ContactAttempt:
+    """One more voice attempt on the target (its counters move), written with its id."""
+    target.attempts += 1
+    target.voice_attempts += 1
+    attempt = ContactAttempt(
+        campaign_id=target.campaign_id,
+        target_id=target.id,
+        patient_id=target.patient_id,
+        channel="voice",
+        reason=reason[:128],
+        outcome=outcome,
+        started_at=now,
+    )
+    session.add(attempt)
+    session.flush()
+    return attempt
