@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import gevent
 import pytest
+from settable_clock import SettableClock
 from sqlalchemy import select
 
 from ccctl.acd.agents import add_agent, add_queue, parse_skills, set_status
@@ -20,17 +21,9 @@ from ccctl.records.models.acd import Agent, QueueEntry, QueueEvent
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return SettableClock(T0)
 
 
 @pytest.fixture

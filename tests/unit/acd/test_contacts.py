@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from settable_clock import SettableClock
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,20 +21,9 @@ from ccctl.reports.kpi import compute_kpis
 T0 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return SettableClock(T0)
 
 
 @pytest.fixture

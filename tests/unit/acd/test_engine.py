@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import gevent
 import pytest
+from settable_clock import SettableClock
 
 from ccctl.acd.agents import AgentError, add_agent, add_queue, list_agents, parse_skills, set_status
 from ccctl.acd.engine import BREAK_ATTEMPTS, AcdEngine
@@ -14,20 +15,9 @@ from ccctl.config import AcdSettings
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return SettableClock(T0)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from settable_clock import SettableClock
 from sqlalchemy import select
 
 from ccctl.acd.agents import add_agent, add_queue, parse_skills, set_status
@@ -19,17 +20,9 @@ from ccctl.records.models.audit import AuditEntry
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return SettableClock(T0)
 
 
 @pytest.fixture
