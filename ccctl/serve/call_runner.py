@@ -141,21 +141,17 @@ def run_call(
     started_at = clock()
     try:
         call = session.connect()
-    except CallerHangup as exc:
-        if not session.uuid:
-            stats.dropped += 1
-            session.close()
-            log.warning("outbound connection dropped before the call was known: the caller hung up")
-            return None
-        # the caller hung up before our `connect` was read: the switch's disconnect notice still names the call
-        call = CallInfo(uuid=session.uuid, caller_number="", destination="", hotline="")
-        stats.call_arrived()
-        outcome = _Outcome(disposition="abandoned", hangup_cause=exc.cause, connection_usable=False)
-        return _close_and_record(session, call, None, outcome, started_at, clock, record_sink, stats)
     except BaseException as exc:
+        if isinstance(exc, CallerHangup) and session.uuid:
+            # the caller hung up before our `connect` was read: the switch's disconnect notice still names the call
+            call = CallInfo(uuid=session.uuid, caller_number="", destination="", hotline="")
+            stats.call_arrived()
+            outcome = _Outcome(disposition="abandoned", hangup_cause=exc.cause, connection_usable=False)
+            return _close_and_record(session, call, None, outcome, started_at, clock, record_sink, stats)
         stats.dropped += 1
         session.close()
-        log.warning("outbound connection dropped before the call was known: %s", _reason(exc))
+        why = "the caller hung up" if isinstance(exc, CallerHangup) else _reason(exc)
+        log.warning("outbound connection dropped before the call was known: %s", why)
         if not isinstance(exc, Exception):
             raise
         return None
